@@ -1,0 +1,70 @@
+# lvsd: build, test (three tiers), demo, bench.
+#   make test   unit (race) + bounded fuzz + host netns tier (root) + VM tier (root, QEMU)
+#   make demo   the seed-001 lab, narrated, inside the VM
+SHELL     := /bin/bash
+GO        ?= go
+BIN       := $(CURDIR)/bin
+LVSD      := $(BIN)/lvsd
+VMRUN     := $(BIN)/lvsd-vm
+DEMO      := $(BIN)/lvsd-demo
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+FUZZTIME  ?= 10s
+STATICCHECK_VERSION ?= v0.8.2
+
+# Debian packages the tests and the demo need (installed by `make deps`).
+APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod
+
+.PHONY: all build test test-unit test-fuzz test-host test-vm lint demo bench deps clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(LVSD) ./cmd/lvsd
+	$(GO) build -o $(VMRUN) ./integration/cmd/lvsd-vm
+	$(GO) build -o $(DEMO) ./integration/cmd/lvsd-demo
+
+test: lint test-unit test-fuzz test-host test-vm
+
+test-unit:
+	$(GO) test -race -count=1 ./...
+
+# Every fuzz target runs for FUZZTIME (go test -fuzz takes one target per run).
+test-fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for f in $$(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)' $$dir/*_test.go 2>/dev/null | awk '{print $$2}'); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# Host tier: root, network namespaces on this kernel (no IPVS needed).
+test-host: build
+	LVSD_BIN=$(LVSD) $(GO) test -count=1 -tags integration -v -timeout 15m ./integration/ ./rules/ ./vrrp/
+
+# VM tier: everything that needs kernel IPVS, inside a QEMU VM.
+test-vm: build
+	LVSD_BIN=$(LVSD) $(GO) test -count=1 -tags vm -v -timeout 20m -exec $(VMRUN) ./ipvs/ ./integration/
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+	$(GO) vet -tags vm ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+demo: deps build
+	$(VMRUN) $(DEMO) -lvsd $(LVSD)
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+deps:
+	@if ! command -v ipvsadm >/dev/null || ! command -v keepalived >/dev/null || ! command -v qemu-system-x86_64 >/dev/null \
+	   || ! command -v tcpdump >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! test -x /bin/busybox; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+clean:
+	rm -rf $(BIN)

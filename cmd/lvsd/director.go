@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/lvsd/lvsd/conf"
+	"github.com/lvsd/lvsd/healthcheck"
+	"github.com/lvsd/lvsd/ipvs"
+	"github.com/lvsd/lvsd/vrrp"
+)
+
+// director is `lvsd director`: VRRP instances own the VIPs, the health
+// checker decides which real servers are up, and the IPVS reconciler keeps
+// the kernel table equal to config + health. The three run independently:
+// a slow check or a slow netlink call never delays a VRRP advert.
+type director struct {
+	log  *slog.Logger
+	opts *daemonOptions
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	cfg     *conf.Config
+	started time.Time
+	inst    map[string]*runningInstance
+
+	checks *healthcheck.Manager
+	// healthChanged wakes the loop that recomputes the desired IPVS table.
+	healthChanged chan struct{}
+
+	kernel ipvs.Kernel
+	rec    *ipvs.Reconciler
+}
+
+type runningInstance struct {
+	cfg    conf.VRRPInstance
+	inst   *vrrp.Instance
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newDirector(cfg *conf.Config, o *daemonOptions, log *slog.Logger) *director {
+	d := &director{
+		log:           log,
+		opts:          o,
+		cfg:           cfg,
+		inst:          map[string]*runningInstance{},
+		healthChanged: make(chan struct{}, 1),
+	}
+	d.checks = healthcheck.NewManager(log, func(healthcheck.Transition) { d.poke() })
+	return d
+}
+
+func (d *director) poke() {
+	select {
+	case d.healthChanged <- struct{}{}:
+	default:
+	}
+}
+
+func (d *director) Start(ctx context.Context) error {
+	d.ctx, d.cancel = context.WithCancel(ctx)
+	d.started = time.Now()
+	if err := d.ensureIPVS(d.cfg); err != nil {
+		return err
+	}
+	if err := d.applyVRRP(d.cfg); err != nil {
+		return err
+	}
+	d.checks.Set(d.cfg.VirtualServers)
+	d.goRun(func(ctx context.Context) error { return d.checks.Run(ctx) })
+	if d.rec != nil {
+		d.publishDesired()
+		d.goRun(func(ctx context.Context) error { return d.rec.Run(ctx, d.opts.resync) })
+		d.goRun(d.followHealth)
+	}
+	return nil
+}
+
+func (d *director) goRun(f func(context.Context) error) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		if err := f(d.ctx); err != nil && d.ctx.Err() == nil {
+			d.log.Error("component stopped", "err", err)
+		}
+	}()
+}
+
+// ensureIPVS opens the kernel adapter the first time a config names a
+// virtual server; a VRRP-only director never needs IPVS in the kernel.
+func (d *director) ensureIPVS(cfg *conf.Config) error {
+	if d.rec != nil || len(cfg.VirtualServers) == 0 {
+		return nil
+	}
+	k, err := ipvs.NewKernel()
+	if err != nil {
+		return fmt.Errorf("ipvs: %w", err)
+	}
+	d.kernel = k
+	d.rec = ipvs.NewReconciler(k, d.log)
+	return nil
+}
+
+func (d *director) publishDesired() {
+	d.mu.Lock()
+	vss := d.cfg.VirtualServers
+	d.mu.Unlock()
+	d.rec.SetDesired(ipvs.Desired(vss, d.checks.Up))
+}
+
+func (d *director) followHealth(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.healthChanged:
+			d.publishDesired()
+		}
+	}
+}
+
+// applyVRRP starts instances that are new or changed and stops those that
+// are gone or changed; an unchanged instance keeps running untouched, so a
+// reload does not flap mastership.
+func (d *director) applyVRRP(cfg *conf.Config) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	want := map[string]conf.VRRPInstance{}
+	for _, vi := range cfg.VRRP {
+		want[vi.Name] = vi
+	}
+	for name, ri := range d.inst {
+		if w, ok := want[name]; ok && sameInstance(w, ri.cfg) {
+			continue
+		}
+		ri.cancel()
+		<-ri.done
+		delete(d.inst, name)
+	}
+	for name, vi := range want {
+		if _, ok := d.inst[name]; ok {
+			continue
+		}
+		inst, err := vrrp.New(vi, d.log)
+		if err != nil {
+			return fmt.Errorf("vrrp_instance %q: %w", name, err)
+		}
+		ctx, cancel := context.WithCancel(d.ctx)
+		ri := &runningInstance{cfg: vi, inst: inst, cancel: cancel, done: make(chan struct{})}
+		d.inst[name] = ri
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			defer close(ri.done)
+			if err := inst.Run(ctx); err != nil && ctx.Err() == nil {
+				d.log.Error("vrrp instance stopped", "vrid", vi.VRID, "err", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// sameInstance compares configs ignoring where the block sits in the file.
+func sameInstance(a, b conf.VRRPInstance) bool {
+	a.DeclRange = b.DeclRange
+	return reflect.DeepEqual(a, b)
+}
+
+func (d *director) Reload(cfg *conf.Config) error {
+	if err := d.ensureIPVS(cfg); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.cfg = cfg
+	d.mu.Unlock()
+	if err := d.applyVRRP(cfg); err != nil {
+		return err
+	}
+	d.checks.Set(cfg.VirtualServers)
+	if d.rec != nil {
+		d.publishDesired()
+	}
+	return nil
+}
+
+func (d *director) Stop() {
+	if d.cancel == nil {
+		return
+	}
+	// Instances see the cancellation and release: priority-0 advert, VIPs
+	// removed (RFC 3768 §6.4.3 shutdown).
+	d.cancel()
+	d.wg.Wait()
+	if d.rec != nil && !d.opts.keepIPVS {
+		if err := d.rec.Cleanup(); err != nil {
+			d.log.Error("ipvs cleanup", "err", err)
+		}
+	}
+	if c, ok := d.kernel.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
+}
+
+func (d *director) Status() any {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := statusDoc{Mode: string(modeDirector), File: d.opts.file, Version: version, Started: d.started}
+	for _, vi := range d.cfg.VRRP {
+		if ri, ok := d.inst[vi.Name]; ok {
+			st.VRRP = append(st.VRRP, ri.inst.Status())
+		}
+	}
+	st.Checks = d.checks.Status()
+	if d.rec != nil {
+		st.IPVS = d.rec.Status()
+	}
+	return st
+}

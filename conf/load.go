@@ -1,0 +1,202 @@
+package conf
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// Load reads and parses the file at path. cfg is nil exactly when
+// diags.HasErrors(); diags may hold warnings in either case (they are also in
+// cfg.Warnings). Use [LoadWithSources] to also get the file bytes needed by
+// [WriteDiagnostics].
+func Load(path string) (*Config, hcl.Diagnostics) {
+	cfg, _, diags := LoadWithSources(path)
+	return cfg, diags
+}
+
+// LoadWithSources is [Load] that also returns the bytes it read, keyed by
+// filename as used in the diagnostics' ranges, so that the caller can pass
+// them to [WriteDiagnostics] for source snippets. sources is empty (never
+// nil) when the file could not be read.
+func LoadWithSources(path string) (cfg *Config, sources map[string][]byte, diags hcl.Diagnostics) {
+	sources = map[string][]byte{}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, sources, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read configuration file",
+			Detail:   err.Error(),
+		}}
+	}
+	sources[path] = src
+	cfg, diags = Parse(src, path)
+	return cfg, sources, diags
+}
+
+// Parse parses src as an lvsd HCL file; filename is used in ranges and in
+// Config.File. cfg is nil exactly when diags.HasErrors(). Diagnostics are
+// sorted by position.
+func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
+	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		// The partial body hclsyntax recovers would produce follow-on errors
+		// that only confuse; syntax errors are reported on their own.
+		sortDiags(diags)
+		return nil, diags
+	}
+	d := &decoder{}
+	cfg := d.root(file.Body, filename)
+	diags = append(diags, d.diags...)
+	sortDiags(diags)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	for _, diag := range diags {
+		if diag.Severity == hcl.DiagWarning {
+			cfg.Warnings = append(cfg.Warnings, diag)
+		}
+	}
+	return cfg, diags
+}
+
+// sortDiags orders diagnostics by source position (those without a subject
+// first) so that output is stable: hcl reports unsupported arguments in map
+// order.
+func sortDiags(diags hcl.Diagnostics) {
+	slices.SortStableFunc(diags, func(a, b *hcl.Diagnostic) int {
+		switch {
+		case a.Subject == nil && b.Subject == nil:
+			return 0
+		case a.Subject == nil:
+			return -1
+		case b.Subject == nil:
+			return 1
+		}
+		if c := cmp.Compare(a.Subject.Filename, b.Subject.Filename); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Subject.Start.Byte, b.Subject.Start.Byte)
+	})
+}
+
+var rootSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "vrrp_instance", LabelNames: []string{"name"}},
+		{Type: "virtual_server", LabelNames: []string{"name"}},
+		{Type: "agent"},
+	},
+}
+
+// decoder accumulates diagnostics so that one pass reports every error.
+type decoder struct {
+	diags hcl.Diagnostics
+
+	// Cross-block uniqueness, filled while decoding: the value is where the
+	// first user was declared, for the error detail.
+	vrids   map[vridKey]string
+	vsAddrs map[vsKey]string
+}
+
+type vridKey struct {
+	iface string
+	vrid  uint8
+}
+
+type vsKey struct {
+	addr  netip.AddrPort
+	proto string
+}
+
+func (d *decoder) errorf(subject hcl.Range, summary, format string, args ...any) {
+	d.diags = append(d.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(format, args...),
+		Subject:  subject.Ptr(),
+	})
+}
+
+func (d *decoder) warnf(subject hcl.Range, summary, format string, args ...any) {
+	d.diags = append(d.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(format, args...),
+		Subject:  subject.Ptr(),
+	})
+}
+
+// pos formats the start of r as FILE:LINE,COL for "declared at" details.
+func pos(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d,%d", r.Filename, r.Start.Line, r.Start.Column)
+}
+
+func (d *decoder) root(body hcl.Body, filename string) *Config {
+	cfg := &Config{File: filename}
+	content, diags := body.Content(rootSchema)
+	d.diags = append(d.diags, diags...)
+
+	vrrpNames := map[string]hcl.Range{}
+	vsNames := map[string]hcl.Range{}
+	var vrrpSeen, vsSeen, agentBlocks []*hcl.Block
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "vrrp_instance":
+			vrrpSeen = append(vrrpSeen, b)
+			dup := d.uniqueLabel(b, vrrpNames)
+			if vi, ok := d.vrrpInstance(b); ok && !dup {
+				cfg.VRRP = append(cfg.VRRP, vi)
+			}
+		case "virtual_server":
+			vsSeen = append(vsSeen, b)
+			dup := d.uniqueLabel(b, vsNames)
+			if vs, ok := d.virtualServer(b); ok && !dup {
+				cfg.VirtualServers = append(cfg.VirtualServers, vs)
+			}
+		case "agent":
+			agentBlocks = append(agentBlocks, b)
+			if len(agentBlocks) > 1 {
+				d.errorf(b.DefRange, "Duplicate agent block",
+					"only one agent block is allowed per file; the first is at %s.", pos(agentBlocks[0].DefRange))
+			}
+			if a, ok := d.agent(b); ok && cfg.Agent == nil {
+				cfg.Agent = a
+			}
+		}
+	}
+
+	if len(agentBlocks) > 0 && (len(vrrpSeen) > 0 || len(vsSeen) > 0) {
+		other := "vrrp_instance"
+		if len(vrrpSeen) == 0 {
+			other = "virtual_server"
+		}
+		d.errorf(agentBlocks[0].DefRange, "Agent block in a director file",
+			"an agent block cannot be combined with vrrp_instance or virtual_server blocks (found %s); a file configures either a director or an agent.", other)
+	}
+	if len(content.Blocks) == 0 && !diags.HasErrors() {
+		d.errorf(body.MissingItemRange(), "Empty configuration",
+			"expected vrrp_instance and virtual_server blocks (director) or one agent block (agent).")
+	}
+	return cfg
+}
+
+// uniqueLabel reports a second block of the same type with the same name and
+// returns true if b is such a duplicate. An empty name is also an error.
+func (d *decoder) uniqueLabel(b *hcl.Block, seen map[string]hcl.Range) bool {
+	name, rng := b.Labels[0], b.LabelRanges[0]
+	if name == "" {
+		d.errorf(rng, "Empty "+b.Type+" name", "the %s name must not be empty.", b.Type)
+	}
+	if first, ok := seen[name]; ok {
+		d.errorf(rng, "Duplicate "+b.Type+" name",
+			"%s %q is already declared at %s.", b.Type, name, pos(first))
+		return true
+	}
+	seen[name] = rng
+	return false
+}

@@ -1,0 +1,123 @@
+package ipvs
+
+import (
+	"errors"
+	"net"
+	"reflect"
+	"testing"
+
+	mipvs "github.com/moby/ipvs"
+	"golang.org/x/sys/unix"
+)
+
+func TestToMoby(t *testing.T) {
+	ms, err := toMobyService(svc(vip1, "rr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &mipvs.Service{
+		Address: net.IP{198, 51, 100, 30}, Protocol: unix.IPPROTO_TCP, Port: 3306,
+		SchedName: "rr", Netmask: 0xffffffff, AddressFamily: unix.AF_INET,
+	}
+	if !reflect.DeepEqual(ms, want) {
+		t.Errorf("service %+v, want %+v", ms, want)
+	}
+	md, err := toMobyDest(dr("198.51.100.10:3306", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantD := &mipvs.Destination{
+		Address: net.IP{198, 51, 100, 10}, Port: 3306, Weight: 1,
+		ConnectionFlags: mipvs.ConnectionFlagDirectRoute, AddressFamily: unix.AF_INET,
+	}
+	if !reflect.DeepEqual(md, wantD) {
+		t.Errorf("dest %+v, want %+v", md, wantD)
+	}
+}
+
+func TestMobyRoundTrip(t *testing.T) {
+	services := []Service{
+		svc(vip1, "rr"),
+		svc(Key{Protocol: UDP, Addr: ap("198.51.100.30:53")}, "sh"),
+		svc(Key{Protocol: SCTP, Addr: ap("203.0.113.1:5060")}, "wlc"),
+		svc(Key{Protocol: TCP, Addr: ap("[2001:db8::30]:3306")}, "mh"),
+		// A v4-mapped address is the same service as the plain one.
+	}
+	for _, s := range services {
+		ms, err := toMobyService(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := fromMobyService(ms)
+		if !ok || !reflect.DeepEqual(got, s) {
+			t.Errorf("%v: round trip gave %+v %v", s.Key, got, ok)
+		}
+	}
+	mapped, err := toMobyService(svc(tcp("[::ffff:198.51.100.30]:3306"), "rr"))
+	if err != nil || mapped.AddressFamily != unix.AF_INET || len(mapped.Address) != 4 {
+		t.Errorf("v4-mapped service %+v %v", mapped, err)
+	}
+	for _, d := range []Dest{
+		dr("198.51.100.10:3306", 1),
+		nat("198.51.100.11:3306", 0),
+		{Addr: ap("198.51.100.12:3306"), Weight: 65535, Method: TUN},
+		{Addr: ap("[2001:db8::10]:3306"), Weight: 2, Method: DR},
+	} {
+		md, err := toMobyDest(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fromMobyDest(md)
+		if err != nil || got != d {
+			t.Errorf("%v: round trip gave %+v %v", d, got, err)
+		}
+	}
+}
+
+func TestFromMobyDumpShapes(t *testing.T) {
+	// The kernel dump gives IPv4 addresses as 4 bytes (moby cuts them by
+	// family); fwmark services have no address and are skipped.
+	if _, ok := fromMobyService(&mipvs.Service{FWMark: 7, AddressFamily: unix.AF_INET, SchedName: "rr"}); ok {
+		t.Error("fwmark service not skipped")
+	}
+	if _, ok := fromMobyService(&mipvs.Service{Protocol: 99, Address: net.IP{198, 51, 100, 1}, AddressFamily: unix.AF_INET}); ok {
+		t.Error("unknown protocol not skipped")
+	}
+	d, err := fromMobyDest(&mipvs.Destination{Address: net.IP{198, 51, 100, 10}, Port: 80, Weight: 1, ConnectionFlags: 1})
+	if err != nil || d.Method != Local {
+		t.Errorf("local dest %+v %v", d, err)
+	}
+	d, err = fromMobyDest(&mipvs.Destination{Address: net.IP{198, 51, 100, 10}, Port: 80, ConnectionFlags: 0x0107})
+	if err != nil || d.Method != "fwd(7)" {
+		t.Errorf("odd dest %+v %v", d, err)
+	}
+}
+
+func TestToMobyErrors(t *testing.T) {
+	if _, err := toMobyService(Service{Key: Key{Protocol: "ICMP", Addr: vip1.Addr}}); !errors.Is(err, unix.EPROTONOSUPPORT) {
+		t.Errorf("protocol: %v", err)
+	}
+	if _, err := toMobyService(Service{Key: Key{Protocol: TCP}}); !errors.Is(err, unix.EINVAL) {
+		t.Errorf("address: %v", err)
+	}
+	if _, err := toMobyDest(Dest{Addr: ap("198.51.100.10:1"), Method: "FOO"}); !errors.Is(err, unix.EINVAL) {
+		t.Errorf("method: %v", err)
+	}
+	if _, err := toMobyDest(Dest{Addr: ap("198.51.100.10:1"), Method: DR, Weight: -1}); !errors.Is(err, unix.ERANGE) {
+		t.Errorf("weight: %v", err)
+	}
+}
+
+// On a kernel without IPVS (like the build host), NewKernel must fail
+// rather than hand out a handle whose requests the kernel silently acks.
+func TestNewKernelWithoutIPVS(t *testing.T) {
+	if _, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_GENERIC); err != nil {
+		t.Skip("no generic netlink:", err)
+	}
+	n, err := NewKernel()
+	if err == nil {
+		n.Close()
+		t.Skip("this kernel has IPVS")
+	}
+	t.Log(err)
+}

@@ -1,0 +1,45 @@
+package ipvs
+
+import (
+	"net/netip"
+
+	"github.com/lvsd/lvsd/conf"
+)
+
+// Desired builds the table lvsd wants in the kernel from the configured
+// virtual servers. up(vs, rs) reports whether the real server named rs of
+// the virtual server named vs is healthy; unhealthy real servers are left
+// out, so their destination is deleted and the kernel stops scheduling new
+// connections to them. (A real server without a checker is always up; that
+// is the caller's decision, made inside up.)
+//
+// Every configured virtual server yields a service, even when all its real
+// servers are down: keeping the empty service makes the kernel refuse new
+// connections quickly instead of letting them reach the director's own
+// stack, and keeps the key managed.
+//
+// The result is sorted by key, destinations by address. Duplicate keys or
+// duplicate real-server addresses (which conf rejects) keep the first.
+func Desired(vss []conf.VirtualServer, up func(vs, rs string) bool) []Service {
+	out := make([]Service, 0, len(vss))
+	seen := make(map[Key]bool, len(vss))
+	for _, vs := range vss {
+		key := Key{Protocol: vs.Protocol, Addr: vs.Address}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		svc := Service{Key: key, Sched: vs.Sched}
+		addrs := make(map[netip.AddrPort]bool, len(vs.RealServers))
+		for _, rs := range vs.RealServers {
+			if addrs[rs.Address] || !up(vs.Name, rs.Name) {
+				continue
+			}
+			addrs[rs.Address] = true
+			svc.Dests = append(svc.Dests, Dest{Addr: rs.Address, Weight: rs.Weight, Method: vs.Method})
+		}
+		out = append(out, svc)
+	}
+	sortTable(out)
+	return out
+}

@@ -1,0 +1,61 @@
+package ipvs
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/lvsd/lvsd/conf"
+)
+
+func TestDesired(t *testing.T) {
+	vss := []conf.VirtualServer{
+		{
+			Name: "mysql", Address: ap("198.51.100.30:3306"), Protocol: TCP, Sched: "rr", Method: DR,
+			RealServers: []conf.RealServer{
+				{Name: "db2", Address: ap("198.51.100.11:3306"), Weight: 1, TCPCheck: &conf.TCPCheck{}},
+				{Name: "db1", Address: ap("198.51.100.10:3306"), Weight: 3},
+				{Name: "db3", Address: ap("198.51.100.12:3306"), Weight: 1, TCPCheck: &conf.TCPCheck{}},
+			},
+		},
+		{
+			Name: "dead", Address: ap("198.51.100.29:80"), Protocol: TCP, Sched: "wlc", Method: NAT,
+			RealServers: []conf.RealServer{
+				{Name: "web1", Address: ap("198.51.100.10:80"), Weight: 1},
+			},
+		},
+	}
+	down := map[[2]string]bool{{"mysql", "db3"}: true, {"dead", "web1"}: true}
+	var asked [][2]string
+	up := func(vs, rs string) bool {
+		asked = append(asked, [2]string{vs, rs})
+		return !down[[2]string{vs, rs}]
+	}
+	got := Desired(vss, up)
+	want := []Service{
+		// Sorted by key; a service whose real servers are all down stays,
+		// empty.
+		svc(tcp("198.51.100.29:80"), "wlc"),
+		svc(vip1, "rr", dr("198.51.100.10:3306", 3), dr("198.51.100.11:3306", 1)),
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if len(asked) != 4 {
+		t.Errorf("up asked %d times, want once per real server: %v", len(asked), asked)
+	}
+}
+
+func TestDesiredDuplicatesKeepFirst(t *testing.T) {
+	vss := []conf.VirtualServer{
+		{Name: "a", Address: vip1.Addr, Protocol: TCP, Sched: "rr", Method: DR, RealServers: []conf.RealServer{
+			{Name: "x", Address: ap("198.51.100.10:3306"), Weight: 1},
+			{Name: "y", Address: ap("198.51.100.10:3306"), Weight: 9},
+		}},
+		{Name: "b", Address: vip1.Addr, Protocol: TCP, Sched: "wlc", Method: NAT},
+	}
+	got := Desired(vss, func(string, string) bool { return true })
+	want := []Service{svc(vip1, "rr", dr("198.51.100.10:3306", 1))}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}

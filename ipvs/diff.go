@@ -1,0 +1,118 @@
+package ipvs
+
+import (
+	"net/netip"
+	"slices"
+)
+
+// Diff computes the operations that turn the observed kernel table into the
+// desired one. It is pure: it only reads its arguments.
+//
+// Only managed services are considered: a key of desired is always managed,
+// and managed adds keys lvsd owned before (for example services removed from
+// the config by a reload), which are deleted when observed but no longer
+// desired. Observed services that are not managed belong to someone else
+// and are never touched.
+//
+// The ops are minimal: a service whose scheduler differs is updated in
+// place (deleting and re-adding it would drop every connection), a
+// destination whose weight or method differs is updated, and a service that
+// goes away is deleted with one op (the kernel removes its destinations).
+//
+// The order is deterministic: all service adds, service updates, dest adds,
+// dest updates, dest deletes, then service deletes; within each group by
+// service key, then by destination address. Adding a service before its
+// destinations is what the kernel requires; adding destinations before
+// deleting others means a replaced real server never leaves a service
+// without any destination in between.
+func Diff(desired, observed []Service, managed map[Key]bool) []Op {
+	want := indexTable(desired)
+	have := indexTable(observed)
+
+	keys := make([]Key, 0, len(want)+len(managed))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	for k, ok := range managed {
+		if _, dup := want[k]; ok && !dup {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compareKeys)
+
+	var groups [DeleteService + 1][]Op
+	emit := func(o Op) { groups[o.Kind] = append(groups[o.Kind], o) }
+
+	for _, k := range keys {
+		w, wok := want[k]
+		h, hok := have[k]
+		switch {
+		case !wok && !hok:
+			// Managed, not desired and already gone: nothing to do.
+		case !wok:
+			emit(Op{Kind: DeleteService, Service: bare(h)})
+		case !hok:
+			emit(Op{Kind: AddService, Service: bare(w)})
+			for _, d := range w.Dests {
+				emit(Op{Kind: AddDest, Service: bare(w), Dest: d})
+			}
+		default:
+			if w.Sched != h.Sched {
+				emit(Op{Kind: UpdateService, Service: bare(w), OldSched: h.Sched})
+			}
+			diffDests(w, h, emit)
+		}
+	}
+
+	var ops []Op
+	for _, g := range groups {
+		ops = append(ops, g...)
+	}
+	return ops
+}
+
+// diffDests emits the destination ops of one service present on both sides.
+func diffDests(w, h Service, emit func(Op)) {
+	svc := bare(w)
+	old := make(map[netip.AddrPort]Dest, len(h.Dests))
+	for _, d := range h.Dests {
+		old[d.Addr] = d
+	}
+	wanted := make(map[netip.AddrPort]bool, len(w.Dests))
+	for _, d := range w.Dests {
+		wanted[d.Addr] = true
+		o, ok := old[d.Addr]
+		switch {
+		case !ok:
+			emit(Op{Kind: AddDest, Service: svc, Dest: d})
+		case o != d:
+			emit(Op{Kind: UpdateDest, Service: svc, Dest: d, OldDest: o})
+		}
+	}
+	for _, d := range h.Dests {
+		if !wanted[d.Addr] {
+			emit(Op{Kind: DeleteDest, Service: svc, Dest: d})
+		}
+	}
+}
+
+// bare is a service without its destinations, as carried by an Op.
+func bare(s Service) Service {
+	s.Dests = nil
+	return s
+}
+
+// indexTable maps each key to its service with destinations sorted by
+// address, so Diff does not depend on the order its inputs come in.
+func indexTable(svcs []Service) map[Key]Service {
+	m := make(map[Key]Service, len(svcs))
+	for _, s := range svcs {
+		if _, dup := m[s.Key]; dup {
+			continue
+		}
+		s.Dests = slices.Clone(s.Dests)
+		slices.SortFunc(s.Dests, func(a, b Dest) int { return a.Addr.Compare(b.Addr) })
+		m[s.Key] = s
+	}
+	return m
+}

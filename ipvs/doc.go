@@ -1,0 +1,24 @@
+// Package ipvs owns the kernel IPVS table on a director: it turns the
+// configured virtual servers (filtered by health) into a desired table,
+// compares it with one dump of the kernel table, and applies the minimal
+// changes ("reconcile, don't replay").
+//
+// The pure core is Desired (config + health -> []Service) and Diff (desired,
+// observed, managed -> []Op); both are plain functions over values. The
+// kernel sits behind the small Kernel interface (Dump, Apply); the Linux
+// implementation in kernel_linux.go uses github.com/moby/ipvs over generic
+// netlink. Reconciler ties them together: it keeps the desired table, syncs
+// on every change and on a timer so that manual ipvsadm edits and lost
+// entries are repaired (keepalived only diffs config against old config and
+// never notices, acassen/keepalived #1877, #1018).
+//
+// The package touches only IPVS services that lvsd manages (the keys of its
+// configuration, and keys it managed before a reload). Anything else in the
+// kernel table - entries of other tools, fwmark services - is read but never
+// changed. It never flushes the table: existing entries that already match
+// the configuration are adopted with zero operations, so restarting lvsd
+// does not disturb traffic.
+//
+// It must not touch addresses, routes, iptables or VRRP; those belong to the
+// vrrp and rules packages.
+package ipvs

@@ -1,0 +1,253 @@
+package ipvs
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	mipvs "github.com/moby/ipvs"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Netlink is the Kernel on Linux: the IPVS generic netlink family, spoken
+// through github.com/moby/ipvs.
+type Netlink struct {
+	// mu serializes requests: moby/ipvs matches replies by sequence number
+	// on one socket and is not safe for concurrent requests.
+	mu sync.Mutex
+	h  *mipvs.Handle
+}
+
+var _ Kernel = (*Netlink)(nil)
+
+// NewKernel opens the IPVS table of the current network namespace.
+func NewKernel() (*Netlink, error) { return NewKernelAt("") }
+
+// NewKernelAt opens the IPVS table of the network namespace at nsPath (for
+// example /var/run/netns/NAME); "" is the current one.
+func NewKernelAt(nsPath string) (*Netlink, error) {
+	h, err := mipvs.New(nsPath)
+	if err != nil {
+		return nil, fmt.Errorf("open ipvs netlink: %w", err)
+	}
+	// moby/ipvs only logs when the IPVS family is missing and then sends
+	// requests with family 0, which the kernel acks as no-ops: every call
+	// would "succeed" and Dump would always be empty. Ask for the family
+	// ourselves so a kernel without IPVS is an error here.
+	if _, err := netlink.GenlFamilyGet("IPVS"); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("ipvs generic netlink family (is ip_vs loaded?): %w", err)
+	}
+	return &Netlink{h: h}, nil
+}
+
+// Close releases the netlink socket. The kernel table is left as it is.
+func (n *Netlink) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.h != nil {
+		n.h.Close()
+		n.h = nil
+	}
+	return nil
+}
+
+// Dump lists every service, then the destinations of each. The kernel has
+// no "all destinations" dump (IPVS_CMD_GET_DEST needs a service), so this is
+// one service dump plus one destination dump per service, never a lookup
+// per desired service. Services lvsd cannot express (fwmark, unknown
+// protocols) are skipped: they can never be managed.
+func (n *Netlink) Dump() ([]Service, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.h == nil {
+		return nil, fmt.Errorf("list services: %w", net.ErrClosed)
+	}
+	msvcs, err := n.h.GetServices()
+	if err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	out := make([]Service, 0, len(msvcs))
+	for _, ms := range msvcs {
+		svc, ok := fromMobyService(ms)
+		if !ok {
+			continue
+		}
+		mds, err := n.h.GetDestinations(ms)
+		if errors.Is(err, unix.ESRCH) {
+			continue // deleted between the two dumps
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list dests of %s: %w", svc.Key, err)
+		}
+		for _, md := range mds {
+			d, err := fromMobyDest(md)
+			if err != nil {
+				return nil, fmt.Errorf("list dests of %s: %w", svc.Key, err)
+			}
+			svc.Dests = append(svc.Dests, d)
+		}
+		out = append(out, svc)
+	}
+	sortTable(out)
+	return out, nil
+}
+
+// Apply performs one op. The error reads like the op ("add service TCP
+// 198.51.100.30:3306: file exists") and wraps the errno.
+func (n *Netlink) Apply(o Op) error {
+	what := o.Kind.String() + " " + o.Service.Key.String()
+	if o.Kind.isDest() {
+		what += " -> " + o.Dest.Addr.String()
+	}
+	if err := n.apply(o); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+func (n *Netlink) apply(o Op) error {
+	ms, err := toMobyService(o.Service)
+	if err != nil {
+		return err
+	}
+	var md *mipvs.Destination
+	if o.Kind.isDest() {
+		if md, err = toMobyDest(o.Dest); err != nil {
+			return err
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.h == nil {
+		return net.ErrClosed
+	}
+	switch o.Kind {
+	case AddService:
+		return n.h.NewService(ms)
+	case UpdateService:
+		return n.h.UpdateService(ms)
+	case DeleteService:
+		return n.h.DelService(ms)
+	case AddDest:
+		return n.h.NewDestination(ms, md)
+	case UpdateDest:
+		return n.h.UpdateDestination(ms, md)
+	case DeleteDest:
+		return n.h.DelDestination(ms, md)
+	}
+	return fmt.Errorf("unknown op kind %d: %w", int(o.Kind), unix.EINVAL)
+}
+
+var protoNumbers = map[string]uint16{
+	TCP:  unix.IPPROTO_TCP,
+	UDP:  unix.IPPROTO_UDP,
+	SCTP: unix.IPPROTO_SCTP,
+}
+
+// family returns the address family and the netmask IPVS expects for it:
+// a 32-bit mask for IPv4 (ipvsadm sends 0xffffffff) and a prefix length
+// for IPv6 (128). The netmask only matters for persistence granularity.
+func family(a netip.Addr) (af uint16, netmask uint32) {
+	if a.Is4() {
+		return unix.AF_INET, 0xffffffff
+	}
+	return unix.AF_INET6, 128
+}
+
+// toMobyService converts the key and scheduler. Flags and Timeout are 0:
+// lvsd does not configure persistence yet. (UpdateService sends flags with
+// a full mask, so a scheduler change also clears flags such as persistence
+// on an adopted service, which matches the config.)
+func toMobyService(s Service) (*mipvs.Service, error) {
+	proto, ok := protoNumbers[s.Protocol]
+	if !ok {
+		return nil, fmt.Errorf("protocol %q: %w", s.Protocol, unix.EPROTONOSUPPORT)
+	}
+	a := s.Addr.Addr().Unmap()
+	if !a.IsValid() {
+		return nil, fmt.Errorf("service address %v: %w", s.Addr, unix.EINVAL)
+	}
+	af, mask := family(a)
+	return &mipvs.Service{
+		Address:       net.IP(a.AsSlice()),
+		Protocol:      proto,
+		Port:          s.Addr.Port(),
+		SchedName:     s.Sched,
+		Netmask:       mask,
+		AddressFamily: af,
+	}, nil
+}
+
+var methodFlags = map[string]uint32{
+	NAT:   mipvs.ConnectionFlagMasq,
+	DR:    mipvs.ConnectionFlagDirectRoute,
+	TUN:   mipvs.ConnectionFlagTunnel,
+	Local: mipvs.ConnectionFlagLocalNode,
+}
+
+func toMobyDest(d Dest) (*mipvs.Destination, error) {
+	flags, ok := methodFlags[d.Method]
+	if !ok {
+		return nil, fmt.Errorf("forwarding method %q: %w", d.Method, unix.EINVAL)
+	}
+	a := d.Addr.Addr().Unmap()
+	if !a.IsValid() {
+		return nil, fmt.Errorf("dest address %v: %w", d.Addr, unix.EINVAL)
+	}
+	if d.Weight < 0 || d.Weight > 0xffff {
+		// moby/ipvs reads weights back as 16 bits; refuse what would not
+		// round-trip instead of diffing forever.
+		return nil, fmt.Errorf("weight %d: %w", d.Weight, unix.ERANGE)
+	}
+	af, _ := family(a)
+	return &mipvs.Destination{
+		Address:         net.IP(a.AsSlice()),
+		Port:            d.Addr.Port(),
+		Weight:          d.Weight,
+		ConnectionFlags: flags,
+		AddressFamily:   af,
+	}, nil
+}
+
+// fromMobyService converts a dumped service; ok is false for services lvsd
+// cannot express (fwmark, unknown protocol).
+func fromMobyService(ms *mipvs.Service) (Service, bool) {
+	if ms.FWMark != 0 {
+		return Service{}, false
+	}
+	var proto string
+	for name, num := range protoNumbers {
+		if num == ms.Protocol {
+			proto = name
+		}
+	}
+	a, ok := netip.AddrFromSlice(ms.Address)
+	if proto == "" || !ok {
+		return Service{}, false
+	}
+	return Service{
+		Key:   Key{Protocol: proto, Addr: netip.AddrPortFrom(a.Unmap(), ms.Port)},
+		Sched: ms.SchedName,
+	}, true
+}
+
+func fromMobyDest(md *mipvs.Destination) (Dest, error) {
+	a, ok := netip.AddrFromSlice(md.Address)
+	if !ok {
+		return Dest{}, fmt.Errorf("dest address %v: %w", md.Address, unix.EINVAL)
+	}
+	method := ""
+	for name, f := range methodFlags {
+		if f == md.ConnectionFlags&mipvs.ConnectionFlagFwdMask {
+			method = name
+		}
+	}
+	if method == "" {
+		method = fmt.Sprintf("fwd(%d)", md.ConnectionFlags&mipvs.ConnectionFlagFwdMask)
+	}
+	return Dest{Addr: netip.AddrPortFrom(a.Unmap(), md.Port), Weight: md.Weight, Method: method}, nil
+}

@@ -1,0 +1,298 @@
+package ipvs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kernel is the kernel IPVS table as the Reconciler sees it.
+type Kernel interface {
+	// Dump returns the whole table in one pass (all services with their
+	// destinations), sorted like Desired. It is the only read per sync:
+	// kube-proxy's IPVS proxier once issued a GET per service and paid for
+	// it at scale (kubernetes #95881).
+	Dump() ([]Service, error)
+	// Apply performs one operation. Errors name the operation and wrap the
+	// kernel's errno, so errors.Is(err, unix.EEXIST) works.
+	Apply(Op) error
+}
+
+// Status is what the Reconciler last saw, for `lvsd status`.
+type Status struct {
+	// Observed is the kernel table after the last sync: the dump with the
+	// successfully applied ops folded in. It includes services lvsd does not
+	// manage.
+	Observed []Service
+	// Managed are the keys lvsd owns, sorted.
+	Managed []Key
+	// Synced is when the last sync finished; zero before the first one.
+	Synced time.Time
+	// Err is the error of the last sync, nil if it succeeded.
+	Err error
+}
+
+// Reconciler keeps the kernel table equal to the desired table: each Sync
+// reads the kernel once, diffs and applies the difference. It is safe for
+// concurrent use; kernel access is serialized.
+type Reconciler struct {
+	k   Kernel
+	log *slog.Logger
+
+	// now and ticker are replaced by tests (no sleeping, no real time).
+	now    func() time.Time
+	ticker func(time.Duration) (<-chan time.Time, func())
+
+	syncMu sync.Mutex // held for a whole Sync or Cleanup
+
+	mu      sync.Mutex // guards the fields below
+	desired []Service
+	// managed are the keys lvsd owns: every key ever desired, until a sync
+	// has made the kernel agree with a desired table that no longer has it.
+	managed map[Key]bool
+	// gen counts SetDesired calls; syncedGen is the gen of the last
+	// successful sync. When they are equal and a sync still finds work, the
+	// kernel drifted behind lvsd's back.
+	gen, syncedGen uint64
+	synced         bool
+	status         Status
+
+	trigger chan struct{} // one pending "sync soon", coalesced
+}
+
+// NewReconciler returns a Reconciler that programs k and logs to log. Its
+// desired table starts empty, so it manages nothing until SetDesired.
+func NewReconciler(k Kernel, log *slog.Logger) *Reconciler {
+	return &Reconciler{
+		k:       k,
+		log:     log,
+		now:     time.Now,
+		ticker:  realTicker,
+		managed: make(map[Key]bool),
+		trigger: make(chan struct{}, 1),
+	}
+}
+
+func realTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
+// SetDesired replaces the desired table (Desired's output) and asks Run for
+// a sync soon. Keys of earlier desired tables stay managed, so services
+// removed from the config by a reload get deleted by the next sync instead
+// of being left behind as if they belonged to someone else.
+func (r *Reconciler) SetDesired(svcs []Service) {
+	svcs = cloneTable(svcs)
+	sortTable(svcs)
+	r.mu.Lock()
+	r.desired = svcs
+	for _, s := range svcs {
+		r.managed[s.Key] = true
+	}
+	r.gen++
+	r.mu.Unlock()
+	select {
+	case r.trigger <- struct{}{}:
+	default: // a sync is already pending; it will read the newest table
+	}
+}
+
+// Sync reads the kernel table once, computes Diff against the desired table
+// and applies the ops, logging each at Info. Ops found while the desired
+// table is unchanged since the last successful sync mean someone (ipvsadm,
+// a crash, another tool) changed the kernel: they are logged once more as
+// "repaired" at Warn. Failing ops do not stop the others; their errors are
+// joined. Ops on the destinations of a service whose add failed are
+// skipped, the next sync retries them.
+func (r *Reconciler) Sync() error {
+	r.syncMu.Lock()
+	defer r.syncMu.Unlock()
+
+	r.mu.Lock()
+	desired := r.desired // never mutated, SetDesired replaces it
+	managed := maps.Clone(r.managed)
+	gen := r.gen
+	steady := r.synced && r.syncedGen == gen
+	r.mu.Unlock()
+
+	observed, err := r.k.Dump()
+	if err != nil {
+		err = fmt.Errorf("ipvs dump: %w", err)
+		r.finish(nil, err, false, gen)
+		return err
+	}
+	ops := Diff(desired, observed, managed)
+	if steady && len(ops) > 0 {
+		lines := make([]string, len(ops))
+		for i, o := range ops {
+			lines[i] = o.String()
+		}
+		r.log.Warn("repaired", "ops", len(ops), "changes", strings.Join(lines, "; "))
+	}
+	table, err := r.apply(observed, ops)
+	r.finish(table, err, true, gen)
+	return err
+}
+
+// apply runs ops in order and returns the observed table with the
+// successful ones folded in.
+func (r *Reconciler) apply(observed []Service, ops []Op) ([]Service, error) {
+	table := cloneTable(observed)
+	failedAdd := map[Key]bool{}
+	var errs []error
+	for _, o := range ops {
+		if o.Kind != AddService && failedAdd[o.Service.Key] {
+			continue
+		}
+		attrs := []any{"op", o.String(), "vs", o.Service.Key.String()}
+		if o.Kind.isDest() {
+			attrs = append(attrs, "rs", o.Dest.Addr.String())
+		}
+		if err := r.k.Apply(o); err != nil {
+			if o.Kind == AddService {
+				failedAdd[o.Service.Key] = true
+			}
+			r.log.Error("ipvs op failed", append(attrs, "err", err)...)
+			errs = append(errs, err)
+			continue
+		}
+		r.log.Info("ipvs op", attrs...)
+		table = applyOp(table, o)
+	}
+	return table, errors.Join(errs...)
+}
+
+// finish records the outcome of a sync. On success with the desired table
+// unchanged meanwhile, keys no longer desired stop being managed: the kernel
+// no longer has them, and a later service with the same key made by hand is
+// not lvsd's to delete.
+func (r *Reconciler) finish(table []Service, err error, dumped bool, gen uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if dumped {
+		r.status.Observed = table
+	}
+	r.status.Err = err
+	r.status.Synced = r.now()
+	if err == nil && gen == r.gen {
+		r.synced, r.syncedGen = true, gen
+		clear(r.managed)
+		for _, s := range r.desired {
+			r.managed[s.Key] = true
+		}
+	}
+}
+
+// Run syncs at once, then whenever SetDesired changes the table and every
+// interval (the periodic resync repairs manual ipvsadm changes and entries
+// lost behind lvsd's back), until ctx is done; then it returns nil. Sync
+// errors are logged and retried at the next trigger or tick. interval <= 0
+// disables the periodic resync.
+func (r *Reconciler) Run(ctx context.Context, interval time.Duration) error {
+	var tick <-chan time.Time
+	if interval > 0 {
+		c, stop := r.ticker(interval)
+		defer stop()
+		tick = c
+	}
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := r.Sync(); err != nil {
+			r.log.Error("ipvs sync failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.trigger:
+		case <-tick:
+		}
+	}
+}
+
+// Cleanup deletes every managed service from the kernel (on stop, unless
+// the user asked to keep IPVS) and empties the desired table, so a Run that
+// is still going does not put them back. Services lvsd does not manage are
+// left alone. Keys whose delete failed stay managed.
+func (r *Reconciler) Cleanup() error {
+	r.syncMu.Lock()
+	defer r.syncMu.Unlock()
+
+	r.mu.Lock()
+	managed := maps.Clone(r.managed)
+	for _, s := range r.desired {
+		managed[s.Key] = true
+	}
+	r.desired = nil
+	r.gen++
+	r.mu.Unlock()
+
+	observed, err := r.k.Dump()
+	if err != nil {
+		err = fmt.Errorf("ipvs dump: %w", err)
+		r.finish(nil, err, false, 0)
+		return err
+	}
+	table, err := r.apply(observed, Diff(nil, observed, managed))
+	r.mu.Lock()
+	r.status.Observed = table
+	r.status.Err = err
+	r.status.Synced = r.now()
+	clear(r.managed)
+	for _, s := range table {
+		if managed[s.Key] {
+			r.managed[s.Key] = true
+		}
+	}
+	r.mu.Unlock()
+	return err
+}
+
+// Status returns a copy of what the last sync saw.
+func (r *Reconciler) Status() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.status
+	st.Observed = cloneTable(st.Observed)
+	st.Managed = slices.SortedFunc(maps.Keys(r.managed), compareKeys)
+	return st
+}
+
+// applyOp returns table with o applied, the way the kernel applies it. It
+// keeps Status truthful without a second dump.
+func applyOp(table []Service, o Op) []Service {
+	i := slices.IndexFunc(table, func(s Service) bool { return s.Key == o.Service.Key })
+	switch o.Kind {
+	case AddService:
+		if i < 0 {
+			table = append(table, bare(o.Service))
+		}
+	case UpdateService:
+		if i >= 0 {
+			table[i].Sched = o.Service.Sched
+		}
+	case DeleteService:
+		if i >= 0 {
+			table = slices.Delete(table, i, i+1)
+		}
+	case AddDest, UpdateDest, DeleteDest:
+		if i < 0 {
+			break
+		}
+		ds := slices.DeleteFunc(table[i].Dests, func(d Dest) bool { return d.Addr == o.Dest.Addr })
+		if o.Kind != DeleteDest {
+			ds = append(ds, o.Dest)
+		}
+		table[i].Dests = ds
+	}
+	sortTable(table)
+	return table
+}

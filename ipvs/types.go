@@ -1,0 +1,183 @@
+package ipvs
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Protocols of an IPVS service, as written in the config.
+const (
+	TCP  = "TCP"
+	UDP  = "UDP"
+	SCTP = "SCTP"
+)
+
+// Forwarding methods of a destination, as written in the config (lvs_method).
+// Local is only ever observed (ipvsadm shows "Local": the kernel chose local
+// delivery because the destination is an address of this host); lvsd never
+// programs it.
+const (
+	NAT   = "NAT"
+	DR    = "DR"
+	TUN   = "TUN"
+	Local = "LOCAL"
+)
+
+// Key is the identity of an IPVS service: the kernel looks services up by
+// protocol, address and port, so two services with the same Key cannot
+// coexist. (fwmark services will get their own key form later.)
+type Key struct {
+	Protocol string // TCP, UDP, SCTP
+	Addr     netip.AddrPort
+}
+
+// String renders the key the way ipvsadm -Ln does: "TCP 198.51.100.30:3306".
+func (k Key) String() string {
+	return k.Protocol + " " + k.Addr.String()
+}
+
+// compareKeys orders keys by protocol, then address, then port, so that
+// every listing and every op sequence is deterministic.
+func compareKeys(a, b Key) int {
+	if c := cmp.Compare(a.Protocol, b.Protocol); c != 0 {
+		return c
+	}
+	return a.Addr.Compare(b.Addr)
+}
+
+// Service is one virtual service with its destinations.
+type Service struct {
+	Key
+	Sched string // scheduler name: rr, wrr, lc, wlc, ...
+	Dests []Dest // sorted by Addr, unique Addr
+}
+
+// Dest is one destination (real server) of a service.
+type Dest struct {
+	Addr   netip.AddrPort
+	Weight int
+	Method string // NAT, DR, TUN (LOCAL only when observed)
+}
+
+// methodWord is how ipvsadm -Ln names a forwarding method in its Forward
+// column, so lvsd's log lines read like the tool users check them with.
+func methodWord(m string) string {
+	switch m {
+	case NAT:
+		return "masq"
+	case DR:
+		return "route"
+	case TUN:
+		return "tunnel"
+	case Local:
+		return "local"
+	}
+	return strings.ToLower(m)
+}
+
+// OpKind says what an Op does.
+type OpKind int
+
+// The operations Diff emits. Their order here is the order in which Diff
+// emits them (see Diff).
+const (
+	AddService OpKind = iota + 1
+	UpdateService
+	AddDest
+	UpdateDest
+	DeleteDest
+	DeleteService
+)
+
+// isDest says whether the op is about a destination (Op.Dest is set).
+func (k OpKind) isDest() bool { return k == AddDest || k == UpdateDest || k == DeleteDest }
+
+func (k OpKind) String() string {
+	switch k {
+	case AddService:
+		return "add service"
+	case UpdateService:
+		return "update service"
+	case DeleteService:
+		return "delete service"
+	case AddDest:
+		return "add dest"
+	case UpdateDest:
+		return "update dest"
+	case DeleteDest:
+		return "delete dest"
+	}
+	return "op(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Op is one change to the kernel table. Service always carries the key and
+// the desired scheduler (never Dests: each destination change is its own
+// Op). Dest is set for the dest kinds. For updates, Old holds the values
+// observed before the change so that the op can be logged as "a->b".
+type Op struct {
+	Kind    OpKind
+	Service Service
+	Dest    Dest
+	// OldSched is the observed scheduler (UpdateService).
+	OldSched string
+	// OldDest is the observed destination (UpdateDest).
+	OldDest Dest
+}
+
+// String renders an op as one readable log line, for example
+//
+//	add service TCP 198.51.100.30:3306 rr
+//	add dest TCP 198.51.100.30:3306 -> 198.51.100.10:3306 route weight 1
+//	update dest TCP 198.51.100.30:3306 -> 198.51.100.10:3306 weight 1->0
+//	delete service TCP 198.51.100.30:3306
+func (o Op) String() string {
+	var b strings.Builder
+	b.WriteString(o.Kind.String())
+	b.WriteByte(' ')
+	b.WriteString(o.Service.Key.String())
+	switch o.Kind {
+	case AddService:
+		b.WriteString(" " + o.Service.Sched)
+	case UpdateService:
+		fmt.Fprintf(&b, " sched %s->%s", o.OldSched, o.Service.Sched)
+	case AddDest:
+		fmt.Fprintf(&b, " -> %s %s weight %d", o.Dest.Addr, methodWord(o.Dest.Method), o.Dest.Weight)
+	case UpdateDest:
+		fmt.Fprintf(&b, " -> %s", o.Dest.Addr)
+		if o.OldDest.Method != o.Dest.Method {
+			fmt.Fprintf(&b, " method %s->%s", methodWord(o.OldDest.Method), methodWord(o.Dest.Method))
+		}
+		if o.OldDest.Weight != o.Dest.Weight {
+			fmt.Fprintf(&b, " weight %d->%d", o.OldDest.Weight, o.Dest.Weight)
+		}
+	case DeleteDest:
+		fmt.Fprintf(&b, " -> %s", o.Dest.Addr)
+	}
+	return b.String()
+}
+
+// sortTable puts services in key order and each service's destinations in
+// address order, in place.
+func sortTable(svcs []Service) {
+	slices.SortFunc(svcs, func(a, b Service) int { return compareKeys(a.Key, b.Key) })
+	for i := range svcs {
+		slices.SortFunc(svcs[i].Dests, func(a, b Dest) int { return a.Addr.Compare(b.Addr) })
+	}
+}
+
+// cloneTable deep-copies a table so callers can keep or change their copy.
+func cloneTable(svcs []Service) []Service {
+	if svcs == nil {
+		return nil
+	}
+	out := make([]Service, len(svcs))
+	for i, s := range svcs {
+		out[i] = s
+		out[i].Dests = slices.Clone(s.Dests)
+	}
+	return out
+}

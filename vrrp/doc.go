@@ -1,0 +1,21 @@
+// Package vrrp implements VRRP version 2 (RFC 3768) with simple-text (PASS)
+// authentication over IPv4 multicast, interoperable with keepalived.
+//
+// It owns:
+//   - the advertisement wire format (packet.go: Advert, MarshalBinary,
+//     UnmarshalBinary, typed decode errors);
+//   - the receive checks applied to every advert, in keepalived's order, with
+//     a stable reason name per drop (check.go: CheckAdvert, Reason);
+//   - the protocol state machine as a pure function of
+//     (state, event, now) -> (state, actions) (fsm.go: Step);
+//   - the driver that runs one vrrp_instance on a real clock (instance.go:
+//     Instance, New, Run, Status);
+//   - the Linux edges (*_linux.go): the raw IP protocol 112 socket, the
+//     virtual addresses (netlink) and gratuitous ARP.
+//
+// It must not touch anything but the VRRP socket, the configured VIPs on the
+// configured interface, and ARP on that interface: IPVS, iptables and health
+// checks belong to other packages. It never exits the process; errors are
+// returned wrapped (errno kept) and events are logged through the injected
+// *slog.Logger with the keys vrid, state, vip, err.
+package vrrp

@@ -1,0 +1,553 @@
+package vrrp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lvsd/lvsd/conf"
+)
+
+// keepalived's defaults for gratuitous ARP on becoming master: a burst of
+// garp_master_repeat, and another burst garp_master_delay later.
+const (
+	garpRepeat = 5
+	garpDelay  = 5 * time.Second
+)
+
+// dropLogEvery bounds drop logging to one line per reason per period, so a
+// misconfigured peer advertising every second cannot flood the log.
+const dropLogEvery = 10 * time.Second
+
+// Conn sends and receives VRRP messages on one interface. The Linux
+// implementation is a raw IP protocol 112 socket; tests use a fake.
+type Conn interface {
+	// ReadAdvert blocks until a packet arrives and copies its VRRP message
+	// (the IP payload) into b. It returns the IP TTL and source address.
+	// After Close it returns an error.
+	ReadAdvert(b []byte) (n, ttl int, src netip.Addr, err error)
+	// WriteAdvert sends one VRRP message to 224.0.0.18 with TTL 255 and
+	// TOS 0xc0, from LocalAddr.
+	WriteAdvert(b []byte) error
+	// LocalAddr is the interface's primary IPv4 address: the source of our
+	// adverts and the tie breaker between masters of equal priority.
+	LocalAddr() netip.Addr
+	Close() error
+}
+
+// VIPs adds and removes virtual addresses on the instance's interface.
+type VIPs interface {
+	// AddVIP adds p; an address already present is not an error.
+	AddVIP(p netip.Prefix) error
+	// RemoveVIP removes p; an absent address is not an error.
+	RemoveVIP(p netip.Prefix) error
+}
+
+// Announcer sends gratuitous ARP on the instance's interface.
+type Announcer interface {
+	// GARP broadcasts one gratuitous ARP request for ip (sender = target
+	// = ip, from the interface's hardware address).
+	GARP(ip netip.Addr) error
+	Close() error
+}
+
+// system is what Run needs from the host; opened by Run, closed on return.
+type system struct {
+	conn Conn
+	vips VIPs
+	arp  Announcer
+}
+
+// Status is a JSON-friendly snapshot of an instance.
+type Status struct {
+	Name           string            `json:"name"`
+	VRID           uint8             `json:"vrid"`
+	Interface      string            `json:"interface"`
+	State          string            `json:"state"` // "INIT", "BACKUP", "MASTER"
+	Priority       uint8             `json:"priority"`
+	VIPs           []string          `json:"vips"`
+	MasterIP       string            `json:"master_ip"` // "" when unknown
+	Transitions    int               `json:"transitions"`
+	LastTransition time.Time         `json:"last_transition"`
+	RxAdverts      uint64            `json:"rx_adverts"`
+	TxAdverts      uint64            `json:"tx_adverts"`
+	Drops          map[string]uint64 `json:"drops"` // by Reason name
+}
+
+// Instance runs one vrrp_instance.
+type Instance struct {
+	cfg    conf.VRRPInstance
+	log    *slog.Logger
+	open   func(conf.VRRPInstance) (*system, error)
+	params Params
+	advert Advert // template of our adverts; Priority set per send
+
+	mu          sync.Mutex
+	state       State
+	masterIP    netip.Addr
+	transitions int
+	lastTrans   time.Time
+	rx, tx      uint64
+	drops       map[string]uint64
+	lastLog     map[string]time.Time // rate limit of drop/warn lines, by key
+	running     bool
+}
+
+// New checks cfg and returns an instance in state INIT. It opens nothing:
+// sockets are opened by Run (which needs CAP_NET_RAW and CAP_NET_ADMIN), so
+// New can be used to validate a configuration without privileges.
+func New(cfg conf.VRRPInstance, log *slog.Logger) (*Instance, error) {
+	return newInstance(cfg, log, openSystem)
+}
+
+func newInstance(cfg conf.VRRPInstance, log *slog.Logger, open func(conf.VRRPInstance) (*system, error)) (*Instance, error) {
+	if err := validate(cfg); err != nil {
+		return nil, fmt.Errorf("vrrp instance %q: %w", cfg.Name, err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	authType, authData := localAuth(cfg)
+	addrs := make([]netip.Addr, len(cfg.VIPs))
+	for k, p := range cfg.VIPs {
+		addrs[k] = p.Addr()
+	}
+	return &Instance{
+		cfg:  cfg,
+		log:  log.With("vrid", cfg.VRID, "instance", cfg.Name),
+		open: open,
+		params: Params{
+			Priority:    cfg.Priority,
+			AdvertInt:   cfg.AdvertInt,
+			Nopreempt:   cfg.Nopreempt,
+			StartMaster: cfg.State == conf.StateMaster,
+			GARPDelay:   garpDelay,
+		},
+		advert: Advert{
+			Version:   Version2,
+			Type:      TypeAdvertisement,
+			VRID:      cfg.VRID,
+			AuthType:  authType,
+			AuthData:  authData,
+			AdvertInt: advertIntSeconds(cfg.AdvertInt),
+			Addrs:     addrs,
+		},
+		drops:   make(map[string]uint64),
+		lastLog: make(map[string]time.Time),
+	}, nil
+}
+
+func validate(cfg conf.VRRPInstance) error {
+	switch {
+	case cfg.Version != 2:
+		return fmt.Errorf("version %d: only VRRP version 2 is implemented", cfg.Version)
+	case cfg.Interface == "":
+		return errors.New("no interface")
+	case cfg.VRID == 0:
+		return errors.New("virtual_router_id must be 1-255")
+	case cfg.Priority == 0:
+		return errors.New("priority must be 1-255")
+	case cfg.AdvertInt < time.Second || cfg.AdvertInt > 255*time.Second || cfg.AdvertInt%time.Second != 0:
+		return fmt.Errorf("advert_int %v: VRRPv2 needs whole seconds, 1-255", cfg.AdvertInt)
+	case cfg.AuthType != "" && cfg.AuthType != "PASS":
+		return fmt.Errorf("auth_type %q: only PASS is implemented", cfg.AuthType)
+	case len(cfg.AuthPass) > authDataLen:
+		return fmt.Errorf("auth_pass longer than %d bytes", authDataLen)
+	case len(cfg.VIPs) == 0:
+		return errors.New("no virtual addresses")
+	case len(cfg.VIPs) > 255:
+		return errors.New("more than 255 virtual addresses")
+	}
+	for _, p := range cfg.VIPs {
+		if !p.Addr().Is4() {
+			return fmt.Errorf("virtual address %v: VRRPv2 carries IPv4 only", p)
+		}
+	}
+	return nil
+}
+
+// Status returns a snapshot; safe for concurrent use.
+func (i *Instance) Status() Status {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	st := Status{
+		Name:           i.cfg.Name,
+		VRID:           i.cfg.VRID,
+		Interface:      i.cfg.Interface,
+		State:          i.state.String(),
+		Priority:       i.cfg.Priority,
+		VIPs:           i.vipStrings(),
+		Transitions:    i.transitions,
+		LastTransition: i.lastTrans,
+		RxAdverts:      i.rx,
+		TxAdverts:      i.tx,
+		Drops:          make(map[string]uint64, len(i.drops)),
+	}
+	if i.masterIP.IsValid() {
+		st.MasterIP = i.masterIP.String()
+	}
+	for k, v := range i.drops {
+		st.Drops[k] = v
+	}
+	return st
+}
+
+func (i *Instance) vipStrings() []string {
+	s := make([]string, len(i.cfg.VIPs))
+	for k, p := range i.cfg.VIPs {
+		s[k] = p.String()
+	}
+	return s
+}
+
+// rxAdvert is an accepted advert handed from the reader to the FSM loop.
+type rxAdvert struct {
+	prio uint8
+	src  netip.Addr
+}
+
+// effect is a slow side effect (netlink, ARP) run on its own goroutine so
+// that sending adverts never waits on it.
+type effect int
+
+const (
+	effAddVIPs effect = iota
+	effRemoveVIPs
+	effGARP
+)
+
+// effectQueue is an unbounded FIFO of effects: push never blocks, so the
+// FSM loop (and with it the adverts) never waits on netlink or ARP.
+type effectQueue struct {
+	mu     sync.Mutex
+	items  []effect
+	closed bool
+	wake   chan struct{} // capacity 1: "items or closed changed"
+}
+
+func newEffectQueue() *effectQueue {
+	return &effectQueue{wake: make(chan struct{}, 1)}
+}
+
+func (q *effectQueue) push(e effect) {
+	q.mu.Lock()
+	q.items = append(q.items, e)
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *effectQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *effectQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop blocks until an effect is queued, or returns false once the queue is
+// closed and drained.
+func (q *effectQueue) pop() (effect, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			e := q.items[0]
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return e, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return 0, false
+		}
+		<-q.wake
+	}
+}
+
+// Run opens the socket and runs the instance until ctx is done or the socket
+// fails. The state machine runs on its own goroutine with the adverts; VIP
+// changes and gratuitous ARP run on another, in order, so a slow netlink
+// call never delays an advert. When ctx is done a master sends a priority-0
+// advert and removes its VIPs (RFC 3768 §6.4.3 Shutdown) before Run returns
+// nil. A receive error also ends Run, after the same shutdown, with the
+// error: a deaf instance would otherwise make itself master.
+func (i *Instance) Run(ctx context.Context) error {
+	i.mu.Lock()
+	if i.running {
+		i.mu.Unlock()
+		return errors.New("vrrp: instance already running")
+	}
+	i.running = true
+	i.mu.Unlock()
+	defer func() {
+		i.mu.Lock()
+		i.running = false
+		i.mu.Unlock()
+	}()
+
+	sys, err := i.open(i.cfg)
+	if err != nil {
+		return fmt.Errorf("vrrp instance %q: %w", i.cfg.Name, err)
+	}
+	p := i.params
+	p.LocalIP = sys.conn.LocalAddr()
+
+	rx := make(chan rxAdvert, 16)
+	rxErr := make(chan error, 1)
+	readerDone := make(chan struct{})
+	stopReader := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		rxErr <- i.readLoop(sys.conn, rx, stopReader)
+	}()
+
+	effects := newEffectQueue()
+	effectsDone := make(chan struct{})
+	go func() {
+		defer close(effectsDone)
+		for {
+			e, ok := effects.pop()
+			if !ok {
+				return
+			}
+			i.runEffect(sys, e)
+		}
+	}()
+
+	loopErr := i.loop(ctx, p, sys.conn, rx, rxErr, effects)
+
+	effects.close()
+	<-effectsDone
+	close(stopReader)
+	closeErr := sys.conn.Close()
+	<-readerDone
+	if err := sys.arp.Close(); err != nil && closeErr == nil {
+		closeErr = err
+	}
+	if loopErr != nil {
+		return fmt.Errorf("vrrp instance %q: %w", i.cfg.Name, loopErr)
+	}
+	if closeErr != nil {
+		return fmt.Errorf("vrrp instance %q: close: %w", i.cfg.Name, closeErr)
+	}
+	return nil
+}
+
+// timers are the FSM's three timers, stopped until an action arms them.
+type timers struct {
+	masterDown, advert, garp *time.Timer
+}
+
+func newTimers() *timers {
+	t := &timers{
+		masterDown: time.NewTimer(time.Hour),
+		advert:     time.NewTimer(time.Hour),
+		garp:       time.NewTimer(time.Hour),
+	}
+	t.stop()
+	return t
+}
+
+// stop cancels all timers. Since Go 1.23 a stopped timer's channel holds no
+// stale value, so no draining is needed.
+func (t *timers) stop() {
+	t.masterDown.Stop()
+	t.advert.Stop()
+	t.garp.Stop()
+}
+
+func (i *Instance) loop(ctx context.Context, p Params, conn Conn, rx <-chan rxAdvert, rxErr <-chan error, effects *effectQueue) error {
+	t := newTimers()
+	defer t.stop()
+	state := StateInit
+	step := func(ev Event) {
+		next, actions := Step(p, state, ev, time.Now())
+		for _, a := range actions {
+			i.apply(a, conn, t, effects)
+		}
+		if next != state {
+			i.transition(state, next, p.LocalIP)
+			state = next
+		}
+		if ra, ok := ev.(AdvertReceived); ok && state == StateBackup && ra.Priority > 0 {
+			i.mu.Lock()
+			i.masterIP = ra.Src
+			i.mu.Unlock()
+		}
+	}
+	step(Startup{})
+	for {
+		select {
+		case <-ctx.Done():
+			step(Shutdown{})
+			return nil
+		case err := <-rxErr:
+			step(Shutdown{})
+			return fmt.Errorf("receive: %w", err)
+		case a := <-rx:
+			step(AdvertReceived{Priority: a.prio, Src: a.src})
+		case <-t.masterDown.C:
+			step(MasterDownTimerFired{})
+		case <-t.advert.C:
+			step(AdvertTimerFired{})
+		case <-t.garp.C:
+			step(GARPTimerFired{})
+		}
+	}
+}
+
+func (i *Instance) apply(a Action, conn Conn, t *timers, effects *effectQueue) {
+	switch a := a.(type) {
+	case SendAdvert:
+		i.send(conn, a.Priority)
+	case AddVIPs:
+		effects.push(effAddVIPs)
+	case RemoveVIPs:
+		effects.push(effRemoveVIPs)
+	case SendGARP:
+		effects.push(effGARP)
+	case SetMasterDownTimer:
+		t.masterDown.Reset(a.D)
+	case SetAdvertTimer:
+		t.advert.Reset(a.D)
+	case SetGARPTimer:
+		t.garp.Reset(a.D)
+	case StopTimers:
+		t.stop()
+	}
+}
+
+func (i *Instance) send(conn Conn, prio uint8) {
+	adv := i.advert
+	adv.Priority = prio
+	b, err := adv.MarshalBinary()
+	if err == nil {
+		err = conn.WriteAdvert(b)
+	}
+	if err != nil {
+		if i.allowLog("send") {
+			i.log.Warn("vrrp send advert failed", "err", err)
+		}
+		return
+	}
+	i.mu.Lock()
+	i.tx++
+	i.mu.Unlock()
+}
+
+func (i *Instance) transition(from, to State, local netip.Addr) {
+	now := time.Now()
+	i.mu.Lock()
+	i.state = to
+	i.transitions++
+	i.lastTrans = now
+	switch to {
+	case StateMaster:
+		i.masterIP = local
+	default:
+		i.masterIP = netip.Addr{}
+	}
+	i.mu.Unlock()
+	i.log.Info("vrrp state change", "state", to.String(), "from", from.String(), "vip", strings.Join(i.vipStrings(), ","))
+}
+
+func (i *Instance) runEffect(sys *system, e effect) {
+	switch e {
+	case effAddVIPs:
+		for _, p := range i.cfg.VIPs {
+			if err := sys.vips.AddVIP(p); err != nil {
+				i.log.Error("vrrp add VIP failed", "vip", p.String(), "err", err)
+			}
+		}
+	case effRemoveVIPs:
+		for _, p := range i.cfg.VIPs {
+			if err := sys.vips.RemoveVIP(p); err != nil {
+				i.log.Error("vrrp remove VIP failed", "vip", p.String(), "err", err)
+			}
+		}
+	case effGARP:
+		for range garpRepeat {
+			for _, p := range i.cfg.VIPs {
+				if err := sys.arp.GARP(p.Addr()); err != nil {
+					if i.allowLog("garp") {
+						i.log.Warn("vrrp gratuitous ARP failed", "vip", p.Addr().String(), "err", err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// readLoop reads packets until the conn fails, checks each one and hands
+// accepted adverts to the FSM loop. Drops are counted by reason.
+func (i *Instance) readLoop(conn Conn, rx chan<- rxAdvert, stop <-chan struct{}) error {
+	buf := make([]byte, 1500)
+	for {
+		n, ttl, src, err := conn.ReadAdvert(buf)
+		if err != nil {
+			return err
+		}
+		res := CheckAdvert(ttl, src, buf[:n], i.cfg)
+		if res.Reason != ReasonNone {
+			i.drop(res.Reason, src)
+			continue
+		}
+		i.mu.Lock()
+		i.rx++
+		i.mu.Unlock()
+		if res.AddrMismatch && i.allowLog("addrs") {
+			// Logged, not dropped: see CheckResult.AddrMismatch.
+			i.log.Warn("vrrp advert lists other addresses than ours", "src", src.String(), "addrs", fmt.Sprint(res.Advert.Addrs))
+		}
+		select {
+		case rx <- rxAdvert{prio: res.Advert.Priority, src: src}:
+		case <-stop:
+			return nil
+		}
+	}
+}
+
+func (i *Instance) drop(r Reason, src netip.Addr) {
+	if r == ReasonVRID {
+		// Another virtual router on the same LAN: not ours, not an error.
+		return
+	}
+	name := r.String()
+	i.mu.Lock()
+	i.drops[name]++
+	i.mu.Unlock()
+	if !i.allowLog("drop_" + name) {
+		return
+	}
+	switch r {
+	case ReasonAuthType, ReasonAuthPass, ReasonAdvertInt, ReasonVersion:
+		// A peer configured differently: both sides will be master.
+		i.log.Warn("vrrp advert dropped", "reason", name, "src", src.String())
+	default:
+		i.log.Debug("vrrp advert dropped", "reason", name, "src", src.String())
+	}
+}
+
+// allowLog reports whether a line for key may be logged now (at most one
+// per dropLogEvery).
+func (i *Instance) allowLog(key string) bool {
+	now := time.Now()
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if last, ok := i.lastLog[key]; ok && now.Sub(last) < dropLogEvery {
+		return false
+	}
+	i.lastLog[key] = now
+	return true
+}

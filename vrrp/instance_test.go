@@ -1,0 +1,297 @@
+package vrrp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"reflect"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/lvsd/lvsd/conf"
+)
+
+type fakePacket struct {
+	b   []byte
+	ttl int
+	src netip.Addr
+	err error
+}
+
+type fake struct {
+	in     chan fakePacket
+	closed chan struct{}
+	once   sync.Once
+
+	mu    sync.Mutex
+	sent  []Advert
+	ops   []string // "add 192.0.2.100/32", "del ...", "garp 192.0.2.100"
+	vipOn bool
+}
+
+func newFake() *fake {
+	return &fake{in: make(chan fakePacket, 16), closed: make(chan struct{})}
+}
+
+func (f *fake) ReadAdvert(b []byte) (int, int, netip.Addr, error) {
+	select {
+	case p := <-f.in:
+		if p.err != nil {
+			return 0, 0, netip.Addr{}, p.err
+		}
+		return copy(b, p.b), p.ttl, p.src, nil
+	case <-f.closed:
+		return 0, 0, netip.Addr{}, errors.New("closed")
+	}
+}
+
+func (f *fake) WriteAdvert(b []byte) error {
+	var a Advert
+	if err := a.UnmarshalBinary(b); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.sent = append(f.sent, a)
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fake) LocalAddr() netip.Addr { return ipLow }
+func (f *fake) Close() error          { f.once.Do(func() { close(f.closed) }); return nil }
+
+func (f *fake) AddVIP(p netip.Prefix) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, "add "+p.String())
+	f.vipOn = true
+	return nil
+}
+
+func (f *fake) RemoveVIP(p netip.Prefix) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, "del "+p.String())
+	f.vipOn = false
+	return nil
+}
+
+func (f *fake) GARP(ip netip.Addr) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, "garp "+ip.String())
+	return nil
+}
+
+type fakeARP struct{ *fake }
+
+func (fakeARP) Close() error { return nil }
+
+func (f *fake) snapshot() (sent []Advert, ops []string, vipOn bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Advert(nil), f.sent...), append([]string(nil), f.ops...), f.vipOn
+}
+
+func startFake(t *testing.T, cfg conf.VRRPInstance) (*Instance, *fake, context.CancelFunc, chan error) {
+	t.Helper()
+	f := newFake()
+	inst, err := newInstance(cfg, nil, func(conf.VRRPInstance) (*system, error) {
+		return &system{conn: f, vips: f, arp: fakeARP{f}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- inst.Run(ctx) }()
+	synctest.Wait()
+	return inst, f, cancel, done
+}
+
+func count(ops []string, s string) int {
+	n := 0
+	for _, o := range ops {
+		if o == s {
+			n++
+		}
+	}
+	return n
+}
+
+func TestInstanceBecomesMasterAndShutsDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig()
+		inst, f, cancel, done := startFake(t, cfg)
+		if st := inst.Status(); st.State != "BACKUP" {
+			t.Fatalf("state %s", st.State)
+		}
+		down := params(cfg.Priority).MasterDownInterval()
+		time.Sleep(down - time.Millisecond) // fake clock: synctest bubble
+		synctest.Wait()
+		if sent, _, _ := f.snapshot(); len(sent) != 0 || inst.Status().State != "BACKUP" {
+			t.Fatalf("too early: sent %d, %s", len(sent), inst.Status().State)
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		st := inst.Status()
+		if st.State != "MASTER" || st.MasterIP != ipLow.String() || st.Transitions != 2 {
+			t.Fatalf("status %+v", st)
+		}
+		sent, ops, on := f.snapshot()
+		if len(sent) != 1 || sent[0].Priority != 100 || sent[0].VRID != 51 || sent[0].AuthData != [8]byte{'s', 'e', 'c', 'r', 'e', 't'} {
+			t.Fatalf("first advert %+v", sent)
+		}
+		if !on || count(ops, "garp 192.0.2.100") != garpRepeat {
+			t.Fatalf("ops %q", ops)
+		}
+		// One advert per second, and a second GARP burst after 5 s.
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		sent, ops, _ = f.snapshot()
+		if len(sent) != 11 || count(ops, "garp 192.0.2.100") != 2*garpRepeat {
+			t.Fatalf("after 10s: %d adverts, ops %q", len(sent), ops)
+		}
+		if st := inst.Status(); st.TxAdverts != 11 {
+			t.Fatalf("tx %d", st.TxAdverts)
+		}
+
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		sent, ops, on = f.snapshot()
+		if last := sent[len(sent)-1]; last.Priority != 0 {
+			t.Fatalf("last advert priority %d, want 0", last.Priority)
+		}
+		if on || ops[len(ops)-1] != "del 192.0.2.100/32" {
+			t.Fatalf("VIP not removed: %q", ops)
+		}
+		if inst.Status().State != "INIT" {
+			t.Fatalf("state after Run: %s", inst.Status().State)
+		}
+	})
+}
+
+func advertBytes(t *testing.T, mut func(*Advert)) []byte {
+	a := testAdvert()
+	mut(a)
+	b, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestInstanceStaysBackupAndCountsDrops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		inst, f, cancel, done := startFake(t, testConfig())
+		higher := advertBytes(t, func(a *Advert) { a.Priority = 200 })
+		badPass := advertBytes(t, func(a *Advert) { a.Priority = 200; a.AuthData[0] = 'S' })
+		otherVRID := advertBytes(t, func(a *Advert) { a.VRID = 7 })
+		for range 20 {
+			f.in <- fakePacket{b: higher, ttl: 255, src: ipHigh}
+			f.in <- fakePacket{b: higher, ttl: 64, src: ipHigh}
+			f.in <- fakePacket{b: badPass, ttl: 255, src: ipHigh}
+			f.in <- fakePacket{b: otherVRID, ttl: 255, src: ipHigh}
+			time.Sleep(time.Second)
+			synctest.Wait()
+		}
+		st := inst.Status()
+		want := map[string]uint64{"ttl": 20, "auth_pass": 20}
+		if st.State != "BACKUP" || st.MasterIP != ipHigh.String() || st.RxAdverts != 20 || !reflect.DeepEqual(st.Drops, want) {
+			t.Fatalf("status %+v", st)
+		}
+		if sent, _, on := f.snapshot(); len(sent) != 0 || on {
+			t.Fatalf("backup sent %d adverts, vip %v", len(sent), on)
+		}
+		// Status is JSON with snake_case keys.
+		b, err := json.Marshal(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		for _, k := range []string{"name", "vrid", "interface", "state", "priority", "vips", "master_ip", "transitions", "last_transition", "rx_adverts", "tx_adverts", "drops"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("json lacks %q: %s", k, b)
+			}
+		}
+		// The master stops with priority 0: we take over after Skew_Time.
+		f.in <- fakePacket{b: advertBytes(t, func(a *Advert) { a.Priority = 0 }), ttl: 255, src: ipHigh}
+		synctest.Wait()
+		time.Sleep(params(100).SkewTime())
+		synctest.Wait()
+		if inst.Status().State != "MASTER" {
+			t.Fatalf("no takeover after priority 0: %s", inst.Status().State)
+		}
+		cancel()
+		<-done
+	})
+}
+
+func TestInstancePreemptedByHigher(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig()
+		cfg.State = conf.StateMaster
+		inst, f, cancel, done := startFake(t, cfg)
+		if inst.Status().State != "MASTER" {
+			t.Fatalf("state %s", inst.Status().State)
+		}
+		f.in <- fakePacket{b: advertBytes(t, func(a *Advert) { a.Priority = 101 }), ttl: 255, src: ipHigh}
+		synctest.Wait()
+		st := inst.Status()
+		if st.State != "BACKUP" || st.MasterIP != ipHigh.String() {
+			t.Fatalf("status %+v", st)
+		}
+		if _, _, on := f.snapshot(); on {
+			t.Fatal("VIP still on")
+		}
+		cancel()
+		<-done
+	})
+}
+
+func TestInstanceReadErrorEndsRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig()
+		cfg.State = conf.StateMaster
+		_, f, cancel, done := startFake(t, cfg)
+		defer cancel()
+		f.in <- fakePacket{err: errors.New("boom")}
+		err := <-done
+		if err == nil {
+			t.Fatal("Run returned nil after a read error")
+		}
+		sent, _, on := f.snapshot()
+		if on || sent[len(sent)-1].Priority != 0 {
+			t.Fatalf("not released: vip %v, last advert %+v", on, sent[len(sent)-1])
+		}
+	})
+}
+
+func TestNewValidates(t *testing.T) {
+	for name, mut := range map[string]func(*conf.VRRPInstance){
+		"version 3":    func(c *conf.VRRPInstance) { c.Version = 3 },
+		"no interface": func(c *conf.VRRPInstance) { c.Interface = "" },
+		"vrid 0":       func(c *conf.VRRPInstance) { c.VRID = 0 },
+		"priority 0":   func(c *conf.VRRPInstance) { c.Priority = 0 },
+		"advert 1.5s":  func(c *conf.VRRPInstance) { c.AdvertInt = 1500 * time.Millisecond },
+		"advert 0":     func(c *conf.VRRPInstance) { c.AdvertInt = 0 },
+		"AH":           func(c *conf.VRRPInstance) { c.AuthType = "AH" },
+		"long pass":    func(c *conf.VRRPInstance) { c.AuthPass = "123456789" },
+		"no vips":      func(c *conf.VRRPInstance) { c.VIPs = nil },
+		"ipv6 vip":     func(c *conf.VRRPInstance) { c.VIPs = []netip.Prefix{netip.MustParsePrefix("2001:db8::1/128")} },
+	} {
+		cfg := testConfig()
+		mut(&cfg)
+		if _, err := New(cfg, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := New(testConfig(), nil); err != nil {
+		t.Fatal(err)
+	}
+}

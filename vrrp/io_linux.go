@@ -1,0 +1,223 @@
+package vrrp
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/lvsd/lvsd/conf"
+	"github.com/mdlayher/arp"
+	"github.com/mdlayher/ethernet"
+	"github.com/mdlayher/packet"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
+)
+
+// openSystem opens the raw socket, the netlink handle and the ARP socket
+// for cfg's interface.
+func openSystem(cfg conf.VRRPInstance) (*system, error) {
+	link, err := netlink.LinkByName(cfg.Interface)
+	if err != nil {
+		return nil, fmt.Errorf("interface %s: %w", cfg.Interface, err)
+	}
+	ifi, err := net.InterfaceByIndex(link.Attrs().Index)
+	if err != nil {
+		return nil, fmt.Errorf("interface %s: %w", cfg.Interface, err)
+	}
+	local, err := primaryIPv4(link, cfg.VIPs)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := openRawConn(ifi, local)
+	if err != nil {
+		return nil, err
+	}
+	ann, err := openAnnouncer(ifi)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &system{conn: conn, vips: &netlinkVIPs{link: link}, arp: ann}, nil
+}
+
+// primaryIPv4 returns the interface's first primary IPv4 address that is not
+// one of our VIPs (a VIP left over by a crashed run must not become our
+// source address). It is read once, when Run starts.
+func primaryIPv4(link netlink.Link, vips []netip.Prefix) (netip.Addr, error) {
+	addrs, err := netlink.AddrList(link, netlink.FAMILY_V4)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("list addresses of %s: %w", link.Attrs().Name, err)
+	}
+	isVIP := func(a netip.Addr) bool {
+		for _, p := range vips {
+			if p.Addr() == a {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range addrs {
+		if a.Flags&unix.IFA_F_SECONDARY != 0 {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(a.IP.To4())
+		if !ok || isVIP(ip) {
+			continue
+		}
+		return ip, nil
+	}
+	return netip.Addr{}, fmt.Errorf("interface %s has no primary IPv4 address", link.Attrs().Name)
+}
+
+// rawConn is Conn over a raw IPv4 socket for protocol 112. It writes its
+// own IP header (IP_HDRINCL, via ipv4.RawConn) so TTL, TOS and source are
+// exactly RFC 3768 §5.2's whatever the routing table says.
+type rawConn struct {
+	c     *ipv4.RawConn
+	local netip.Addr
+	buf   []byte
+}
+
+func openRawConn(ifi *net.Interface, local netip.Addr) (*rawConn, error) {
+	pc, err := net.ListenPacket("ip4:112", "0.0.0.0")
+	if err != nil {
+		return nil, fmt.Errorf("open VRRP socket: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			pc.Close()
+		}
+	}()
+	// Bound to the device: only this interface's adverts are read, and
+	// instances on two interfaces with the same VRID stay apart.
+	sc, err := pc.(*net.IPConn).SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("VRRP socket: %w", err)
+	}
+	var serr error
+	if err := sc.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), ifi.Name) }); err != nil {
+		return nil, fmt.Errorf("VRRP socket: %w", err)
+	}
+	if serr != nil {
+		return nil, fmt.Errorf("bind VRRP socket to %s: %w", ifi.Name, serr)
+	}
+	rc, err := ipv4.NewRawConn(pc)
+	if err != nil {
+		return nil, fmt.Errorf("VRRP socket: %w", err)
+	}
+	if err := rc.SetMulticastInterface(ifi); err != nil {
+		return nil, fmt.Errorf("VRRP socket: set multicast interface %s: %w", ifi.Name, err)
+	}
+	// Our own adverts must not come back to us as if from a peer.
+	if err := rc.SetMulticastLoopback(false); err != nil {
+		return nil, fmt.Errorf("VRRP socket: multicast loop off: %w", err)
+	}
+	if err := rc.JoinGroup(ifi, &net.IPAddr{IP: net.IP(Group.AsSlice())}); err != nil {
+		return nil, fmt.Errorf("VRRP socket: join %v on %s: %w", Group, ifi.Name, err)
+	}
+	ok = true
+	return &rawConn{c: rc, local: local, buf: make([]byte, 65536)}, nil
+}
+
+func (c *rawConn) ReadAdvert(b []byte) (int, int, netip.Addr, error) {
+	for {
+		h, p, _, err := c.c.ReadFrom(c.buf)
+		if err != nil {
+			return 0, 0, netip.Addr{}, fmt.Errorf("read VRRP socket: %w", err)
+		}
+		if h == nil || h.Protocol != Protocol {
+			continue
+		}
+		src, ok := netip.AddrFromSlice(h.Src.To4())
+		if !ok {
+			continue
+		}
+		return copy(b, p), h.TTL, src, nil
+	}
+}
+
+func (c *rawConn) WriteAdvert(b []byte) error {
+	h := &ipv4.Header{
+		Version:  ipv4.Version,
+		Len:      ipv4.HeaderLen,
+		TOS:      TOS,
+		TotalLen: ipv4.HeaderLen + len(b),
+		TTL:      TTL,
+		Protocol: Protocol,
+		Src:      net.IP(c.local.AsSlice()),
+		Dst:      net.IP(Group.AsSlice()),
+		// ID and header checksum are filled in by the kernel.
+	}
+	if err := c.c.WriteTo(h, b, nil); err != nil {
+		return fmt.Errorf("send VRRP advert: %w", err)
+	}
+	return nil
+}
+
+func (c *rawConn) LocalAddr() netip.Addr { return c.local }
+
+func (c *rawConn) Close() error { return c.c.Close() }
+
+// netlinkVIPs is VIPs over rtnetlink.
+type netlinkVIPs struct{ link netlink.Link }
+
+func (v *netlinkVIPs) AddVIP(p netip.Prefix) error {
+	if err := netlink.AddrAdd(v.link, vipAddr(p)); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("add %v to %s: %w", p, v.link.Attrs().Name, err)
+	}
+	return nil
+}
+
+func (v *netlinkVIPs) RemoveVIP(p netip.Prefix) error {
+	if err := netlink.AddrDel(v.link, vipAddr(p)); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("remove %v from %s: %w", p, v.link.Attrs().Name, err)
+	}
+	return nil
+}
+
+func vipAddr(p netip.Prefix) *netlink.Addr {
+	return &netlink.Addr{IPNet: &net.IPNet{
+		IP:   net.IP(p.Addr().AsSlice()),
+		Mask: net.CIDRMask(p.Bits(), 32),
+	}}
+}
+
+// arpAnnouncer is Announcer over an AF_PACKET socket. The socket is opened
+// for protocol 0 so the kernel queues no received frames on it: we only
+// send.
+type arpAnnouncer struct {
+	ifi *net.Interface
+	c   *arp.Client
+}
+
+func openAnnouncer(ifi *net.Interface) (*arpAnnouncer, error) {
+	pc, err := packet.Listen(ifi, packet.Raw, 0, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open ARP socket on %s: %w", ifi.Name, err)
+	}
+	c, err := arp.New(ifi, pc)
+	if err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("ARP client on %s: %w", ifi.Name, err)
+	}
+	return &arpAnnouncer{ifi: ifi, c: c}, nil
+}
+
+// GARP sends a gratuitous ARP request (RFC 5227 §3 "ARP Announcement":
+// sender and target protocol address both the VIP), broadcast, like
+// keepalived.
+func (a *arpAnnouncer) GARP(ip netip.Addr) error {
+	p, err := arp.NewPacket(arp.OperationRequest, a.ifi.HardwareAddr, ip, ethernet.Broadcast, ip)
+	if err != nil {
+		return fmt.Errorf("gratuitous ARP for %v: %w", ip, err)
+	}
+	if err := a.c.WriteTo(p, ethernet.Broadcast); err != nil {
+		return fmt.Errorf("gratuitous ARP for %v on %s: %w", ip, a.ifi.Name, err)
+	}
+	return nil
+}
+
+func (a *arpAnnouncer) Close() error { return a.c.Close() }
