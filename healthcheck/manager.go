@@ -238,7 +238,8 @@ func (m *Manager) fire(p *probe) {
 		return
 	}
 	// The Manager enforces connect_timeout whatever the Checker does.
-	ctx, cancel := context.WithTimeout(m.runCtx, connectTimeout(p.cfg))
+	runCtx := m.runCtx
+	ctx, cancel := context.WithTimeout(runCtx, connectTimeout(p.cfg))
 	p.cancel = cancel
 	m.inflight.Add(1)
 	m.mu.Unlock()
@@ -251,7 +252,9 @@ func (m *Manager) fire(p *probe) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p.cancel = nil
-	if p.stopped || m.runCtx == nil {
+	// An attempt aborted by a removal or by shutdown says nothing about
+	// the server: drop it rather than count a failure.
+	if p.stopped || m.runCtx == nil || runCtx.Err() != nil {
 		return
 	}
 	next, changed := p.state.Observe(err, now)

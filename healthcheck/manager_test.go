@@ -199,8 +199,7 @@ func TestManagerReload(t *testing.T) {
 		netip.MustParseAddrPort("192.0.2.1:80"): true,
 		netip.MustParseAddrPort("192.0.2.4:80"): true,
 	}
-	var h *harness
-	h = newHarness(t, func(c conf.TCPCheck) Checker {
+	h := newHarness(t, func(c conf.TCPCheck) Checker {
 		return checkFunc(func(context.Context) error {
 			mu.Lock()
 			defer mu.Unlock()

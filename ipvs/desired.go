@@ -7,8 +7,9 @@ import (
 )
 
 // Desired builds the table lvsd wants in the kernel from the configured
-// virtual servers. up(vs, rs) reports whether the real server named rs of
-// the virtual server named vs is healthy; unhealthy real servers are left
+// virtual servers. up(vs, rs) reports whether real server rs of virtual
+// server vs is healthy (the health checker's verdict; the caller picks the
+// key it uses, so ipvs does not depend on how checks are named); unhealthy real servers are left
 // out, so their destination is deleted and the kernel stops scheduling new
 // connections to them. (A real server without a checker is always up; that
 // is the caller's decision, made inside up.)
@@ -20,7 +21,7 @@ import (
 //
 // The result is sorted by key, destinations by address. Duplicate keys or
 // duplicate real-server addresses (which conf rejects) keep the first.
-func Desired(vss []conf.VirtualServer, up func(vs, rs string) bool) []Service {
+func Desired(vss []conf.VirtualServer, up func(vs conf.VirtualServer, rs conf.RealServer) bool) []Service {
 	out := make([]Service, 0, len(vss))
 	seen := make(map[Key]bool, len(vss))
 	for _, vs := range vss {
@@ -32,7 +33,7 @@ func Desired(vss []conf.VirtualServer, up func(vs, rs string) bool) []Service {
 		svc := Service{Key: key, Sched: vs.Sched}
 		addrs := make(map[netip.AddrPort]bool, len(vs.RealServers))
 		for _, rs := range vs.RealServers {
-			if addrs[rs.Address] || !up(vs.Name, rs.Name) {
+			if addrs[rs.Address] || !up(vs, rs) {
 				continue
 			}
 			addrs[rs.Address] = true

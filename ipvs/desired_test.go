@@ -26,9 +26,9 @@ func TestDesired(t *testing.T) {
 	}
 	down := map[[2]string]bool{{"mysql", "db3"}: true, {"dead", "web1"}: true}
 	var asked [][2]string
-	up := func(vs, rs string) bool {
-		asked = append(asked, [2]string{vs, rs})
-		return !down[[2]string{vs, rs}]
+	up := func(vs conf.VirtualServer, rs conf.RealServer) bool {
+		asked = append(asked, [2]string{vs.Name, rs.Name})
+		return !down[[2]string{vs.Name, rs.Name}]
 	}
 	got := Desired(vss, up)
 	want := []Service{
@@ -53,7 +53,7 @@ func TestDesiredDuplicatesKeepFirst(t *testing.T) {
 		}},
 		{Name: "b", Address: vip1.Addr, Protocol: TCP, Sched: "wlc", Method: NAT},
 	}
-	got := Desired(vss, func(string, string) bool { return true })
+	got := Desired(vss, func(conf.VirtualServer, conf.RealServer) bool { return true })
 	want := []Service{svc(vip1, "rr", dr("198.51.100.10:3306", 1))}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)

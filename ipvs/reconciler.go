@@ -24,12 +24,8 @@ type Kernel interface {
 	Apply(Op) error
 }
 
-// Status is what the Reconciler last saw, for `lvsd status`.
-type Status struct {
-	// Observed is the kernel table after the last sync: the dump with the
-	// successfully applied ops folded in. It includes services lvsd does not
-	// manage.
-	Observed []Service
+// SyncStatus tells how the last sync went, for `lvsd status`.
+type SyncStatus struct {
 	// Managed are the keys lvsd owns, sorted.
 	Managed []Key
 	// Synced is when the last sync finished; zero before the first one.
@@ -61,7 +57,10 @@ type Reconciler struct {
 	// kernel drifted behind lvsd's back.
 	gen, syncedGen uint64
 	synced         bool
-	status         Status
+	// observed is the kernel table after the last sync: its dump with the
+	// successfully applied ops folded in, unmanaged services included.
+	observed []Service
+	status   SyncStatus
 
 	trigger chan struct{} // one pending "sync soon", coalesced
 }
@@ -177,7 +176,7 @@ func (r *Reconciler) finish(table []Service, err error, dumped bool, gen uint64)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if dumped {
-		r.status.Observed = table
+		r.observed = table
 	}
 	r.status.Err = err
 	r.status.Synced = r.now()
@@ -243,7 +242,7 @@ func (r *Reconciler) Cleanup() error {
 	}
 	table, err := r.apply(observed, Diff(nil, observed, managed))
 	r.mu.Lock()
-	r.status.Observed = table
+	r.observed = table
 	r.status.Err = err
 	r.status.Synced = r.now()
 	clear(r.managed)
@@ -256,12 +255,19 @@ func (r *Reconciler) Cleanup() error {
 	return err
 }
 
-// Status returns a copy of what the last sync saw.
-func (r *Reconciler) Status() Status {
+// Status returns the kernel table as of the last sync (a copy), including
+// services lvsd does not manage; see SyncStatus for which ones it does.
+func (r *Reconciler) Status() []Service {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return cloneTable(r.observed)
+}
+
+// SyncStatus returns how the last sync went and which keys are managed.
+func (r *Reconciler) SyncStatus() SyncStatus {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.status
-	st.Observed = cloneTable(st.Observed)
 	st.Managed = slices.SortedFunc(maps.Keys(r.managed), compareKeys)
 	return st
 }

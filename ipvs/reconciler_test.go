@@ -206,9 +206,9 @@ func TestReconcilerProgramsEmptyKernel(t *testing.T) {
 	if len(lines) != 5 {
 		t.Errorf("want one Info line per op (5), got\n%s", strings.Join(lines, "\n"))
 	}
-	st := r.Status()
-	if !reflect.DeepEqual(st.Observed, config1) || st.Err != nil || !st.Synced.Equal(epoch) {
-		t.Errorf("status %+v", st)
+	st := r.SyncStatus()
+	if !reflect.DeepEqual(r.Status(), config1) || st.Err != nil || !st.Synced.Equal(epoch) {
+		t.Errorf("status %+v %+v", r.Status(), st)
 	}
 	if !reflect.DeepEqual(st.Managed, []Key{vip1, vip2}) {
 		t.Errorf("managed %v", st.Managed)
@@ -305,7 +305,7 @@ func TestReconcilerReloadDeletesRemovedService(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.SetDesired(config1[:1]) // reload without vip2
-	if got := r.Status().Managed; !reflect.DeepEqual(got, []Key{vip1, vip2}) {
+	if got := r.SyncStatus().Managed; !reflect.DeepEqual(got, []Key{vip1, vip2}) {
 		t.Errorf("managed before sync %v", got)
 	}
 	if err := r.Sync(); err != nil {
@@ -316,7 +316,7 @@ func TestReconcilerReloadDeletesRemovedService(t *testing.T) {
 		t.Fatalf("kernel %+v", got)
 	}
 	// Once gone, vip2 is no longer lvsd's: a hand-made vip2 stays.
-	if got := r.Status().Managed; !reflect.DeepEqual(got, []Key{vip1}) {
+	if got := r.SyncStatus().Managed; !reflect.DeepEqual(got, []Key{vip1}) {
 		t.Errorf("managed after sync %v", got)
 	}
 	k.mu.Lock()
@@ -352,9 +352,9 @@ func TestReconcilerErrors(t *testing.T) {
 	if !logs.has(slog.LevelError, "ipvs op failed") {
 		t.Error("failed op not logged")
 	}
-	st := r.Status()
-	if st.Err == nil || !reflect.DeepEqual(st.Observed, []Service{svc(vip1, "rr", dr("198.51.100.11:3306", 1))}) {
-		t.Errorf("status %+v", st)
+	st := r.SyncStatus()
+	if st.Err == nil || !reflect.DeepEqual(r.Status(), []Service{svc(vip1, "rr", dr("198.51.100.11:3306", 1))}) {
+		t.Errorf("status %+v %+v", r.Status(), st)
 	}
 
 	// The failure is not "steady state": the retry is not drift.
@@ -374,8 +374,8 @@ func TestReconcilerErrors(t *testing.T) {
 	if err := r.Sync(); !errors.Is(err, unix.EPERM) {
 		t.Errorf("dump error %v", err)
 	}
-	if st := r.Status(); !errors.Is(st.Err, unix.EPERM) || !reflect.DeepEqual(st.Observed, config1) {
-		t.Errorf("status after dump error %+v", st)
+	if st := r.SyncStatus(); !errors.Is(st.Err, unix.EPERM) || !reflect.DeepEqual(r.Status(), config1) {
+		t.Errorf("status after dump error %+v %+v", r.Status(), st)
 	}
 }
 
@@ -398,9 +398,8 @@ func TestReconcilerCleanup(t *testing.T) {
 	if got := k.tableCopy(); !reflect.DeepEqual(got, []Service{foreign}) {
 		t.Errorf("kernel %+v", got)
 	}
-	st := r.Status()
-	if len(st.Managed) != 0 || !reflect.DeepEqual(st.Observed, []Service{foreign}) {
-		t.Errorf("status %+v", st)
+	if st := r.SyncStatus(); len(st.Managed) != 0 || !reflect.DeepEqual(r.Status(), []Service{foreign}) {
+		t.Errorf("status %+v %+v", r.Status(), st)
 	}
 	// A later sync (Run still going) does not put them back.
 	if err := r.Sync(); err != nil {
@@ -422,7 +421,7 @@ func TestReconcilerCleanupFailureKeepsKey(t *testing.T) {
 	if err := r.Cleanup(); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("err %v", err)
 	}
-	if got := r.Status().Managed; !reflect.DeepEqual(got, []Key{vip2}) {
+	if got := r.SyncStatus().Managed; !reflect.DeepEqual(got, []Key{vip2}) {
 		t.Errorf("managed %v", got)
 	}
 	clear(k.failOn)

@@ -31,8 +31,8 @@ const (
 // protocol, address and port, so two services with the same Key cannot
 // coexist. (fwmark services will get their own key form later.)
 type Key struct {
-	Protocol string // TCP, UDP, SCTP
-	Addr     netip.AddrPort
+	Protocol string         `json:"protocol"` // TCP, UDP, SCTP
+	Addr     netip.AddrPort `json:"addr"`
 }
 
 // String renders the key the way ipvsadm -Ln does: "TCP 198.51.100.30:3306".
@@ -52,15 +52,15 @@ func compareKeys(a, b Key) int {
 // Service is one virtual service with its destinations.
 type Service struct {
 	Key
-	Sched string // scheduler name: rr, wrr, lc, wlc, ...
-	Dests []Dest // sorted by Addr, unique Addr
+	Sched string `json:"sched"` // scheduler name: rr, wrr, lc, wlc, ...
+	Dests []Dest `json:"dests"` // sorted by Addr, unique Addr
 }
 
 // Dest is one destination (real server) of a service.
 type Dest struct {
-	Addr   netip.AddrPort
-	Weight int
-	Method string // NAT, DR, TUN (LOCAL only when observed)
+	Addr   netip.AddrPort `json:"addr"`
+	Weight int            `json:"weight"`
+	Method string         `json:"method"` // NAT, DR, TUN (LOCAL only when observed)
 }
 
 // methodWord is how ipvsadm -Ln names a forwarding method in its Forward

@@ -1,6 +1,7 @@
 package ipvs
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -27,5 +28,16 @@ func TestOpString(t *testing.T) {
 		if got := tt.op.String(); got != tt.want {
 			t.Errorf("got  %q\nwant %q", got, tt.want)
 		}
+	}
+}
+
+func TestServiceJSON(t *testing.T) {
+	b, err := json.Marshal(svc(vip1, "rr", dr("198.51.100.10:3306", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"protocol":"TCP","addr":"198.51.100.30:3306","sched":"rr","dests":[{"addr":"198.51.100.10:3306","weight":1,"method":"DR"}]}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }

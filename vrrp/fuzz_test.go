@@ -8,8 +8,9 @@ import (
 // FuzzUnmarshal checks that decoding never panics and that anything decoded
 // re-encodes to bytes that decode to the same Advert.
 func FuzzUnmarshal(f *testing.F) {
-	good := append([]byte(nil), keepalivedAdvert...)
+	good := append([]byte(nil), specAdvert...)
 	f.Add(good)
+	f.Add(capturedKeepalived)
 	f.Add(good[:10])                                                   // truncated
 	f.Add(append(append([]byte(nil), good...), make([]byte, 2000)...)) // oversize
 	bad := append([]byte(nil), good...)

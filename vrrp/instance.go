@@ -46,6 +46,7 @@ type VIPs interface {
 	AddVIP(p netip.Prefix) error
 	// RemoveVIP removes p; an absent address is not an error.
 	RemoveVIP(p netip.Prefix) error
+	Close() error
 }
 
 // Announcer sends gratuitous ARP on the instance's interface.
@@ -333,6 +334,9 @@ func (i *Instance) Run(ctx context.Context) error {
 	closeErr := sys.conn.Close()
 	<-readerDone
 	if err := sys.arp.Close(); err != nil && closeErr == nil {
+		closeErr = err
+	}
+	if err := sys.vips.Close(); err != nil && closeErr == nil {
 		closeErr = err
 	}
 	if loopErr != nil {

@@ -99,7 +99,7 @@ func startFake(t *testing.T, cfg conf.VRRPInstance) (*Instance, *fake, context.C
 	t.Helper()
 	f := newFake()
 	inst, err := newInstance(cfg, nil, func(conf.VRRPInstance) (*system, error) {
-		return &system{conn: f, vips: f, arp: fakeARP{f}}, nil
+		return &system{conn: f, vips: fakeARP{f}, arp: fakeARP{f}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -39,7 +39,15 @@ func openSystem(cfg conf.VRRPInstance) (*system, error) {
 		conn.Close()
 		return nil, err
 	}
-	return &system{conn: conn, vips: &netlinkVIPs{link: link}, arp: ann}, nil
+	// A handle of its own: its socket lives in the network namespace
+	// current now, whatever thread later changes VIPs.
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		conn.Close()
+		ann.Close()
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	return &system{conn: conn, vips: &netlinkVIPs{h: h, link: link}, arp: ann}, nil
 }
 
 // primaryIPv4 returns the interface's first primary IPv4 address that is not
@@ -162,19 +170,27 @@ func (c *rawConn) LocalAddr() netip.Addr { return c.local }
 func (c *rawConn) Close() error { return c.c.Close() }
 
 // netlinkVIPs is VIPs over rtnetlink.
-type netlinkVIPs struct{ link netlink.Link }
+type netlinkVIPs struct {
+	h    *netlink.Handle
+	link netlink.Link
+}
 
 func (v *netlinkVIPs) AddVIP(p netip.Prefix) error {
-	if err := netlink.AddrAdd(v.link, vipAddr(p)); err != nil && !errors.Is(err, unix.EEXIST) {
+	if err := v.h.AddrAdd(v.link, vipAddr(p)); err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("add %v to %s: %w", p, v.link.Attrs().Name, err)
 	}
 	return nil
 }
 
 func (v *netlinkVIPs) RemoveVIP(p netip.Prefix) error {
-	if err := netlink.AddrDel(v.link, vipAddr(p)); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
+	if err := v.h.AddrDel(v.link, vipAddr(p)); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("remove %v from %s: %w", p, v.link.Attrs().Name, err)
 	}
+	return nil
+}
+
+func (v *netlinkVIPs) Close() error {
+	v.h.Close()
 	return nil
 }
 

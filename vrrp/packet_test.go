@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// keepalivedAdvert is a VRRPv2 advert as keepalived 2.2.7 sends it: VRID 51,
+// specAdvert is a VRRPv2 advert built by hand from RFC 3768 §5.1: VRID 51,
 // priority 100, one address 192.0.2.100, PASS "secret", interval 1 s.
-var keepalivedAdvert = mustHex("2133640101010000c00002647365637265740000")
+var specAdvert = mustHex("2133640101010000c00002647365637265740000")
 
 func mustHex(s string) []byte {
 	b, err := hex.DecodeString(s)
@@ -22,6 +22,38 @@ func mustHex(s string) []byte {
 	sum := Checksum(b)
 	b[6], b[7] = byte(sum>>8), byte(sum)
 	return b
+}
+
+// capturedKeepalived is an advert captured with tcpdump from keepalived
+// 2.2.7 (VRID 51, priority 150, PASS "secret", 1 s, 192.0.2.100), checksum
+// as sent.
+var capturedKeepalived = []byte{
+	0x21, 0x33, 0x96, 0x01, 0x01, 0x01, 0x49, 0x19,
+	0xc0, 0x00, 0x02, 0x64,
+	's', 'e', 'c', 'r', 'e', 't', 0, 0,
+}
+
+func TestKeepalivedCapture(t *testing.T) {
+	var a Advert
+	if err := a.UnmarshalBinary(capturedKeepalived); err != nil {
+		t.Fatal(err)
+	}
+	want := testAdvert()
+	want.Priority = 150
+	want.Checksum = 0x4919
+	if !reflect.DeepEqual(&a, want) {
+		t.Fatalf("got %+v\nwant %+v", a, want)
+	}
+	b, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(b, capturedKeepalived) {
+		t.Fatalf("re-encoded %x\nwant       %x", b, capturedKeepalived)
+	}
+	if r := CheckAdvert(255, peer, capturedKeepalived, testConfig()); r.Reason != ReasonNone || r.AddrMismatch {
+		t.Fatalf("check: %+v", r)
+	}
 }
 
 func testAdvert() *Advert {
@@ -37,8 +69,8 @@ func TestMarshalKnownBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(b, keepalivedAdvert) {
-		t.Fatalf("got  %x\nwant %x", b, keepalivedAdvert)
+	if !reflect.DeepEqual(b, specAdvert) {
+		t.Fatalf("got  %x\nwant %x", b, specAdvert)
 	}
 	// RFC 1071: summing a message with its checksum gives 0.
 	if Checksum(b) != 0 {
@@ -71,7 +103,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestUnmarshalErrors(t *testing.T) {
-	good := append([]byte(nil), keepalivedAdvert...)
+	good := append([]byte(nil), specAdvert...)
 	badSum := append([]byte(nil), good...)
 	badSum[7] ^= 0xff
 	v3 := append([]byte(nil), good...)

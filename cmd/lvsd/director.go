@@ -113,7 +113,13 @@ func (d *director) publishDesired() {
 	d.mu.Lock()
 	vss := d.cfg.VirtualServers
 	d.mu.Unlock()
-	d.rec.SetDesired(ipvs.Desired(vss, d.checks.Up))
+	d.rec.SetDesired(ipvs.Desired(vss, d.up))
+}
+
+// up is the health verdict for one real server (a server without a checker
+// is always up: the manager answers true for what it does not probe).
+func (d *director) up(vs conf.VirtualServer, rs conf.RealServer) bool {
+	return d.checks.Up(healthcheck.VSKey(vs), healthcheck.RSKey(rs))
 }
 
 func (d *director) followHealth(ctx context.Context) error {
