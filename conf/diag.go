@@ -24,8 +24,8 @@ const maxSnippetLines = 3
 // holds the file, by the source line(s) it points at with the range
 // underlined:
 //
-//	   5 |   priority          = 300
-//	     |                       ^^^
+//	5 |   priority          = 300
+//	  |                       ^^^
 //
 // sources maps filename (as in the ranges) to the file's bytes, as returned
 // by [LoadWithSources]; it may be nil. The first line's format is what

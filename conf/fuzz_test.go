@@ -36,6 +36,8 @@ func FuzzParse(f *testing.F) {
 		vrrp("v", "  advert_int = 1e300"),
 		vrrp("v", "  advert_int = -1e-300"),
 		vrrp("v", "  priority = 1e400"),
+		vrrp("v", "  priority = 1e9999999"), // once took minutes to format
+		vrrp("v", "  priority = -1e9999999.5"),
 		vrrp("v", `  virtual_ipaddress = [null, 1, "x", ["y"]]`),
 		vrrp("v", "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = \"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"\n  }"),
 		vrrp("", "  nopreempt = true\n  state = \"MASTER\""),

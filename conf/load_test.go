@@ -320,7 +320,7 @@ virtual_server "vs" {
 func TestWarnings(t *testing.T) {
 	for _, tc := range []struct {
 		name, src, want string
-		line         int
+		line            int
 	}{
 		{"nb_get_retry", `virtual_server "vs" {
   address = "198.51.100.30:80"

@@ -81,13 +81,20 @@ func (d *decoder) integer(attr *hcl.Attribute, lo, hi int64) (int64, bool) {
 		return 0, false
 	}
 	bf := v.AsBigFloat()
+	// Messages print the value through float64: formatting a big.Float
+	// with a huge exponent (1e9999999) in decimal takes minutes.
+	approx, _ := bf.Float64()
 	if !bf.IsInt() {
-		d.errorf(attr.Expr.Range(), "Invalid "+attr.Name, "%s must be a whole number; got %s.", attr.Name, bf.Text('g', -1))
+		d.errorf(attr.Expr.Range(), "Invalid "+attr.Name, "%s must be a whole number; got %g.", attr.Name, approx)
 		return 0, false
 	}
 	n, acc := bf.Int64()
-	if acc != big.Exact || n < lo || n > hi {
-		d.errorf(attr.Expr.Range(), "Invalid "+attr.Name, "%s must be between %d and %d; got %s.", attr.Name, lo, hi, bf.Text('g', -1))
+	if acc != big.Exact {
+		d.errorf(attr.Expr.Range(), "Invalid "+attr.Name, "%s must be between %d and %d; got %g.", attr.Name, lo, hi, approx)
+		return 0, false
+	}
+	if n < lo || n > hi {
+		d.errorf(attr.Expr.Range(), "Invalid "+attr.Name, "%s must be between %d and %d; got %d.", attr.Name, lo, hi, n)
 		return 0, false
 	}
 	return n, true

@@ -391,18 +391,38 @@ func TestNetnsLvsdMasterKeepalivedBackup(t *testing.T) {
 }
 
 func TestNetnsEqualPriorityHigherIPWins(t *testing.T) {
-	l := newLAN(t, 2)
-	a, b := l.hosts[0], l.hosts[1]
-	// Both start as MASTER at the same priority (a backup of equal
-	// priority would just accept the master); keepalived at .2 has the
-	// higher address and must win, lvsd at .1 must yield.
-	cfg := instCfg(100, "secret")
-	cfg.State = conf.StateMaster
-	pa := startLvsd(t, a, cfg)
-	waitFor(t, settle, "lvsd master", func() bool { return l.hasVIP(a) })
-	startKeepalivedState(t, b, "MASTER", 100, "secret")
-	waitFor(t, masterDown+settle, "keepalived (higher IP) master", func() bool { return l.hasVIP(b) && !l.hasVIP(a) })
-	holdFor(t, 3*time.Second, "one master", func() bool { return l.hasVIP(b) && !l.hasVIP(a) && pa.st().State == "BACKUP" })
+	// Two masters of equal priority (lvsd started with state MASTER while
+	// keepalived is master): the one with the higher primary address stays
+	// master (RFC 3768 §6.4.3), whichever implementation it is.
+	for _, tc := range []struct {
+		name     string
+		lvsdHost int // index into hosts: 0 = 192.0.2.1, 1 = 192.0.2.2
+		lvsdWins bool
+	}{
+		{"keepalived higher IP", 0, false},
+		{"lvsd higher IP", 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLAN(t, 2)
+			lh, kh := l.hosts[tc.lvsdHost], l.hosts[1-tc.lvsdHost]
+			startKeepalived(t, kh, 100, "secret")
+			waitFor(t, masterDown+settle, "keepalived master", func() bool { return l.hasVIP(kh) })
+			cfg := instCfg(100, "secret")
+			cfg.State = conf.StateMaster
+			p := startLvsd(t, lh, cfg)
+			winner, loser := kh, lh
+			want := "BACKUP"
+			if tc.lvsdWins {
+				winner, loser, want = lh, kh, "MASTER"
+			}
+			waitFor(t, settle, "one master", func() bool {
+				return l.hasVIP(winner) && !l.hasVIP(loser) && p.st().State == want
+			})
+			holdFor(t, 3*time.Second, "one master", func() bool {
+				return l.hasVIP(winner) && !l.hasVIP(loser) && p.st().State == want
+			})
+		})
+	}
 }
 
 func TestNetnsAuthMismatchCounted(t *testing.T) {
@@ -413,7 +433,7 @@ func TestNetnsAuthMismatchCounted(t *testing.T) {
 	// Adverts with the wrong password are dropped and counted; lvsd hears
 	// no master, so both end up master (the known split brain of an auth
 	// mismatch, made visible by the counter and a warning).
-	waitFor(t, masterDown+settle, "auth_pass drops", func() bool { return pb.st().Drops["auth_pass"] >= 3 })
+	waitFor(t, masterDown+3*settle, "auth_pass drops", func() bool { return pb.st().Drops["auth_pass"] >= 3 })
 	if !pb.logHas("reason=auth_pass") {
 		t.Fatal("no warning logged for auth_pass")
 	}

@@ -211,6 +211,11 @@ func readModule(file string) ([]byte, error) {
 // switch_root, not chroot: the kernel's module autoloader (IPVS schedulers,
 // nat tables) execs /sbin/modprobe from the real root, which must be the
 // host's filesystem with the full module tree.
+//
+// The read-only root is mounted cache=loose: every exec and module load
+// otherwise re-reads through 9p, which is slow under TCG. A file changed on
+// the host during a run may look stale in the guest; the read-write shares
+// (out, and directories exported by Run) stay uncached.
 const initScript = `#!/bin/busybox sh
 B=/bin/busybox
 fail() {
@@ -225,7 +230,7 @@ for m in $(cat /modules.order); do
 	$B insmod "$m" || fail "insmod $m"
 done
 o=trans=virtio,version=9p2000.L,msize=512000
-$B mount -t 9p -o $o,ro hostroot /host || fail "mount hostroot"
+$B mount -t 9p -o $o,ro,cache=loose hostroot /host || fail "mount hostroot"
 $B mount -t tmpfs -o mode=1777 tmpfs /host/tmp || fail "tmpfs /tmp"
 $B mount -t tmpfs -o mode=1777 tmpfs /host/var/tmp || fail "tmpfs /var/tmp"
 $B mount -t tmpfs -o mode=0755 tmpfs /host/run || fail "tmpfs /run"
@@ -269,11 +274,8 @@ func BuildInitramfs(cacheDir string) (string, string, error) {
 		h.Write(f.data)
 	}
 	out := filepath.Join(cacheDir, fmt.Sprintf("initramfs-%s-%s.cpio.gz", kver, hex.EncodeToString(h.Sum(nil))[:16]))
-	if _, err := os.Stat(out); err == nil {
+	if cacheHit(out) {
 		return out, kver, nil
-	}
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		return "", "", fmt.Errorf("vm: cache dir: %w", err)
 	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -283,20 +285,7 @@ func BuildInitramfs(cacheDir string) (string, string, error) {
 	if err := zw.Close(); err != nil {
 		return "", "", err
 	}
-	// Write then rename so a concurrent run never boots a partial archive.
-	tmp, err := os.CreateTemp(cacheDir, ".initramfs-*")
-	if err != nil {
-		return "", "", fmt.Errorf("vm: write initramfs: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return "", "", fmt.Errorf("vm: write initramfs: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", "", fmt.Errorf("vm: write initramfs: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	if err := writeAtomic(out, buf.Bytes()); err != nil {
 		return "", "", fmt.Errorf("vm: write initramfs: %w", err)
 	}
 	return out, kver, nil
