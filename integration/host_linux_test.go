@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -128,12 +129,15 @@ func startARPWatch(t *testing.T, h *lab.Host) *lab.Proc {
 	return p
 }
 
+// reGARP matches tcpdump's line for a gratuitous ARP request (sender =
+// target = VIP); tcpdump shows the target MAC when it is not zero.
+var reGARP = regexp.MustCompile(`Request who-has ` + regexp.QuoteMeta(vip) + ` (\(\S+\) )?tell ` + regexp.QuoteMeta(vip) + `,`)
+
 // garpFrom counts gratuitous ARP requests for the VIP sent from mac.
 func garpFrom(p *lab.Proc, mac string) int {
 	n := 0
 	for _, line := range strings.Split(p.Output(), "\n") {
-		if strings.Contains(line, mac) &&
-			strings.Contains(line, "Request who-has "+vip+" tell "+vip) {
+		if strings.Contains(line, mac+" > ff:ff:ff:ff:ff:ff") && reGARP.MatchString(line) {
 			n++
 		}
 	}

@@ -25,15 +25,15 @@ const (
 
 // daemonOptions are the flags shared by `lvsd director` and `lvsd agent`.
 type daemonOptions struct {
-	file           string
-	control        string
-	pidFile        string
-	logFormat      string
-	logLevel       string
-	keepIPVS       bool
-	resync         time.Duration
-	rulesInterval  time.Duration
-	stopTimeout    time.Duration
+	file          string
+	control       string
+	pidFile       string
+	logFormat     string
+	logLevel      string
+	keepIPVS      bool
+	resync        time.Duration
+	rulesInterval time.Duration
+	stopTimeout   time.Duration
 }
 
 // service is what a daemon mode runs: started once, reloaded with a new
