@@ -46,6 +46,7 @@ test-host: build
 # VM tier: everything that needs kernel IPVS, inside a QEMU VM.
 test-vm: build
 	LVSD_BIN=$(LVSD) $(GO) test -count=1 -tags vm -v -timeout 20m -exec $(VMRUN) ./ipvs/ ./integration/
+	$(GO) test -count=1 -tags vm_host -v -timeout 10m ./integration/vm/
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }

@@ -58,25 +58,6 @@ vrrp_instance VI_1 {
 `, state, prio, pass)
 }
 
-func newLab(t *testing.T, prefix string) *lab.Lab {
-	t.Helper()
-	l, err := lab.New(prefix, t.TempDir(), t.Logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(l.Close)
-	return l
-}
-
-func addHost(t *testing.T, l *lab.Lab, name, cidr string) *lab.Host {
-	t.Helper()
-	h, err := l.AddHost(name, cidr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
 // startDirector runs `lvsd director` in h with the given file content.
 func startDirector(t *testing.T, l *lab.Lab, h *lab.Host, content string) *lab.Proc {
 	t.Helper()

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lvsd/lvsd/integration/lab"
 )
 
 var lvsdBin string
@@ -49,3 +51,25 @@ func (w logWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func newLab(t *testing.T, prefix string) *lab.Lab {
+	t.Helper()
+	l, err := lab.New(prefix, t.TempDir(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	return l
+}
+
+func addHost(t *testing.T, l *lab.Lab, name, cidr string) *lab.Host {
+	t.Helper()
+	h, err := l.AddHost(name, cidr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
