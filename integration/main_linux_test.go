@@ -72,4 +72,3 @@ func addHost(t *testing.T, l *lab.Lab, name, cidr string) *lab.Host {
 	}
 	return h
 }
-
