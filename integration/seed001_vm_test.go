@@ -32,6 +32,9 @@ func TestSeed001(t *testing.T) {
 	if rep.ReaddTime > 4*time.Second {
 		t.Errorf("real server re-added after %v, want within one delay_loop (3 s)", rep.ReaddTime)
 	}
+	if rep.DriftRepair > 6*time.Second {
+		t.Errorf("hand-deleted destination repaired after %v, want within one resync (5 s)", rep.DriftRepair)
+	}
 	t.Logf("measured: failover VIP %v, first connection %v, removal %v, re-add %v",
 		rep.FailoverVIP, rep.FailoverConn, rep.RemovalTime, rep.ReaddTime)
 }

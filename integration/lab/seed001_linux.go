@@ -28,6 +28,7 @@ type Seed001Report struct {
 	FailoverConn  time.Duration // link cut -> first connection through lvs2
 	RemovalTime   time.Duration // listener stopped -> destination gone from IPVS
 	ReaddTime     time.Duration // listener back -> destination back in IPVS
+	DriftRepair   time.Duration // destination deleted by hand -> back
 	IPVSTableLVS1 string
 	IPVSTableLVS2 string
 }
@@ -226,6 +227,20 @@ func (s *Seed001) Run() (rep Seed001Report, err error) {
 	} else {
 		return rep, fmt.Errorf("lvsd status on lvs1: %w", err)
 	}
+
+	s.say("\n== Drift: someone deletes db2 from lvs2's table by hand (ipvsadm -d)")
+	if _, err := hosts["lvs2"].Run("ipvsadm", "-d", "-t", seedService, "-r", "198.51.100.11:3306"); err != nil {
+		return rep, err
+	}
+	d, ok := WaitFor(10*time.Second, func() bool {
+		t, _ := hosts["lvs2"].Run("ipvsadm", "-Ln")
+		return reDest("198.51.100.11").MatchString(t)
+	})
+	if !ok {
+		return rep, fmt.Errorf("lvs2 did not repair the destination deleted by hand:\n%s", dirs["lvs2"].Output())
+	}
+	rep.DriftRepair = d
+	s.say("   lvsd re-read the kernel table and put db2 back %.1f s later (it reconciles against the kernel, not against its last config).", d.Seconds())
 
 	s.say("\n== Failover: lvs1's cable is cut")
 	t0 := time.Now()
