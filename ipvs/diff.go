@@ -1,7 +1,6 @@
 package ipvs
 
 import (
-	"net/netip"
 	"slices"
 )
 
@@ -72,26 +71,35 @@ func Diff(desired, observed []Service, managed map[Key]bool) []Op {
 }
 
 // diffDests emits the destination ops of one service present on both sides.
+// Both destination lists are sorted by address (indexTable sorts them), so
+// one merge walk finds adds, updates and deletes without building maps: at
+// 10k services a resync would otherwise allocate two maps per service.
 func diffDests(w, h Service, emit func(Op)) {
 	svc := bare(w)
-	old := make(map[netip.AddrPort]Dest, len(h.Dests))
-	for _, d := range h.Dests {
-		old[d.Addr] = d
-	}
-	wanted := make(map[netip.AddrPort]bool, len(w.Dests))
-	for _, d := range w.Dests {
-		wanted[d.Addr] = true
-		o, ok := old[d.Addr]
+	i, j := 0, 0
+	for i < len(w.Dests) || j < len(h.Dests) {
+		var c int
 		switch {
-		case !ok:
-			emit(Op{Kind: AddDest, Service: svc, Dest: d})
-		case o != d:
-			emit(Op{Kind: UpdateDest, Service: svc, Dest: d, OldDest: o})
+		case i == len(w.Dests):
+			c = 1
+		case j == len(h.Dests):
+			c = -1
+		default:
+			c = w.Dests[i].Addr.Compare(h.Dests[j].Addr)
 		}
-	}
-	for _, d := range h.Dests {
-		if !wanted[d.Addr] {
-			emit(Op{Kind: DeleteDest, Service: svc, Dest: d})
+		switch {
+		case c < 0:
+			emit(Op{Kind: AddDest, Service: svc, Dest: w.Dests[i]})
+			i++
+		case c > 0:
+			emit(Op{Kind: DeleteDest, Service: svc, Dest: h.Dests[j]})
+			j++
+		default:
+			if w.Dests[i] != h.Dests[j] {
+				emit(Op{Kind: UpdateDest, Service: svc, Dest: w.Dests[i], OldDest: h.Dests[j]})
+			}
+			i++
+			j++
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/lvsd/lvsd/examples"
 )
 
 // Seed001 is the scenario of seed 001: two directors share VIP
@@ -38,60 +40,15 @@ const (
 	seedService = seedVIP + ":3306"
 )
 
-// Seed001Director is the director file of the scenario (the repository's
-// examples/seed-001-director.hcl with the state and priority of one node).
+// Seed001Director is the repository's examples/seed-001-director.hcl (lvs1
+// runs it verbatim) with the state and priority of another node.
 func Seed001Director(state string, priority int) string {
-	return fmt.Sprintf(`vrrp_instance "VI_1" {
-  state             = %q
-  interface         = "eth0"
-  virtual_router_id = 51
-  priority          = %d
-  nopreempt         = true
-  advert_int        = "1s"
-
-  authentication {
-    auth_type = "PASS"
-    auth_pass = "mypasswd"
-  }
-
-  virtual_ipaddress = ["198.51.100.30"]
+	out := strings.Replace(examples.SeedDirector, `state             = "MASTER"`, fmt.Sprintf("state             = %q", state), 1)
+	return strings.Replace(out, "priority          = 101", fmt.Sprintf("priority          = %d", priority), 1)
 }
 
-virtual_server "mysql" {
-  address    = "198.51.100.30:3306"
-  protocol   = "TCP"
-  lvs_sched  = "rr"
-  lvs_method = "DR"
-  delay_loop = "3s"
-
-  real_server "db1" {
-    address = "198.51.100.10:3306"
-    weight  = 1
-    tcp_check {
-      connect_timeout    = "10s"
-      retry              = 3
-      delay_before_retry = "3s"
-    }
-  }
-
-  real_server "db2" {
-    address = "198.51.100.11:3306"
-    weight  = 1
-    tcp_check {
-      connect_timeout    = "10s"
-      retry              = 3
-      delay_before_retry = "3s"
-    }
-  }
-}
-`, state, priority)
-}
-
-// Seed001Agent is the agent file of the scenario.
-const Seed001Agent = `agent {
-  vips = ["198.51.100.30"]
-}
-`
+// Seed001Agent is examples/seed-001-agent.hcl.
+var Seed001Agent = examples.SeedAgent
 
 var (
 	reService = regexp.MustCompile(`TCP\s+198\.51\.100\.30:3306\s+rr`)

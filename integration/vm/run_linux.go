@@ -34,6 +34,10 @@ type Options struct {
 	Timeout  time.Duration // whole run, boot included; 0 means only ctx bounds it
 	CacheDir string        // initramfs cache; default $XDG_CACHE_HOME/lvsd-vm
 	Keep     bool          // keep the run's out directory (its path is written to Stderr)
+	// Share lists more host directories the program needs; those under a
+	// directory the guest covers with tmpfs (/tmp, /run, ...) are shared
+	// read-write at the same path, like the program's own directory.
+	Share []string
 }
 
 const (
@@ -111,7 +115,7 @@ func Run(ctx context.Context, opts Options) (exitCode int, err error) {
 	} else {
 		defer os.RemoveAll(out)
 	}
-	shares := extraShares(filepath.Dir(prog), dir)
+	shares := extraShares(append([]string{filepath.Dir(prog), dir}, opts.Share...)...)
 	combined := opts.Stdout == opts.Stderr
 	script := guestScript(prog, opts.Args, dir, guestEnv(opts.Env), shares, combined)
 	if err := os.WriteFile(filepath.Join(out, "guest.sh"), []byte(script), 0o755); err != nil {

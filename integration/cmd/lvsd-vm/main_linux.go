@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -66,6 +67,7 @@ func main() {
 	if sameFile(os.Stdout, os.Stderr) {
 		opts.Stderr = opts.Stdout
 	}
+	opts.Share = envDirs(opts.Env)
 	if *console {
 		opts.Console = os.Stderr
 	}
@@ -83,6 +85,26 @@ func main() {
 
 // filterEnv keeps what a test run needs and drops host-specific state
 // (display, ssh agent, TMPDIR pointing into a hidden directory, ...).
+// envDirs returns the directories of absolute paths named by LVSD_*
+// variables (LVSD_BIN=/tmp/clone/bin/lvsd), so a checkout under /tmp stays
+// visible in the guest.
+func envDirs(env []string) []string {
+	var dirs []string
+	for _, e := range env {
+		k, v, _ := strings.Cut(e, "=")
+		if !strings.HasPrefix(k, "LVSD_") || !filepath.IsAbs(v) {
+			continue
+		}
+		if fi, err := os.Stat(v); err == nil {
+			if !fi.IsDir() {
+				v = filepath.Dir(v)
+			}
+			dirs = append(dirs, v)
+		}
+	}
+	return dirs
+}
+
 func filterEnv(env []string) []string {
 	out := []string{"HOME=/root"}
 	for _, e := range env {
