@@ -1,6 +1,7 @@
 package ipvs
 
 import (
+	"cmp"
 	"slices"
 )
 
@@ -39,8 +40,20 @@ func Diff(desired, observed []Service, managed map[Key]bool) []Op {
 	}
 	slices.SortFunc(keys, compareKeys)
 
-	var groups [DeleteService + 1][]Op
-	emit := func(o Op) { groups[o.Kind] = append(groups[o.Kind], o) }
+	// One slice sized for the common worst case (every desired service and
+	// destination added), then a stable sort by kind: per-kind slices grown
+	// by append allocated about five times the result at 10k services.
+	hint := len(observed)
+	for _, w := range desired {
+		hint += 1 + len(w.Dests)
+	}
+	var ops []Op
+	emit := func(o Op) {
+		if ops == nil { // a steady-state resync allocates nothing here
+			ops = make([]Op, 0, hint)
+		}
+		ops = append(ops, o)
+	}
 
 	for _, k := range keys {
 		w, wok := want[k]
@@ -63,10 +76,7 @@ func Diff(desired, observed []Service, managed map[Key]bool) []Op {
 		}
 	}
 
-	var ops []Op
-	for _, g := range groups {
-		ops = append(ops, g...)
-	}
+	slices.SortStableFunc(ops, func(a, b Op) int { return cmp.Compare(a.Kind, b.Kind) })
 	return ops
 }
 
