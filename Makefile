@@ -12,9 +12,9 @@ FUZZTIME  ?= 10s
 STATICCHECK_VERSION ?= v0.8.2
 
 # Debian packages the tests and the demo need (installed by `make deps`).
-APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod
+APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod systemd mariadb-server mariadb-client
 
-.PHONY: all build test test-unit test-fuzz test-host test-vm lint demo bench deps clean
+.PHONY: install all build test test-unit test-fuzz test-host test-vm lint demo bench deps clean
 
 all: build
 
@@ -41,7 +41,7 @@ test-fuzz:
 
 # Host tier: root, network namespaces on this kernel (no IPVS needed).
 test-host: build
-	LVSD_BIN=$(LVSD) $(GO) test -count=1 -tags integration -v -timeout 15m ./integration/ ./rules/ ./vrrp/
+	LVSD_BIN=$(LVSD) $(GO) test -count=1 -tags integration -v -timeout 15m ./integration/ ./rules/ ./vrrp/ ./cmd/lvsd/
 
 # VM tier: everything that needs kernel IPVS, inside a QEMU VM.
 test-vm: build
@@ -63,9 +63,25 @@ bench: build
 
 deps:
 	@if ! command -v ipvsadm >/dev/null || ! command -v keepalived >/dev/null || ! command -v qemu-system-x86_64 >/dev/null \
-	   || ! command -v tcpdump >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! test -x /bin/busybox; then \
+	   || ! command -v tcpdump >/dev/null || ! test -x /usr/sbin/mariadbd || ! command -v mariadb >/dev/null || ! command -v systemd-analyze >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! test -x /bin/busybox; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	fi
+
+# install: the binary, the systemd units and the example configs (never
+# overwriting a config already there). DESTDIR for packaging.
+DESTDIR   ?=
+SBINDIR   ?= /usr/sbin
+UNITDIR   ?= /lib/systemd/system
+CONFDIR   ?= /etc/lvsd
+DOCDIR    ?= /usr/share/doc/lvsd
+install: build
+	install -D -m 0755 $(LVSD) $(DESTDIR)$(SBINDIR)/lvsd
+	install -D -m 0644 contrib/systemd/lvsd-director.service $(DESTDIR)$(UNITDIR)/lvsd-director.service
+	install -D -m 0644 contrib/systemd/lvsd-agent.service $(DESTDIR)$(UNITDIR)/lvsd-agent.service
+	install -d -m 0755 $(DESTDIR)$(CONFDIR)
+	test -e $(DESTDIR)$(CONFDIR)/director.hcl || install -m 0600 examples/seed-001-director.hcl $(DESTDIR)$(CONFDIR)/director.hcl
+	test -e $(DESTDIR)$(CONFDIR)/agent.hcl || install -m 0600 examples/seed-001-agent.hcl $(DESTDIR)$(CONFDIR)/agent.hcl
+	install -D -m 0644 docs/operations.md $(DESTDIR)$(DOCDIR)/operations.md
 
 clean:
 	rm -rf $(BIN)

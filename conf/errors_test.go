@@ -78,12 +78,12 @@ func TestErrors(t *testing.T) {
 	}{
 		// Unknown names, at every level.
 		{"unknown top block", "bogus {}\n", `Blocks of type "bogus" are not expected`, 1},
-		{"unknown vrrp attr", vrrp("v", "  preempt_delay = 3"), `argument named "preempt_delay"`, 2},
+		{"unknown vrrp attr", vrrp("v", "  track_interface = 3"), `argument named "track_interface"`, 2},
 		{"unknown vrrp block", vrrp("v", "  track_script {}"), `Blocks of type "track_script"`, 2},
 		{"unknown auth attr", vrrp("v", "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = \"x\"\n    auth_foo = 1\n  }"), `argument named "auth_foo"`, 5},
 		{"unknown vs attr", vs("vs", "  persistence_timeout = 50"), `argument named "persistence_timeout"`, 2},
 		{"unknown rs attr", rs("    inhibit_on_failure = true"), `argument named "inhibit_on_failure"`, 4},
-		{"unknown rs block", rs("    http_get {}"), `Blocks of type "http_get"`, 4},
+		{"unknown rs block", rs("    smtp_check {}"), `Blocks of type "smtp_check"`, 4},
 		{"unknown check attr", check("      bindto = \"198.51.100.1\""), `argument named "bindto"`, 6},
 		{"unknown agent attr", "agent {\n  vips = [\"198.51.100.30\"]\n  iface = \"lo\"\n}\n", `argument named "iface"`, 3},
 
@@ -168,7 +168,7 @@ func TestErrors(t *testing.T) {
 		{"unknown method", vs("vs", `  lvs_method = "FULLNAT"`), `unknown lvs_method "FULLNAT"; allowed: NAT DR TUN`, 2},
 		{"unknown protocol", vs("vs", `  protocol = "ICMP"`), `unknown protocol "ICMP"; allowed: TCP UDP SCTP`, 2},
 		{"unknown lb_algo", vs("vs", `  lb_algo = "random"`), `unknown lb_algo "random"`, 2},
-		{"version 3", vrrp("v", "  version = 3"), "version 3 not supported yet", 2},
+		{"version 4", vrrp("v", "  version = 4"), "version must be 2 (RFC 3768) or 3 (RFC 5798); got 4", 2},
 		{"version 1", vrrp("v", "  version = 1"), "version must be 2", 2},
 
 		// Aliases.

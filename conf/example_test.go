@@ -24,7 +24,7 @@ func ExampleLoadWithSources() {
 	for _, vs := range cfg.VirtualServers {
 		fmt.Printf("vs %s: %s %s %s/%s\n", vs.Name, vs.Protocol, vs.Address, vs.Sched, vs.Method)
 		for _, rs := range vs.RealServers {
-			fmt.Printf("  rs %s: %s weight %d, check every %v\n", rs.Name, rs.Address, rs.Weight, rs.TCPCheck.DelayLoop)
+			fmt.Printf("  rs %s: %s weight %d, check every %v\n", rs.Name, rs.Address, rs.Weight, rs.Checks[0].DelayLoop)
 		}
 	}
 	// Output:

@@ -84,17 +84,19 @@ func TestLoadDirectorExample(t *testing.T) {
 		checkEq(t, "RS Address", rs.Address, netip.MustParseAddrPort(want.addr))
 		checkEq(t, "RS Weight", rs.Weight, 1)
 		checkEq(t, "RS DeclRange.Start.Line", rs.DeclRange.Start.Line, want.line)
-		if rs.TCPCheck == nil {
-			t.Fatalf("%s: TCPCheck nil", want.name)
+		if len(rs.Checks) != 1 {
+			t.Fatalf("%s: Checks = %+v, want one tcp_check", want.name, rs.Checks)
 		}
-		wantTC := TCPCheck{
+		wantTC := Check{
+			Kind:             CheckTCP,
+			Rise:             1,
 			Target:           netip.MustParseAddrPort(want.addr),
 			ConnectTimeout:   10 * time.Second,
 			Retry:            3,
 			DelayBeforeRetry: 3 * time.Second,
 			DelayLoop:        3 * time.Second, // cascaded from the virtual server
 		}
-		checkEq(t, want.name+" TCPCheck", *rs.TCPCheck, wantTC)
+		checkEq(t, want.name+" TCPCheck", rs.Checks[0], wantTC)
 	}
 
 	// The example sets nopreempt with state MASTER: one warning, kept in
@@ -198,15 +200,17 @@ virtual_server "vs" {
 	checkEq(t, "DelayLoop", vs.DelayLoop, 60*time.Second)
 	a, b := vs.RealServers[0], vs.RealServers[1]
 	checkEq(t, "Weight", a.Weight, 1)
-	checkEq(t, "TCPCheck", *a.TCPCheck, TCPCheck{
+	checkEq(t, "TCPCheck", a.Checks[0], Check{
+		Kind:             CheckTCP,
+		Rise:             1,
 		Target:           netip.MustParseAddrPort("198.51.100.10:8080"),
 		ConnectTimeout:   5 * time.Second,
 		Retry:            1,
 		DelayBeforeRetry: time.Second,
 		DelayLoop:        60 * time.Second,
 	})
-	if b.TCPCheck != nil {
-		t.Errorf("real server without tcp_check has TCPCheck %+v", b.TCPCheck)
+	if b.Checks != nil {
+		t.Errorf("real server without tcp_check has Checks %+v", b.Checks)
 	}
 }
 
@@ -239,15 +243,17 @@ virtual_server "vs" {
 	a, b := vs.RealServers[0], vs.RealServers[1]
 	checkEq(t, "a.Weight", a.Weight, 0)
 	checkEq(t, "b.Weight", b.Weight, 65535)
-	checkEq(t, "a.TCPCheck", *a.TCPCheck, TCPCheck{
+	checkEq(t, "a.TCPCheck", a.Checks[0], Check{
+		Kind:             CheckTCP,
+		Rise:             1,
 		Target:           netip.MustParseAddrPort("198.51.100.20:3306"),
 		ConnectTimeout:   5 * time.Second,
 		Retry:            0,
 		DelayBeforeRetry: 0,
 		DelayLoop:        2 * time.Second,
 	})
-	checkEq(t, "b.Target", b.TCPCheck.Target, netip.MustParseAddrPort("198.51.100.11:9200"))
-	checkEq(t, "b.DelayLoop", b.TCPCheck.DelayLoop, 10*time.Second)
+	checkEq(t, "b.Target", b.Checks[0].Target, netip.MustParseAddrPort("198.51.100.11:9200"))
+	checkEq(t, "b.DelayLoop", b.Checks[0].DelayLoop, 10*time.Second)
 }
 
 func TestNormalisedEnums(t *testing.T) {
@@ -312,7 +318,7 @@ virtual_server "vs" {
   }
 }
 `)
-			checkEq(t, "ConnectTimeout", cfg.VirtualServers[0].RealServers[0].TCPCheck.ConnectTimeout, tc.want)
+			checkEq(t, "ConnectTimeout", cfg.VirtualServers[0].RealServers[0].Checks[0].ConnectTimeout, tc.want)
 		})
 	}
 }
@@ -379,7 +385,7 @@ func TestWarnings(t *testing.T) {
 	vs := cfg.VirtualServers[0]
 	checkEq(t, "Sched", vs.Sched, "sh")
 	checkEq(t, "Method", vs.Method, "TUN")
-	checkEq(t, "Retry", vs.RealServers[0].TCPCheck.Retry, 7)
+	checkEq(t, "Retry", vs.RealServers[0].Checks[0].Retry, 7)
 	checkEq(t, "len(Warnings)", len(cfg.Warnings), 3)
 }
 

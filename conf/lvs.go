@@ -2,11 +2,16 @@ package conf
 
 import (
 	"math"
+	"math/big"
 	"net/netip"
+	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // keepalived's checker and virtual_server defaults.
@@ -39,20 +44,57 @@ var vsSchema = &hcl.BodySchema{
 
 var rsSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "weight"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "tcp_check"}},
-}
-
-var tcpCheckSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "connect_timeout"},
-		{Name: "retry"},
-		{Name: "nb_get_retry"},
-		{Name: "delay_before_retry"},
-		{Name: "delay_loop"},
-		{Name: "connect_ip"},
-		{Name: "connect_port"},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "tcp_check"}, {Type: "mysql_check"}, {Type: "http_get"}, {Type: "ssl_get"},
 	},
 }
+
+// checkKinds maps a checker block type to its Check.Kind, in the order the
+// kinds are documented.
+var checkKinds = []struct{ block, kind string }{
+	{"tcp_check", CheckTCP},
+	{"mysql_check", CheckMySQL},
+	{"http_get", CheckHTTP},
+	{"ssl_get", CheckSSL},
+}
+
+// commonCheckAttrs are the options every checker block takes.
+var commonCheckAttrs = []hcl.AttributeSchema{
+	{Name: "connect_timeout"},
+	{Name: "retry"},
+	{Name: "nb_get_retry"},
+	{Name: "delay_before_retry"},
+	{Name: "delay_loop"},
+	{Name: "connect_ip"},
+	{Name: "connect_port"},
+	{Name: "rise"},
+	{Name: "fall"},
+}
+
+var checkSchemas = map[string]*hcl.BodySchema{
+	"tcp_check": {Attributes: commonCheckAttrs},
+	"mysql_check": {
+		Attributes: append(slices.Clip(commonCheckAttrs),
+			hcl.AttributeSchema{Name: "user"}, hcl.AttributeSchema{Name: "password"},
+			hcl.AttributeSchema{Name: "query"}, hcl.AttributeSchema{Name: "read_only"}),
+		Blocks: []hcl.BlockHeaderSchema{{Type: "replication"}},
+	},
+	"http_get": {Attributes: append(slices.Clip(commonCheckAttrs), httpAttrs...)},
+	"ssl_get": {Attributes: append(append(slices.Clip(commonCheckAttrs), httpAttrs...),
+		hcl.AttributeSchema{Name: "ca_file"}, hcl.AttributeSchema{Name: "server_name"},
+		hcl.AttributeSchema{Name: "insecure_skip_verify"})},
+}
+
+var httpAttrs = []hcl.AttributeSchema{
+	{Name: "path"}, {Name: "status_code"}, {Name: "body_regex"}, {Name: "digest"}, {Name: "virtualhost"},
+}
+
+var replicationSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "max_lag"}}}
+
+var md5Hex = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// defaultMaxLag is the replication max_lag when the block does not set it.
+const defaultMaxLag = 30 * time.Second
 
 // virtualServer decodes one virtual_server block and its real servers.
 func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
@@ -148,8 +190,17 @@ func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, add
 			rs.Weight = int(n)
 		}
 	}
-	if cb := d.singleBlock(content.Blocks, "tcp_check"); cb != nil {
-		rs.TCPCheck = d.tcpCheck(cb, rs, vs.DelayLoop)
+	// One block per kind (reported by singleBlock), kept in file order.
+	first := map[*hcl.Block]string{}
+	for _, k := range checkKinds {
+		if cb := d.singleBlock(content.Blocks, k.block); cb != nil {
+			first[cb] = k.kind
+		}
+	}
+	for _, cb := range content.Blocks {
+		if kind, ok := first[cb]; ok {
+			rs.Checks = append(rs.Checks, d.check(cb, kind, rs, vs.DelayLoop))
+		}
 	}
 	return rs, !d.diags[errs:].HasErrors()
 }
@@ -181,38 +232,53 @@ func (d *decoder) checkRSAddr(a *hcl.Attribute, rs RealServer, vs *VirtualServer
 	}
 }
 
-// tcpCheck decodes a tcp_check block, cascading delay_loop from the virtual
-// server and keepalived's defaults for the rest.
-func (d *decoder) tcpCheck(b *hcl.Block, rs RealServer, delayLoop time.Duration) *TCPCheck {
-	content, diags := b.Body.Content(tcpCheckSchema)
+// check decodes one checker block of the given kind, cascading delay_loop
+// from the virtual server and keepalived's defaults for the rest.
+func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time.Duration) Check {
+	content, diags := b.Body.Content(checkSchemas[b.Type])
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes
-	tc := &TCPCheck{
+	c := Check{
+		Kind:             kind,
 		Target:           rs.Address,
 		ConnectTimeout:   defaultConnectTimeout,
 		Retry:            defaultRetry,
 		DelayBeforeRetry: defaultDelayBeforeRetry,
 		DelayLoop:        delayLoop,
+		Rise:             1,
 	}
 	if a := attrs["connect_timeout"]; a != nil {
 		if dur, ok := d.duration(a, false); ok {
-			tc.ConnectTimeout = dur
+			c.ConnectTimeout = dur
 		}
 	}
 	if a := d.alias(attrs, "retry", "nb_get_retry"); a != nil {
 		if n, ok := d.integer(a, 0, math.MaxInt32); ok {
-			tc.Retry = int(n)
+			c.Retry = int(n)
+		}
+		if f := attrs["fall"]; f != nil {
+			d.errorf(f.NameRange, "Conflicting fall",
+				"fall is retry + 1 (failed attempts in a row before down); set one of them, not both (%s at %s).", a.Name, pos(a.NameRange))
+		}
+	} else if a := attrs["fall"]; a != nil {
+		if n, ok := d.integer(a, 1, math.MaxInt32); ok {
+			c.Retry = int(n) - 1
+		}
+	}
+	if a := attrs["rise"]; a != nil {
+		if n, ok := d.integer(a, 1, 1000); ok {
+			c.Rise = int(n)
 		}
 	}
 	if a := attrs["delay_before_retry"]; a != nil {
 		// 0 is meaningful: retry at once.
 		if dur, ok := d.duration(a, true); ok {
-			tc.DelayBeforeRetry = dur
+			c.DelayBeforeRetry = dur
 		}
 	}
 	if a := attrs["delay_loop"]; a != nil {
 		if dur, ok := d.duration(a, false); ok {
-			tc.DelayLoop = dur
+			c.DelayLoop = dur
 		}
 	}
 	ip, port := rs.Address.Addr(), rs.Address.Port()
@@ -230,6 +296,168 @@ func (d *decoder) tcpCheck(b *hcl.Block, rs RealServer, delayLoop time.Duration)
 			port = uint16(n)
 		}
 	}
-	tc.Target = netip.AddrPortFrom(ip, port)
-	return tc
+	c.Target = netip.AddrPortFrom(ip, port)
+	switch kind {
+	case CheckMySQL:
+		c.MySQL = d.mysqlCheck(b, content)
+	case CheckHTTP, CheckSSL:
+		c.HTTP = d.httpCheck(content, kind == CheckSSL)
+	}
+	return c
+}
+
+// mysqlCheck decodes the mysql_check specific attributes.
+func (d *decoder) mysqlCheck(b *hcl.Block, content *hcl.BodyContent) *MySQLCheck {
+	attrs := content.Attributes
+	m := &MySQLCheck{}
+	if d.require(b, attrs, "user") {
+		if s, ok := d.str(attrs["user"]); ok {
+			if s == "" {
+				d.errorf(attrs["user"].Expr.Range(), "Invalid user", "user must not be empty.")
+			}
+			m.User = s
+		}
+	}
+	if a := attrs["password"]; a != nil {
+		if s, ok := d.str(a); ok {
+			m.Password = s
+		}
+	}
+	if a := attrs["query"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if strings.TrimSpace(s) == "" {
+				d.errorf(a.Expr.Range(), "Invalid query", "query must not be empty; remove it to skip the query.")
+			}
+			m.Query = s
+		}
+	}
+	if a := attrs["read_only"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			m.ReadOnly = &v
+		}
+	}
+	if rb := d.singleBlock(content.Blocks, "replication"); rb != nil {
+		rc, diags := rb.Body.Content(replicationSchema)
+		d.diags = append(d.diags, diags...)
+		m.Replication = &Replication{MaxLag: defaultMaxLag}
+		if a := rc.Attributes["max_lag"]; a != nil {
+			// 0 is meaningful: no lag at all.
+			if dur, ok := d.duration(a, true); ok {
+				m.Replication.MaxLag = dur
+			}
+		}
+	}
+	return m
+}
+
+// httpCheck decodes the http_get / ssl_get specific attributes.
+func (d *decoder) httpCheck(content *hcl.BodyContent, ssl bool) *HTTPCheck {
+	attrs := content.Attributes
+	h := &HTTPCheck{Path: "/", StatusCodes: []int{200}}
+	if a := attrs["path"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if !strings.HasPrefix(s, "/") {
+				d.errorf(a.Expr.Range(), "Invalid path", "path must start with \"/\"; got %q.", s)
+			} else if u, err := url.ParseRequestURI(s); err != nil || u.Host != "" || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+				d.errorf(a.Expr.Range(), "Invalid path", "path must be a request path such as \"/health?full=1\"; %q is not.", s)
+			}
+			h.Path = s
+		}
+	}
+	if a := attrs["status_code"]; a != nil {
+		if codes, ok := d.statusCodes(a); ok {
+			h.StatusCodes = codes
+		}
+	}
+	if a := attrs["body_regex"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if _, err := regexp.Compile(s); err != nil {
+				d.errorf(a.Expr.Range(), "Invalid body_regex", "body_regex must be a regular expression (RE2 syntax); %q is not: %v.", s, err)
+			}
+			h.BodyRegex = s
+		}
+	}
+	if a := attrs["digest"]; a != nil {
+		if s, ok := d.str(a); ok {
+			s = strings.ToLower(s)
+			if !md5Hex.MatchString(s) {
+				d.errorf(a.Expr.Range(), "Invalid digest", "digest must be the MD5 of the body as 32 hex digits (md5sum or genhash output); got %q.", s)
+			}
+			h.Digest = s
+		}
+	}
+	if a := attrs["virtualhost"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if s == "" || strings.ContainsAny(s, " /\t\r\n") {
+				d.errorf(a.Expr.Range(), "Invalid virtualhost", "virtualhost must be a host name such as \"db.example.com\"; got %q.", s)
+			}
+			h.VirtualHost = s
+		}
+	}
+	if !ssl {
+		return h
+	}
+	if a := attrs["ca_file"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if s == "" {
+				d.errorf(a.Expr.Range(), "Invalid ca_file", "ca_file must be a path; remove it to use the system's CAs.")
+			}
+			// Read by the checker, not here: a file that appears later (or
+			// a certificate renewal) is picked up on reload.
+			h.CAFile = s
+		}
+	}
+	if a := attrs["server_name"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if s == "" {
+				d.errorf(a.Expr.Range(), "Invalid server_name", "server_name must not be empty.")
+			}
+			h.ServerName = s
+		}
+	}
+	if a := attrs["insecure_skip_verify"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			h.InsecureSkipVerify = v
+			if v {
+				d.warnf(a.NameRange, "TLS verification off", "insecure_skip_verify = true accepts any certificate: the check cannot tell the real server from an impostor.")
+			}
+		}
+	}
+	return h
+}
+
+// statusCodes decodes a non-empty list of HTTP status codes, each 100-599.
+func (d *decoder) statusCodes(a *hcl.Attribute) ([]int, bool) {
+	v, ok := d.value(a)
+	if !ok {
+		return nil, false
+	}
+	rng := a.Expr.Range()
+	if !v.Type().IsTupleType() && !v.Type().IsListType() {
+		d.errorf(rng, "Invalid status_code", "status_code must be a list of numbers, such as [200, 204]; got %s.", v.Type().FriendlyName())
+		return nil, false
+	}
+	if v.LengthInt() == 0 {
+		d.errorf(rng, "Invalid status_code", "status_code must not be empty.")
+		return nil, false
+	}
+	var codes []int
+	good := true
+	for it := v.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		if ev.IsNull() || !ev.IsKnown() || ev.Type() != cty.Number {
+			d.errorf(rng, "Invalid status_code", "status_code must be a list of numbers.")
+			return nil, false
+		}
+		bf := ev.AsBigFloat()
+		n, acc := bf.Int64()
+		if !bf.IsInt() || acc != big.Exact || n < 100 || n > 599 {
+			f, _ := bf.Float64()
+			d.errorf(rng, "Invalid status_code", "each status_code must be a whole number between 100 and 599; got %g.", f)
+			good = false
+			continue
+		}
+		codes = append(codes, int(n))
+	}
+	return codes, good
 }

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -40,9 +41,13 @@ type VRRPInstance struct {
 	VRID      uint8 // 1-255
 	Priority  uint8 // 1-255
 	Nopreempt bool
-	// AdvertInt is the advertisement interval (whole seconds for v2).
+	// AdvertInt is the advertisement interval (whole seconds for v2,
+	// centiseconds 10ms-40.95s for v3).
 	AdvertInt time.Duration
-	Version   int // 2 (RFC 3768); 3 reserved for later
+	Version   int // 2 (RFC 3768) or 3 (RFC 5798, IPv4)
+	// V3ChecksumAsV2: v3 checksum over the VRRP message only, without the
+	// IP pseudo-header (keepalived's v3_checksum_as_v2, for some vendors).
+	V3ChecksumAsV2 bool
 
 	// AuthType is "PASS" or "" (none).
 	AuthType string
@@ -51,6 +56,29 @@ type VRRPInstance struct {
 
 	// VIPs are the virtual addresses; a bare address gets /32.
 	VIPs []netip.Prefix
+
+	// UnicastSrcIP is the source address of our adverts (unicast_src_ip,
+	// alias mcast_src_ip); invalid (zero) = the interface's primary IPv4
+	// address. It is also the tie breaker between equal priorities.
+	UnicastSrcIP netip.Addr
+	// UnicastPeers, when non-empty, switches the instance to unicast: adverts
+	// go to each peer instead of 224.0.0.18 and are accepted only from them.
+	// nil = multicast. An empty unicast_peer list is refused by Load, never
+	// a silent fall back to multicast (keepalived fault 11).
+	UnicastPeers []netip.Addr
+	// PreemptDelay: after startup or becoming backup, a lower-priority
+	// master is still accepted for this long before we preempt it (0 = no
+	// delay; meaningless with Nopreempt).
+	PreemptDelay time.Duration
+	// GARPMasterDelay is the delay of the second gratuitous ARP burst after
+	// becoming master (default 5s, 0 = no second burst).
+	GARPMasterDelay time.Duration
+	// GARPMasterRepeat is the number of gratuitous ARPs per VIP in a burst
+	// (default 5).
+	GARPMasterRepeat int
+	// GARPMasterRefresh: while master, one gratuitous ARP per VIP this often
+	// (default 0 = off).
+	GARPMasterRefresh time.Duration
 
 	// DeclRange is where the block starts, for messages.
 	DeclRange hcl.Range
@@ -75,15 +103,27 @@ type RealServer struct {
 	Name    string
 	Address netip.AddrPort
 	Weight  int // default 1
-	// TCPCheck is nil when the real server has no checker (always up).
-	TCPCheck *TCPCheck
+	// Checks are the real server's checkers in file order; all must pass
+	// for the server to be up. Empty = no checker (always up).
+	Checks []Check
 
 	DeclRange hcl.Range
 }
 
-// TCPCheck is a tcp_check block with defaults cascaded from the virtual
-// server (delay_loop) and keepalived's defaults.
-type TCPCheck struct {
+// Check kinds (Check.Kind), one per checker block.
+const (
+	CheckTCP   = "tcp"   // tcp_check
+	CheckMySQL = "mysql" // mysql_check
+	CheckHTTP  = "http"  // http_get
+	CheckSSL   = "ssl"   // ssl_get
+)
+
+// Check is one checker block (tcp_check, mysql_check, http_get, ssl_get)
+// with the common options cascaded from the virtual server (delay_loop) and
+// keepalived's defaults. Exactly the pointer field of its Kind is set (none
+// for tcp). Compare Checks with Equal, not ==.
+type Check struct {
+	Kind string // CheckTCP, CheckMySQL, CheckHTTP or CheckSSL
 	// Target is where the probe connects: connect_ip/connect_port when set,
 	// else the real server's address.
 	Target           netip.AddrPort
@@ -91,6 +131,101 @@ type TCPCheck struct {
 	Retry            int           // default 1: failed attempts after the first before "down"
 	DelayBeforeRetry time.Duration // default 1s
 	DelayLoop        time.Duration // from the virtual server, default 60s
+	// Rise is the number of consecutive successes, delay_loop apart, that
+	// bring a down server back (default 1, keepalived's behaviour). fall
+	// in the file is another spelling of retry: fall = retry + 1.
+	Rise int
+
+	MySQL *MySQLCheck // Kind CheckMySQL
+	HTTP  *HTTPCheck  // Kind CheckHTTP and CheckSSL
+}
+
+// Equal reports whether two checks have the same settings (pointer fields
+// compared by value).
+func (c Check) Equal(o Check) bool {
+	a, b := c, o
+	a.MySQL, a.HTTP, b.MySQL, b.HTTP = nil, nil, nil, nil
+	if a != b {
+		return false
+	}
+	return c.MySQL.equal(o.MySQL) && c.HTTP.equal(o.HTTP)
+}
+
+// MySQLCheck is the mysql_check part of a Check.
+type MySQLCheck struct {
+	User string
+	// Password may be empty (a user without password, like seed 000's
+	// haproxy_check). It is never logged nor shown in status: String and
+	// LogValue redact it.
+	Password string
+	// Query, when set, must return at least one row.
+	Query string
+	// Replication, when set, requires Slave_IO_Running and
+	// Slave_SQL_Running both Yes and Seconds_Behind_Master <= MaxLag.
+	Replication *Replication
+	// ReadOnly, when set, is the value @@read_only must have.
+	ReadOnly *bool
+}
+
+// Replication is the replication block of a mysql_check.
+type Replication struct {
+	MaxLag time.Duration // default 30s
+}
+
+func (m *MySQLCheck) equal(o *MySQLCheck) bool {
+	if m == nil || o == nil {
+		return m == o
+	}
+	if m.User != o.User || m.Password != o.Password || m.Query != o.Query {
+		return false
+	}
+	if (m.Replication == nil) != (o.Replication == nil) || (m.Replication != nil && *m.Replication != *o.Replication) {
+		return false
+	}
+	return (m.ReadOnly == nil) == (o.ReadOnly == nil) && (m.ReadOnly == nil || *m.ReadOnly == *o.ReadOnly)
+}
+
+// String shows the check without its password.
+func (m MySQLCheck) String() string {
+	s := "mysql_check user=" + m.User
+	if m.Password != "" {
+		s += " password=REDACTED"
+	}
+	return s
+}
+
+// HTTPCheck is the http_get / ssl_get part of a Check.
+type HTTPCheck struct {
+	Path        string // default "/"
+	StatusCodes []int  // default [200]; each 100-599
+	// BodyRegex, when set, must match the body (RE2 syntax, checked by Load).
+	BodyRegex string
+	// Digest, when set, is the MD5 of the body in lower-case hex
+	// (keepalived's digest, as printed by genhash or md5sum).
+	Digest string
+	// VirtualHost, when set, is the Host header.
+	VirtualHost string
+
+	// ssl_get only.
+	// CAFile is a PEM bundle of the CAs to trust instead of the system's;
+	// read by the checker (an unreadable file fails the check, it is not a
+	// parse error).
+	CAFile string
+	// ServerName is the TLS server name (SNI and verification); default the
+	// virtualhost, else the target's IP.
+	ServerName string
+	// InsecureSkipVerify turns certificate verification off (default on).
+	InsecureSkipVerify bool
+}
+
+func (h *HTTPCheck) equal(o *HTTPCheck) bool {
+	if h == nil || o == nil {
+		return h == o
+	}
+	return h.Path == o.Path && slices.Equal(h.StatusCodes, o.StatusCodes) &&
+		h.BodyRegex == o.BodyRegex && h.Digest == o.Digest && h.VirtualHost == o.VirtualHost &&
+		h.CAFile == o.CAFile && h.ServerName == o.ServerName &&
+		h.InsecureSkipVerify == o.InsecureSkipVerify
 }
 
 // Agent is the agent block of a real server's file.

@@ -15,11 +15,23 @@ const (
 	// maxV2AdvertInt: the v2 Adver Int field is 8 bits of seconds
 	// (RFC 3768 section 5.3.7).
 	maxV2AdvertInt = 255 * time.Second
+	// The v3 Max Adver Int is 12 bits of centiseconds (RFC 5798 section
+	// 5.2.7).
+	v3AdvertUnit   = 10 * time.Millisecond
+	maxV3AdvertInt = 4095 * v3AdvertUnit
 	// maxAuthPass: the v2 Authentication Data field is 8 octets
 	// (RFC 3768 section 5.3.10).
 	maxAuthPass = 8
 	// maxIfName is IFNAMSIZ (16) minus the terminating NUL.
 	maxIfName = 15
+	// keepalived's gratuitous ARP defaults.
+	defaultGARPMasterDelay  = 5 * time.Second
+	defaultGARPMasterRepeat = 5
+	// maxPreemptDelay is keepalived's upper bound for preempt_delay.
+	maxPreemptDelay = 1000 * time.Second
+	// maxGARPRepeat bounds a burst (keepalived has no bound; 255 is already
+	// far beyond what a switch needs).
+	maxGARPRepeat = 255
 )
 
 var vrrpSchema = &hcl.BodySchema{
@@ -32,6 +44,14 @@ var vrrpSchema = &hcl.BodySchema{
 		{Name: "advert_int"},
 		{Name: "version"},
 		{Name: "virtual_ipaddress"},
+		{Name: "unicast_src_ip"},
+		{Name: "mcast_src_ip"}, // deprecated keepalived alias of unicast_src_ip
+		{Name: "unicast_peer"},
+		{Name: "preempt_delay"},
+		{Name: "garp_master_delay"},
+		{Name: "garp_master_repeat"},
+		{Name: "garp_master_refresh"},
+		{Name: "v3_checksum_as_v2"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "authentication"}},
 }
@@ -49,6 +69,9 @@ func (d *decoder) vrrpInstance(b *hcl.Block) (VRRPInstance, bool) {
 		AdvertInt: defaultAdvertInt,
 		Version:   defaultVersion,
 		DeclRange: b.DefRange,
+
+		GARPMasterDelay:  defaultGARPMasterDelay,
+		GARPMasterRepeat: defaultGARPMasterRepeat,
 	}
 	content, diags := b.Body.Content(vrrpSchema)
 	d.diags = append(d.diags, diags...)
@@ -91,11 +114,9 @@ func (d *decoder) vrrpInstance(b *hcl.Block) (VRRPInstance, bool) {
 	if a := attrs["version"]; a != nil {
 		if n, ok := d.integer(a, 1, 255); ok {
 			switch n {
-			case 2:
-			case 3:
-				d.errorf(a.Expr.Range(), "Unsupported version", "version 3 not supported yet; use version = 2.")
+			case 2, 3:
 			default:
-				d.errorf(a.Expr.Range(), "Invalid version", "version must be 2 (RFC 3768); got %d.", n)
+				d.errorf(a.Expr.Range(), "Invalid version", "version must be 2 (RFC 3768) or 3 (RFC 5798); got %d.", n)
 			}
 			vi.Version = int(n)
 		}
@@ -103,8 +124,11 @@ func (d *decoder) vrrpInstance(b *hcl.Block) (VRRPInstance, bool) {
 	if a := attrs["advert_int"]; a != nil {
 		if dur, ok := d.duration(a, false); ok {
 			vi.AdvertInt = dur
-			if vi.Version == 2 {
+			switch vi.Version {
+			case 2:
 				d.checkV2AdvertInt(a, dur)
+			case 3:
+				d.checkV3AdvertInt(a, dur)
 			}
 		}
 	}
@@ -113,6 +137,49 @@ func (d *decoder) vrrpInstance(b *hcl.Block) (VRRPInstance, bool) {
 	}
 	if ab := d.singleBlock(content.Blocks, "authentication"); ab != nil {
 		vi.AuthType, vi.AuthPass = d.authentication(ab)
+		if vi.Version == 3 {
+			// RFC 5798 section 9 removed authentication; keepalived
+			// ignores the block with v3, lvsd refuses it so that the
+			// operator does not believe the adverts are protected.
+			d.errorf(ab.DefRange, "Authentication with version 3",
+				"VRRP version 3 has no authentication (RFC 5798 section 9); remove the authentication block or use version = 2.")
+		}
+	}
+	if a := attrs["v3_checksum_as_v2"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			if v && vi.Version != 3 {
+				d.errorf(a.NameRange, "v3_checksum_as_v2 without version 3", "v3_checksum_as_v2 applies to VRRP version 3 only; set version = 3 or remove it.")
+			}
+			vi.V3ChecksumAsV2 = v
+		}
+	}
+	d.unicast(attrs, &vi)
+	if a := attrs["preempt_delay"]; a != nil {
+		if dur, ok := d.duration(a, true); ok {
+			if dur > maxPreemptDelay {
+				d.errorf(a.Expr.Range(), "Invalid preempt_delay", "preempt_delay must be at most %v; got %v.", maxPreemptDelay, dur)
+			}
+			vi.PreemptDelay = dur
+			if vi.Nopreempt && dur > 0 {
+				d.warnf(a.NameRange, "preempt_delay with nopreempt",
+					"preempt_delay has no effect with nopreempt = true: this node never preempts a live master.")
+			}
+		}
+	}
+	if a := attrs["garp_master_delay"]; a != nil {
+		if dur, ok := d.duration(a, true); ok {
+			vi.GARPMasterDelay = dur
+		}
+	}
+	if a := attrs["garp_master_repeat"]; a != nil {
+		if n, ok := d.integer(a, 1, maxGARPRepeat); ok {
+			vi.GARPMasterRepeat = int(n)
+		}
+	}
+	if a := attrs["garp_master_refresh"]; a != nil {
+		if dur, ok := d.duration(a, true); ok {
+			vi.GARPMasterRefresh = dur
+		}
 	}
 
 	if vi.Nopreempt && vi.State == StateMaster {
@@ -140,6 +207,21 @@ func (d *decoder) checkV2AdvertInt(a *hcl.Attribute, dur time.Duration) {
 	case dur > maxV2AdvertInt:
 		d.errorf(a.Expr.Range(), "Invalid advert_int",
 			"advert_int must be at most %v for VRRP version 2 (8-bit field, RFC 3768 section 5.3.7); got %v.", maxV2AdvertInt, dur)
+	}
+}
+
+// checkV3AdvertInt enforces the v3 wire format: centiseconds, 10ms-40.95s.
+func (d *decoder) checkV3AdvertInt(a *hcl.Attribute, dur time.Duration) {
+	switch {
+	case dur < v3AdvertUnit:
+		d.errorf(a.Expr.Range(), "Invalid advert_int",
+			"advert_int must be at least 10ms for VRRP version 3 (RFC 5798 section 5.2.7 counts centiseconds); got %v.", dur)
+	case dur%v3AdvertUnit != 0:
+		d.errorf(a.Expr.Range(), "Invalid advert_int",
+			"advert_int must be a multiple of 10ms for VRRP version 3 (RFC 5798 section 5.2.7); got %v.", dur)
+	case dur > maxV3AdvertInt:
+		d.errorf(a.Expr.Range(), "Invalid advert_int",
+			"advert_int must be at most %v for VRRP version 3 (12-bit field, RFC 5798 section 5.2.7); got %v.", maxV3AdvertInt, dur)
 	}
 }
 
@@ -174,7 +256,7 @@ func (d *decoder) vips(a *hcl.Attribute) []netip.Prefix {
 		}
 		if !p.Addr().Is4() {
 			d.errorf(e.rng, "Invalid virtual_ipaddress",
-				"%q is not IPv4: VRRP version 2 carries IPv4 addresses only (RFC 3768 section 5.3.9); version 3 is not supported yet.", e.s)
+				"%q is not IPv4: VRRP version 2 carries IPv4 addresses only (RFC 3768 section 5.3.9), and lvsd does not run version 3 over IPv6 yet.", e.s)
 			continue
 		}
 		if first, ok := seen[p.Addr()]; ok {
@@ -234,4 +316,79 @@ func (d *decoder) authentication(b *hcl.Block) (authType, authPass string) {
 			"auth_pass is %d bytes; VRRP version 2 carries at most %d (RFC 3768 section 5.3.10). keepalived silently truncates it; lvsd refuses.", len(p), maxAuthPass)
 	}
 	return "PASS", p
+}
+
+// unicast decodes unicast_src_ip (alias mcast_src_ip) and unicast_peer.
+// keepalived treats an empty peer list as multicast (fault 11 of
+// keepalived-reference.md: adverts silently go where the peers never listen);
+// lvsd refuses it.
+func (d *decoder) unicast(attrs hcl.Attributes, vi *VRRPInstance) {
+	isVIP := func(a netip.Addr) bool {
+		for _, p := range vi.VIPs {
+			if p.Addr() == a {
+				return true
+			}
+		}
+		return false
+	}
+	if a := d.alias(attrs, "unicast_src_ip", "mcast_src_ip"); a != nil {
+		if s, ok := d.str(a); ok {
+			ip, err := parseAddr(s)
+			switch {
+			case err != nil:
+				d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must be an IPv4 address; %q is not: %v.", a.Name, s, err)
+			case !ip.Is4():
+				d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s %q is not IPv4: VRRP version 2 runs over IPv4 only.", a.Name, s)
+			case !usableUnicast(ip):
+				d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s %s is not a unicast host address.", a.Name, ip)
+			case isVIP(ip):
+				d.errorf(a.Expr.Range(), "Invalid "+a.Name,
+					"%s %s is one of this instance's virtual_ipaddress: the source must be the node's own address, which stays when the VIP moves.", a.Name, ip)
+			default:
+				vi.UnicastSrcIP = ip
+			}
+		}
+	}
+	a := attrs["unicast_peer"]
+	if a == nil {
+		return
+	}
+	elems, ok := d.strList(a) // refuses an empty list
+	if !ok && len(elems) == 0 {
+		return
+	}
+	seen := map[netip.Addr]hcl.Range{}
+	peers := []netip.Addr{}
+	for _, e := range elems {
+		ip, err := parseAddr(e.s)
+		switch {
+		case err != nil:
+			d.errorf(e.rng, "Invalid unicast_peer", "unicast_peer entries must be IPv4 addresses; %q is not: %v.", e.s, err)
+			continue
+		case !ip.Is4():
+			d.errorf(e.rng, "Invalid unicast_peer", "%q is not IPv4: VRRP version 2 runs over IPv4 only.", e.s)
+			continue
+		case !usableUnicast(ip):
+			d.errorf(e.rng, "Invalid unicast_peer", "%s is not a unicast host address.", ip)
+			continue
+		case ip == vi.UnicastSrcIP:
+			d.errorf(e.rng, "Invalid unicast_peer", "%s is this node's unicast_src_ip, not a peer.", ip)
+			continue
+		case isVIP(ip):
+			d.errorf(e.rng, "Invalid unicast_peer", "%s is one of this instance's virtual_ipaddress, not a peer.", ip)
+			continue
+		}
+		if first, dup := seen[ip]; dup {
+			d.errorf(e.rng, "Duplicate unicast_peer", "%s is already listed at %s.", ip, pos(first))
+			continue
+		}
+		seen[ip] = e.rng
+		peers = append(peers, ip)
+	}
+	vi.UnicastPeers = peers
+}
+
+// usableUnicast reports whether ip can be a VRRP speaker's address.
+func usableUnicast(ip netip.Addr) bool {
+	return !ip.IsUnspecified() && !ip.IsMulticast() && !ip.IsLoopback() && ip != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }

@@ -1,13 +1,22 @@
 // Package healthcheck decides whether each real server is up, with
-// keepalived's TCP_CHECK semantics, so users moving from keepalived see the
+// keepalived's checker semantics, so users moving from keepalived see the
 // same removal and re-add times.
 //
 // It owns:
 //   - the pure retry policy (State.Observe): no clock, no goroutines;
-//   - the probes (Checker, TCPChecker): one attempt each, bounded by a
-//     context deadline;
-//   - the scheduler (Manager): one timer per probed real server, jittered
-//     first check, state kept across config reloads.
+//   - the probes (Checker): TCPChecker (tcp_check), MySQLChecker
+//     (mysql_check: login, query, read_only, replication threads and lag,
+//     over github.com/go-sql-driver/mysql on a fresh connection each time),
+//     HTTPChecker (http_get, ssl_get: status, body regex, virtual host,
+//     verified TLS); one attempt each, bounded by a context deadline;
+//   - the scheduler (Manager): one timer and one State per checker of a real
+//     server, jittered first check, state kept across config reloads; a
+//     real server is up while all its checkers are up. Identical checkers
+//     used by several virtual servers (same kind, target and settings) run
+//     once and their verdict fans out (keepalived #1495 runs them once per
+//     virtual server).
+//
+// Passwords (mysql_check) never reach a log line, an error or Status.
 //
 // It must not touch the kernel: it never programs IPVS. It reports
 // transitions through a callback and answers Up(vs, rs); the composition root
@@ -15,7 +24,8 @@
 //
 // Policy (keepalived's, measured against keepalived in seed 001):
 //   - a real server starts UP (keepalived without `alpha`);
-//   - a check runs every delay_loop; one success declares the server up;
+//   - a check runs every delay_loop; one success (rise, default 1, in a row)
+//     declares the server up;
 //   - while up, a failed attempt is retried after delay_before_retry until
 //     `retry` retries have been made; the next failure (retry+1 consecutive
 //     failed attempts) declares the server down and the following check is

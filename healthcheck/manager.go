@@ -3,7 +3,9 @@ package healthcheck
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -21,16 +23,31 @@ type Transition struct {
 	At     time.Time
 }
 
-// ProbeStatus is one probed real server, for `lvsd status`.
+// ProbeStatus is one checked real server, for `lvsd status`. Its verdict is
+// the conjunction of its checkers'.
 type ProbeStatus struct {
-	VS          string    `json:"vs"`
-	RS          string    `json:"rs"`
+	VS     string `json:"vs"`
+	RS     string `json:"rs"`
+	Target string `json:"target"` // the first checker's
+	Up     bool   `json:"up"`
+	// LastError is the last error of the first failing checker.
+	LastError   string        `json:"last_error,omitempty"`
+	LastCheck   time.Time     `json:"last_check,omitzero"` // latest of the checkers'; zero before the first check
+	Transitions int           `json:"transitions"`
+	Since       time.Time     `json:"since"` // last transition, or when probing started
+	Checks      []CheckStatus `json:"checkers,omitempty"`
+}
+
+// CheckStatus is one checker of a real server. It never holds a password.
+type CheckStatus struct {
+	Kind        string    `json:"kind"`
 	Target      string    `json:"target"`
+	User        string    `json:"user,omitempty"` // mysql_check
 	Up          bool      `json:"up"`
 	LastError   string    `json:"last_error,omitempty"`
-	LastCheck   time.Time `json:"last_check,omitzero"` // zero before the first check
+	LastCheck   time.Time `json:"last_check,omitzero"`
 	Transitions int       `json:"transitions"`
-	Since       time.Time `json:"since"` // last transition, or when probing started
+	Since       time.Time `json:"since"`
 }
 
 // VSKey names a virtual server in Transition, Up and Status: its name when
@@ -56,9 +73,9 @@ type Option func(*Manager)
 // WithClock replaces the system clock (tests).
 func WithClock(c Clock) Option { return func(m *Manager) { m.clock = c } }
 
-// WithCheckerFunc replaces how a tcp_check block becomes a Checker (tests,
+// WithCheckerFunc replaces how a checker block becomes a Checker (tests,
 // or a future bindto).
-func WithCheckerFunc(f func(conf.TCPCheck) Checker) Option {
+func WithCheckerFunc(f func(conf.Check) Checker) Option {
 	return func(m *Manager) { m.newChecker = f }
 }
 
@@ -69,16 +86,23 @@ func WithJitter(f func(delayLoop time.Duration) time.Duration) Option {
 }
 
 // Manager runs the probes of a configuration and keeps their verdicts.
+// Each checker of a real server is a probe with its own timer and retry
+// state; the real server is up while all its probes are up.
 // Its methods are safe for concurrent use.
 type Manager struct {
 	log        *slog.Logger
 	onChange   func(Transition)
 	clock      Clock
-	newChecker func(conf.TCPCheck) Checker
+	newChecker func(conf.Check) Checker
 	jitter     func(time.Duration) time.Duration
 
-	mu     sync.Mutex
-	probes map[probeKey]*probe
+	mu      sync.Mutex
+	servers map[serverKey]*server
+	// probes holds every running probe by probeID: identical checkers of
+	// several virtual servers (same target, same settings) are one probe
+	// whose verdict fans out (keepalived runs them once per virtual
+	// server, keepalived issue #1495).
+	probes map[string]*probe
 	runCtx context.Context // non-nil while Run runs
 	ran    bool
 	// pending transitions, delivered in order by Run's goroutine so that
@@ -88,16 +112,36 @@ type Manager struct {
 	inflight sync.WaitGroup
 }
 
-type probeKey struct{ vs, rs string }
+type serverKey struct{ vs, rs string }
+
+// server is one checked real server: its probes and its aggregate verdict.
+type server struct {
+	key         serverKey
+	probes      []*probe
+	up          bool
+	since       time.Time
+	transitions int
+}
 
 type probe struct {
-	key     probeKey
-	cfg     conf.TCPCheck
+	id      string
+	servers []*server // the real servers using this checker, in Set order
+	cfg     conf.Check
 	checker Checker
 	state   State
 	timer   Timer
 	stopped bool
 	cancel  context.CancelFunc // of the attempt in flight
+}
+
+// allUp is the verdict of the probes of s.
+func (s *server) allUp() bool {
+	for _, p := range s.probes {
+		if !p.state.Up {
+			return false
+		}
+	}
+	return true
 }
 
 // NewManager returns a Manager without probes. onChange (may be nil) is
@@ -108,9 +152,10 @@ func NewManager(log *slog.Logger, onChange func(Transition), opts ...Option) *Ma
 		log:        log,
 		onChange:   onChange,
 		clock:      SystemClock{},
-		newChecker: NewTCPChecker,
+		newChecker: NewChecker,
 		jitter:     defaultJitter,
-		probes:     make(map[probeKey]*probe),
+		servers:    make(map[serverKey]*server),
+		probes:     make(map[string]*probe),
 		wake:       make(chan struct{}, 1),
 	}
 	for _, o := range opts {
@@ -122,10 +167,24 @@ func NewManager(log *slog.Logger, onChange func(Transition), opts ...Option) *Ma
 	return m
 }
 
-// NewTCPChecker is the default Checker of a tcp_check block.
-func NewTCPChecker(c conf.TCPCheck) Checker {
-	return &TCPChecker{Target: c.Target, Timeout: connectTimeout(c)}
+// NewChecker is the default Checker of a checker block, by Kind. An unknown
+// kind gives a Checker that always fails, naming it.
+func NewChecker(c conf.Check) Checker {
+	switch c.Kind {
+	case conf.CheckTCP, "":
+		return &TCPChecker{Target: c.Target, Timeout: connectTimeout(c)}
+	case conf.CheckMySQL:
+		return NewMySQLChecker(c)
+	case conf.CheckHTTP, conf.CheckSSL:
+		return NewHTTPChecker(c)
+	}
+	err := fmt.Errorf("healthcheck: unknown checker kind %q", c.Kind)
+	return checkerFunc(func(context.Context) error { return err })
 }
+
+type checkerFunc func(context.Context) error
+
+func (f checkerFunc) Check(ctx context.Context) error { return f(ctx) }
 
 func defaultJitter(d time.Duration) time.Duration {
 	if d <= 0 {
@@ -134,38 +193,81 @@ func defaultJitter(d time.Duration) time.Duration {
 	return rand.N(d)
 }
 
-func connectTimeout(c conf.TCPCheck) time.Duration {
+func connectTimeout(c conf.Check) time.Duration {
 	if c.ConnectTimeout <= 0 {
 		return defaultConnectTimeout
 	}
 	return c.ConnectTimeout
 }
 
-func policyOf(c conf.TCPCheck) Policy {
-	return Policy{Retry: c.Retry, DelayBeforeRetry: c.DelayBeforeRetry, DelayLoop: c.DelayLoop}
+func policyOf(c conf.Check) Policy {
+	return Policy{Retry: c.Retry, DelayBeforeRetry: c.DelayBeforeRetry, DelayLoop: c.DelayLoop, Rise: c.Rise}
+}
+
+// checkName is how logs and errors name a checker: its block type.
+func checkName(kind string) string {
+	switch kind {
+	case conf.CheckMySQL:
+		return "mysql_check"
+	case conf.CheckHTTP:
+		return "http_get"
+	case conf.CheckSSL:
+		return "ssl_get"
+	}
+	return "tcp_check"
+}
+
+// probeID identifies a checker by its kind, target and every setting (the
+// password included: it is only a map key, never printed).
+func probeID(c conf.Check) string {
+	b, err := json.Marshal(c)
+	if err != nil { // cannot happen: plain values
+		panic(err)
+	}
+	return string(b)
+}
+
+func sameChecks(a []*probe, b []conf.Check) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i, p := range a {
+		if !p.cfg.Equal(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Set installs the probes of a configuration, at start and on every reload.
 //
-// A probe whose virtual server, real server and tcp_check settings are
-// unchanged keeps its verdict and its timer. A probe that is gone stops; its
-// real server, if still configured without a check, counts as up. A new probe
-// starts up, first checked after the jitter. A probe whose settings changed
-// restarts its schedule (jitter, retries forgotten) but keeps its verdict, so
-// a reload never flaps a down server back into IPVS. Set emits no
-// Transition.
+// A real server whose checkers are all unchanged keeps its verdict and its
+// timers. A real server that is gone, or loses all its checkers, stops being
+// probed (without checkers it counts as up). A new real server starts up,
+// each checker first run after its own jitter. When the checkers of a real
+// server change, an unchanged checker keeps its state and timer; a changed
+// checker (same position and kind) restarts its schedule (jitter, retries
+// forgotten) but keeps its verdict, and a new checker of a server that is
+// down starts down: a reload never flaps a down server back into IPVS.
+// Identical checkers (same kind, target and settings) of several virtual
+// servers share one probe; a server that joins a probe which is down starts
+// down. The only Transition Set emits is a server coming up because its
+// failing checker was removed.
 func (m *Manager) Set(vss []conf.VirtualServer) {
-	want := make(map[probeKey]conf.TCPCheck)
+	want := make(map[serverKey][]conf.Check)
+	var order []serverKey
 	for _, vs := range vss {
 		for _, rs := range vs.RealServers {
-			if rs.TCPCheck == nil {
+			if len(rs.Checks) == 0 {
 				continue
 			}
-			k := probeKey{VSKey(vs), RSKey(rs)}
+			k := serverKey{VSKey(vs), RSKey(rs)}
 			if _, dup := want[k]; dup {
 				m.log.Warn("duplicate real server, last one wins", "vs", k.vs, "rs", k.rs)
+			} else {
+				order = append(order, k)
 			}
-			want[k] = *rs.TCPCheck
+			want[k] = rs.Checks
 		}
 	}
 
@@ -173,29 +275,41 @@ func (m *Manager) Set(vss []conf.VirtualServer) {
 	defer m.mu.Unlock()
 	now := m.clock.Now()
 	var added, removed, changed, kept int
-	for k, p := range m.probes {
-		if cfg, ok := want[k]; ok && cfg == p.cfg {
-			kept++
-			delete(want, k)
-			continue
-		}
-		m.stopLocked(p)
-		delete(m.probes, k)
-		if cfg, ok := want[k]; ok {
-			changed++
-			np := m.newProbe(k, cfg, now)
-			st := p.state
-			np.state.Up, np.state.Since, np.state.Transitions = st.Up, st.Since, st.Transitions
-			np.state.LastCheck, np.state.LastErr = st.LastCheck, st.LastErr
-			m.probes[k] = np
-			delete(want, k)
-		} else {
+	for k, s := range m.servers {
+		cfgs, ok := want[k]
+		switch {
+		case !ok:
 			removed++
+			for _, p := range s.probes {
+				m.unsubscribeLocked(p, s)
+			}
+			delete(m.servers, k)
+		case sameChecks(s.probes, cfgs):
+			kept++
+		default:
+			changed++
+			m.replaceProbesLocked(s, cfgs, now)
 		}
 	}
-	for k, cfg := range want {
+	for _, k := range order {
+		if _, ok := m.servers[k]; ok {
+			continue
+		}
 		added++
-		m.probes[k] = m.newProbe(k, cfg, now)
+		s := &server{key: k, up: true, since: now}
+		for _, cfg := range want[k] {
+			p := m.probes[probeID(cfg)]
+			if p == nil {
+				p = m.newProbe(cfg, now)
+			} else if !p.state.Up {
+				// Joining a probe that is down: the new server
+				// starts down like its twin.
+				s.up = false
+			}
+			m.subscribeLocked(p, s)
+			s.probes = append(s.probes, p)
+		}
+		m.servers[k] = s
 	}
 	if m.runCtx != nil {
 		for _, p := range m.probes {
@@ -204,12 +318,94 @@ func (m *Manager) Set(vss []conf.VirtualServer) {
 			}
 		}
 	}
-	m.log.Info("health checks configured", "probes", len(m.probes),
+	m.log.Info("health checks configured", "servers", len(m.servers), "probes", len(m.probes),
 		"added", added, "removed", removed, "changed", changed, "kept", kept)
 }
 
-func (m *Manager) newProbe(k probeKey, cfg conf.TCPCheck, now time.Time) *probe {
-	return &probe{key: k, cfg: cfg, checker: m.newChecker(cfg), state: NewState(policyOf(cfg), now)}
+// replaceProbesLocked gives s the checkers cfgs, keeping what it can.
+func (m *Manager) replaceProbesLocked(s *server, cfgs []conf.Check, now time.Time) {
+	old := s.probes
+	used := make([]bool, len(old))
+	s.probes = nil
+	for i, cfg := range cfgs {
+		var np *probe
+		for j, p := range old {
+			if !used[j] && p.cfg.Equal(cfg) {
+				used[j], np = true, p
+				break
+			}
+		}
+		if np == nil {
+			np = m.probes[probeID(cfg)]
+			if np != nil {
+				m.subscribeLocked(np, s)
+			}
+		}
+		if np == nil {
+			np = m.newProbe(cfg, now)
+			m.subscribeLocked(np, s)
+			if i < len(old) && !used[i] && old[i].cfg.Kind == cfg.Kind {
+				st := old[i].state
+				np.state.Up, np.state.Since, np.state.Transitions = st.Up, st.Since, st.Transitions
+				np.state.LastCheck, np.state.LastErr = st.LastCheck, st.LastErr
+			} else if !s.up {
+				np.state.Up = false
+			}
+		}
+		s.probes = append(s.probes, np)
+	}
+	for j, p := range old {
+		if !used[j] && !slices.Contains(s.probes, p) {
+			m.unsubscribeLocked(p, s)
+		}
+	}
+	if up := s.allUp(); up != s.up {
+		m.setServerLocked(s, up, "", now)
+	}
+}
+
+// newProbe creates and registers a probe without subscribers.
+func (m *Manager) newProbe(cfg conf.Check, now time.Time) *probe {
+	p := &probe{id: probeID(cfg), cfg: cfg, checker: m.newChecker(cfg), state: NewState(policyOf(cfg), now)}
+	m.probes[p.id] = p
+	return p
+}
+
+// subscribeLocked makes p one of s's checkers. The caller appends p to
+// s.probes where it belongs.
+func (m *Manager) subscribeLocked(p *probe, s *server) {
+	if !slices.Contains(p.servers, s) {
+		p.servers = append(p.servers, s)
+	}
+}
+
+// unsubscribeLocked removes s from p's servers and stops p when nobody uses
+// it any more.
+func (m *Manager) unsubscribeLocked(p *probe, s *server) {
+	p.servers = slices.DeleteFunc(p.servers, func(x *server) bool { return x == s })
+	if len(p.servers) == 0 {
+		m.stopLocked(p)
+		if m.probes[p.id] == p {
+			delete(m.probes, p.id)
+		}
+	}
+}
+
+// setServerLocked records a change of s's verdict and queues its Transition.
+func (m *Manager) setServerLocked(s *server, up bool, errText string, now time.Time) {
+	s.up, s.since = up, now
+	s.transitions++
+	tr := Transition{VS: s.key.vs, RS: s.key.rs, Up: up, Err: errText, At: now}
+	if up {
+		m.log.Info("real server up", "vs", tr.VS, "rs", tr.RS)
+	} else {
+		m.log.Warn("real server down", "vs", tr.VS, "rs", tr.RS, "err", tr.Err)
+	}
+	m.pending = append(m.pending, tr)
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
 }
 
 // startLocked schedules the first check of p after the jitter.
@@ -259,20 +455,16 @@ func (m *Manager) fire(p *probe) {
 	}
 	next, changed := p.state.Observe(err, now)
 	if err != nil && !changed {
-		m.log.Debug("health check failed", "vs", p.key.vs, "rs", p.key.rs, "err", err,
-			"up", p.state.Up, "retries", p.state.Retries(), "next", next)
+		m.log.Debug("health check failed", "check", checkName(p.cfg.Kind), "target", p.cfg.Target.String(),
+			"servers", len(p.servers), "err", err, "up", p.state.Up, "retries", p.state.Retries(), "next", next)
 	}
 	if changed {
-		tr := Transition{VS: p.key.vs, RS: p.key.rs, Up: p.state.Up, Err: p.state.LastErr, At: now}
-		if tr.Up {
-			m.log.Info("real server up", "vs", tr.VS, "rs", tr.RS, "target", p.cfg.Target.String())
-		} else {
-			m.log.Warn("real server down", "vs", tr.VS, "rs", tr.RS, "target", p.cfg.Target.String(), "err", tr.Err)
-		}
-		m.pending = append(m.pending, tr)
-		select {
-		case m.wake <- struct{}{}:
-		default:
+		m.log.Info("checker verdict changed", "check", checkName(p.cfg.Kind), "target", p.cfg.Target.String(),
+			"servers", len(p.servers), "up", p.state.Up, "err", p.state.LastErr)
+	}
+	for _, s := range p.servers {
+		if up := s.allUp(); up != s.up {
+			m.setServerLocked(s, up, p.state.LastErr, now)
 		}
 	}
 	p.timer = m.clock.AfterFunc(next, func() { m.fire(p) })
@@ -333,30 +525,60 @@ func (m *Manager) deliver() {
 }
 
 // Up reports whether the real server rs (RSKey) of the virtual server vs
-// (VSKey) may receive traffic. Real servers without a probe, known or not,
-// are up.
+// (VSKey) may receive traffic: all its checkers pass. Real servers without a
+// checker, known or not, are up.
 func (m *Manager) Up(vs, rs string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p, ok := m.probes[probeKey{vs, rs}]
-	return !ok || p.state.Up
+	s, ok := m.servers[serverKey{vs, rs}]
+	return !ok || s.up
 }
 
-// Status returns the probed real servers sorted by vs then rs.
+// Status returns the checked real servers sorted by vs then rs, each with its
+// checkers in configuration order.
 func (m *Manager) Status() []ProbeStatus {
 	m.mu.Lock()
-	out := make([]ProbeStatus, 0, len(m.probes))
-	for _, p := range m.probes {
-		out = append(out, ProbeStatus{
-			VS:          p.key.vs,
-			RS:          p.key.rs,
-			Target:      p.cfg.Target.String(),
-			Up:          p.state.Up,
-			LastError:   p.state.LastErr,
-			LastCheck:   p.state.LastCheck,
-			Transitions: p.state.Transitions,
-			Since:       p.state.Since,
-		})
+	out := make([]ProbeStatus, 0, len(m.servers))
+	for _, s := range m.servers {
+		ps := ProbeStatus{
+			VS:          s.key.vs,
+			RS:          s.key.rs,
+			Target:      s.probes[0].cfg.Target.String(),
+			Up:          s.up,
+			Transitions: s.transitions,
+			Since:       s.since,
+		}
+		for _, p := range s.probes {
+			st := p.state
+			cs := CheckStatus{
+				Kind:        checkName(p.cfg.Kind),
+				Target:      p.cfg.Target.String(),
+				Up:          st.Up,
+				LastError:   st.LastErr,
+				LastCheck:   st.LastCheck,
+				Transitions: st.Transitions,
+				Since:       st.Since,
+			}
+			if p.cfg.MySQL != nil {
+				cs.User = p.cfg.MySQL.User
+			}
+			if ps.LastError == "" && !st.Up {
+				ps.LastError = st.LastErr
+			}
+			if st.LastCheck.After(ps.LastCheck) {
+				ps.LastCheck = st.LastCheck
+			}
+			ps.Checks = append(ps.Checks, cs)
+		}
+		if ps.LastError == "" {
+			for _, c := range ps.Checks {
+				if c.LastError != "" {
+					ps.LastError = c.LastError
+					break
+				}
+			}
+		}
+		out = append(out, ps)
 	}
 	m.mu.Unlock()
 	slices.SortFunc(out, func(a, b ProbeStatus) int {

@@ -23,12 +23,17 @@ func (f checkFunc) Check(ctx context.Context) error { return f(ctx) }
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func rs(addr string, c *conf.TCPCheck) conf.RealServer {
+func rs(addr string, c *conf.Check) conf.RealServer {
 	a := netip.MustParseAddrPort(addr)
+	var checks []conf.Check
 	if c != nil {
 		c.Target = a
+		if c.Kind == "" {
+			c.Kind = conf.CheckTCP
+		}
+		checks = []conf.Check{*c}
 	}
-	return conf.RealServer{Address: a, Weight: 1, TCPCheck: c}
+	return conf.RealServer{Address: a, Weight: 1, Checks: checks}
 }
 
 // harness runs a Manager on a fake clock and collects its transitions.
@@ -59,7 +64,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newHarness(t *testing.T, check func(conf.TCPCheck) Checker, jitter time.Duration) *harness {
+func newHarness(t *testing.T, check func(conf.Check) Checker, jitter time.Duration) *harness {
 	t.Helper()
 	h := &harness{t: t, clk: newFakeClock(t0), trs: make(chan Transition, 100), done: make(chan error, 1), logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -124,7 +129,7 @@ func TestManagerSeed001(t *testing.T) {
 	kill, back := t0.Add(10500*time.Millisecond), t0.Add(41500*time.Millisecond)
 	var h *harness
 	var calls []time.Duration
-	h = newHarness(t, func(conf.TCPCheck) Checker {
+	h = newHarness(t, func(conf.Check) Checker {
 		return checkFunc(func(ctx context.Context) error {
 			if dl, ok := ctx.Deadline(); !ok || dl.IsZero() {
 				t.Error("check has no deadline")
@@ -139,7 +144,7 @@ func TestManagerSeed001(t *testing.T) {
 	}, time.Second)
 	h.m.Set([]conf.VirtualServer{{
 		Name: "mysql",
-		RealServers: []conf.RealServer{rs("192.0.2.10:3306", &conf.TCPCheck{
+		RealServers: []conf.RealServer{rs("192.0.2.10:3306", &conf.Check{
 			ConnectTimeout: 10 * time.Second, Retry: 3,
 			DelayBeforeRetry: 3 * time.Second, DelayLoop: 3 * time.Second,
 		})},
@@ -199,7 +204,7 @@ func TestManagerReload(t *testing.T) {
 		netip.MustParseAddrPort("192.0.2.1:80"): true,
 		netip.MustParseAddrPort("192.0.2.4:80"): true,
 	}
-	h := newHarness(t, func(c conf.TCPCheck) Checker {
+	h := newHarness(t, func(c conf.Check) Checker {
 		return checkFunc(func(context.Context) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -209,8 +214,8 @@ func TestManagerReload(t *testing.T) {
 			return nil
 		})
 	}, 0)
-	check := func() *conf.TCPCheck {
-		return &conf.TCPCheck{ConnectTimeout: time.Second, Retry: 0, DelayBeforeRetry: time.Second, DelayLoop: 5 * time.Second}
+	check := func() *conf.Check {
+		return &conf.Check{ConnectTimeout: time.Second, Retry: 0, DelayBeforeRetry: time.Second, DelayLoop: 5 * time.Second}
 	}
 	h.m.Set([]conf.VirtualServer{{
 		Address:  netip.MustParseAddrPort("198.51.100.1:80"),
@@ -297,7 +302,7 @@ func TestManagerReload(t *testing.T) {
 // blockingHarness has one probe whose check blocks until its context ends.
 func blockingHarness(t *testing.T) (*harness, chan struct{}) {
 	started := make(chan struct{}, 10)
-	h := newHarness(t, func(conf.TCPCheck) Checker {
+	h := newHarness(t, func(conf.Check) Checker {
 		return checkFunc(func(ctx context.Context) error {
 			started <- struct{}{}
 			<-ctx.Done()
@@ -305,7 +310,7 @@ func blockingHarness(t *testing.T) (*harness, chan struct{}) {
 		})
 	}, 0)
 	h.m.Set([]conf.VirtualServer{{Name: "vs", RealServers: []conf.RealServer{
-		rs("192.0.2.1:80", &conf.TCPCheck{ConnectTimeout: time.Hour, DelayLoop: time.Second, DelayBeforeRetry: time.Second}),
+		rs("192.0.2.1:80", &conf.Check{ConnectTimeout: time.Hour, DelayLoop: time.Second, DelayBeforeRetry: time.Second}),
 	}}})
 	return h, started
 }
@@ -350,7 +355,7 @@ func TestManagerSlowProbe(t *testing.T) {
 	stuck := netip.MustParseAddrPort("192.0.2.1:80")
 	trs := make(chan Transition, 10)
 	m := NewManager(nil, func(tr Transition) { trs <- tr },
-		WithCheckerFunc(func(c conf.TCPCheck) Checker {
+		WithCheckerFunc(func(c conf.Check) Checker {
 			return checkFunc(func(ctx context.Context) error {
 				if c.Target == stuck {
 					<-ctx.Done()
@@ -359,8 +364,8 @@ func TestManagerSlowProbe(t *testing.T) {
 				return errors.New("refused")
 			})
 		}))
-	chk := func() *conf.TCPCheck {
-		return &conf.TCPCheck{ConnectTimeout: time.Hour, Retry: 1, DelayBeforeRetry: time.Millisecond, DelayLoop: time.Millisecond}
+	chk := func() *conf.Check {
+		return &conf.Check{ConnectTimeout: time.Hour, Retry: 1, DelayBeforeRetry: time.Millisecond, DelayLoop: time.Millisecond}
 	}
 	m.Set([]conf.VirtualServer{{Name: "vs", RealServers: []conf.RealServer{
 		rs("192.0.2.1:80", chk()), rs("192.0.2.2:80", chk()),
@@ -398,11 +403,11 @@ func TestManagerRunTwice(t *testing.T) {
 }
 
 func TestFirstCheckJitter(t *testing.T) {
-	h := newHarness(t, func(conf.TCPCheck) Checker { return checkFunc(func(context.Context) error { return nil }) }, 0)
+	h := newHarness(t, func(conf.Check) Checker { return checkFunc(func(context.Context) error { return nil }) }, 0)
 	var got []time.Duration
 	h.m.jitter = func(d time.Duration) time.Duration { got = append(got, d); return d / 2 }
 	h.m.Set([]conf.VirtualServer{{Name: "vs", RealServers: []conf.RealServer{
-		rs("192.0.2.1:80", &conf.TCPCheck{DelayLoop: 7 * time.Second}),
+		rs("192.0.2.1:80", &conf.Check{DelayLoop: 7 * time.Second}),
 	}}})
 	h.run(1)
 	if !slices.Equal(got, []time.Duration{7 * time.Second}) || !slices.Equal(h.clk.Delays(), []time.Duration{3500 * time.Millisecond}) {
@@ -469,7 +474,7 @@ func TestManagerTCPLoopback(t *testing.T) {
 	addr := ln.Addr().String()
 	h := newHarness(t, nil, 0)
 	h.m.Set([]conf.VirtualServer{{Name: "vs", RealServers: []conf.RealServer{
-		rs(addr, &conf.TCPCheck{ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second, DelayLoop: 3 * time.Second}),
+		rs(addr, &conf.Check{ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second, DelayLoop: 3 * time.Second}),
 	}}})
 	h.run(1)
 	h.clk.Advance(0)

@@ -19,6 +19,9 @@ type Policy struct {
 	DelayBeforeRetry time.Duration
 	// DelayLoop separates regular checks.
 	DelayLoop time.Duration
+	// Rise is the number of consecutive successful checks (delay_loop
+	// apart) that bring a down server back; <= 1 is keepalived's one.
+	Rise int
 }
 
 // withDefaults replaces unusable zero or negative values by keepalived's
@@ -26,6 +29,9 @@ type Policy struct {
 func (p Policy) withDefaults() Policy {
 	if p.Retry < 0 {
 		p.Retry = 0
+	}
+	if p.Rise < 1 {
+		p.Rise = 1
 	}
 	if p.DelayLoop <= 0 {
 		p.DelayLoop = defaultDelayLoop
@@ -55,6 +61,8 @@ type State struct {
 
 	// retries made since the last success while up.
 	retries int
+	// successes in a row while down (toward Rise).
+	successes int
 }
 
 // NewState returns the state of a real server that has not been checked yet:
@@ -76,17 +84,24 @@ func (s *State) Observe(err error, now time.Time) (next time.Duration, changed b
 
 	switch {
 	case err == nil:
-		// One success is enough to come back (keepalived has no "rise"
-		// for TCP_CHECK), and it forgives any retries in progress.
+		// By default one success is enough to come back (keepalived has
+		// no "rise" for TCP_CHECK), and it forgives any retries in
+		// progress.
 		s.retries = 0
 		if !s.Up {
-			s.set(true, now)
-			changed = true
+			s.successes++
+			if s.successes >= p.Rise {
+				s.successes = 0
+				s.set(true, now)
+				changed = true
+			}
 		}
 		return p.DelayLoop, changed
 	case !s.Up:
 		// Already down: keep checking at the regular pace; retrying
-		// quickly would not change the verdict.
+		// quickly would not change the verdict. A failure restarts the
+		// count toward Rise.
+		s.successes = 0
 		return p.DelayLoop, false
 	case s.retries < p.Retry:
 		s.retries++

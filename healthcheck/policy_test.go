@@ -73,6 +73,21 @@ func TestStateObserve(t *testing.T) {
 			want:     []change{{1 * s, false}},
 		},
 		{
+			name:     "rise 3: three successes in a row bring it back",
+			policy:   Policy{Retry: 0, DelayBeforeRetry: 1 * s, DelayLoop: 2 * s, Rise: 3},
+			outcomes: "-++" + "-" + "+++" + "+",
+			wantNext: []time.Duration{2 * s, 2 * s, 2 * s, 2 * s, 2 * s, 2 * s, 2 * s, 2 * s},
+			// down at 0; 2,4 ok; 6 fails (count restarts); 8,10,12 ok:
+			// up at 12.
+			want: []change{{0, false}, {12 * s, true}},
+		},
+		{
+			name:     "rise does not delay staying up",
+			policy:   Policy{Retry: 1, DelayBeforeRetry: 1 * s, DelayLoop: 2 * s, Rise: 5},
+			outcomes: "-+-+",
+			wantNext: []time.Duration{1 * s, 2 * s, 1 * s, 2 * s},
+		},
+		{
 			name:     "zero policy gets keepalived defaults, never spins",
 			policy:   Policy{},
 			outcomes: "-+",

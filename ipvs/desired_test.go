@@ -12,9 +12,9 @@ func TestDesired(t *testing.T) {
 		{
 			Name: "mysql", Address: ap("198.51.100.30:3306"), Protocol: TCP, Sched: "rr", Method: DR,
 			RealServers: []conf.RealServer{
-				{Name: "db2", Address: ap("198.51.100.11:3306"), Weight: 1, TCPCheck: &conf.TCPCheck{}},
+				{Name: "db2", Address: ap("198.51.100.11:3306"), Weight: 1, Checks: []conf.Check{{Kind: conf.CheckTCP}}},
 				{Name: "db1", Address: ap("198.51.100.10:3306"), Weight: 3},
-				{Name: "db3", Address: ap("198.51.100.12:3306"), Weight: 1, TCPCheck: &conf.TCPCheck{}},
+				{Name: "db3", Address: ap("198.51.100.12:3306"), Weight: 1, Checks: []conf.Check{{Kind: conf.CheckTCP}}},
 			},
 		},
 		{

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/lvsd/lvsd/conf"
@@ -40,6 +41,15 @@ const (
 	ReasonChecksum
 	// ReasonSource: IP source is not a unicast IPv4 address.
 	ReasonSource
+	// ReasonUnicastPeer: unicast mode, and the IP source is not one of
+	// unicast_peer. keepalived accepts any source unless
+	// vrrp_check_unicast_src is set globally; lvsd always checks, since an
+	// advert from a stranger can take or keep the VIP.
+	ReasonUnicastPeer
+	// ReasonMode: sent to a multicast group while we run unicast, or to a
+	// unicast address while we run multicast (keepalived drops both:
+	// "Expected unicast packet but received multicast packet").
+	ReasonMode
 )
 
 var reasonNames = [...]string{
@@ -54,6 +64,9 @@ var reasonNames = [...]string{
 	ReasonType:      "type",
 	ReasonChecksum:  "checksum",
 	ReasonSource:    "source",
+
+	ReasonUnicastPeer: "unicast_peer",
+	ReasonMode:        "mode",
 }
 
 func (r Reason) String() string {
@@ -77,28 +90,50 @@ type CheckResult struct {
 }
 
 // CheckAdvert applies the receive checks of RFC 3768 §7.1 to one packet
-// received with the given IP TTL and source, for the local instance cfg, in
-// keepalived's order: length, TTL, version, VRID, auth type, password,
-// advert interval, type, checksum. The first failing check is reported.
-func CheckAdvert(ttl int, src netip.Addr, payload []byte, cfg conf.VRRPInstance) CheckResult {
+// received with the given IP TTL, source and destination, for the local
+// instance cfg, in keepalived's order: length, TTL, version, VRID, source
+// (unicast: one of unicast_peer), auth type, password, advert interval, type,
+// checksum, and last the mode (multicast destination in multicast mode,
+// unicast destination in unicast mode). The first failing check is reported.
+//
+// The TTL must be 255 in multicast mode only. In unicast mode keepalived
+// 2.2.7 does not check it (unless per-peer min_ttl/max_ttl are set), so
+// unicast adverts may cross a router; lvsd does the same so that either
+// implementation accepts the other in the same topologies. The source
+// check against unicast_peer is what protects unicast mode instead.
+func CheckAdvert(ttl int, src, dst netip.Addr, payload []byte, cfg conf.VRRPInstance) CheckResult {
 	drop := func(r Reason) CheckResult { return CheckResult{Reason: r} }
-	if len(payload) < MinLen {
+	unicast := len(cfg.UnicastPeers) > 0
+	v3 := cfg.Version == Version3
+	minLen := MinLen
+	if v3 {
+		minLen = MinLenV3
+	}
+	if len(payload) < minLen {
 		return drop(ReasonLength)
 	}
-	if ttl != TTL {
+	if !unicast && ttl != TTL {
 		return drop(ReasonTTL)
 	}
-	if payload[0]>>4 != Version2 {
+	if int(payload[0]>>4) != cfg.Version {
 		return drop(ReasonVersion)
 	}
 	if payload[1] != cfg.VRID {
 		return drop(ReasonVRID)
 	}
-	if len(payload) < MinLen+4*int(payload[3]) {
+	msgLen := minLen + 4*int(payload[3])
+	if len(payload) < msgLen {
 		return drop(ReasonLength)
 	}
+	payload = payload[:msgLen]
 	if !src.Is4() || src.IsUnspecified() || src.IsMulticast() || src == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
 		return drop(ReasonSource)
+	}
+	if unicast && !slices.Contains(cfg.UnicastPeers, src) {
+		return drop(ReasonUnicastPeer)
+	}
+	if v3 {
+		return checkV3(src, dst, payload, cfg, unicast)
 	}
 	authType, authData := localAuth(cfg)
 	if payload[4] != authType {
@@ -129,6 +164,37 @@ func CheckAdvert(ttl int, src netip.Addr, payload []byte, cfg conf.VRRPInstance)
 				return drop(ReasonVersion)
 			}
 		}
+		return drop(ReasonLength)
+	}
+	// An unknown destination (a Conn that cannot tell) is not held
+	// against the packet.
+	if dst.IsValid() && dst.IsMulticast() == unicast {
+		return drop(ReasonMode)
+	}
+	return CheckResult{Advert: a, AddrMismatch: !sameAddrs(a.Addrs, cfg.VIPs)}
+}
+
+// checkV3 finishes CheckAdvert for VRRPv3 (RFC 5798 §7.1): no
+// authentication, and an interval different from ours is not a drop (a v3
+// backup adopts the master's interval). The checksum covers the IP
+// pseudo-header unless cfg.V3ChecksumAsV2.
+func checkV3(src, dst netip.Addr, payload []byte, cfg conf.VRRPInstance, unicast bool) CheckResult {
+	drop := func(r Reason) CheckResult { return CheckResult{Reason: r} }
+	if payload[0]&0x0f != TypeAdvertisement {
+		return drop(ReasonType)
+	}
+	if cfg.V3ChecksumAsV2 {
+		if Checksum(payload) != 0 {
+			return drop(ReasonChecksum)
+		}
+	} else if !VerifyChecksumV3(payload, src, dst) {
+		return drop(ReasonChecksum)
+	}
+	if dst.IsValid() && dst.IsMulticast() == unicast {
+		return drop(ReasonMode)
+	}
+	var a Advert
+	if err := a.UnmarshalBinary(payload); err != nil {
 		return drop(ReasonLength)
 	}
 	return CheckResult{Advert: a, AddrMismatch: !sameAddrs(a.Addrs, cfg.VIPs)}

@@ -1,5 +1,7 @@
-// Package vrrp implements VRRP version 2 (RFC 3768) with simple-text (PASS)
-// authentication over IPv4 multicast, interoperable with keepalived.
+// Package vrrp implements VRRP version 2 (RFC 3768, with simple-text PASS
+// authentication) and version 3 (RFC 5798, IPv4 only) over IPv4 multicast
+// or unicast (unicast_peer), with keepalived's preempt_delay and
+// garp_master_* options, interoperable with keepalived.
 //
 // It owns:
 //   - the advertisement wire format (packet.go: Advert, MarshalBinary,

@@ -13,12 +13,9 @@ import (
 	"github.com/lvsd/lvsd/conf"
 )
 
-// keepalived's defaults for gratuitous ARP on becoming master: a burst of
-// garp_master_repeat, and another burst garp_master_delay later.
-const (
-	garpRepeat = 5
-	garpDelay  = 5 * time.Second
-)
+// garpRepeat is keepalived's default garp_master_repeat, used when a config
+// built in code leaves GARPMasterRepeat at 0 (conf.Load always sets it).
+const garpRepeat = 5
 
 // dropLogEvery bounds drop logging to one line per reason per period, so a
 // misconfigured peer advertising every second cannot flood the log.
@@ -28,14 +25,16 @@ const dropLogEvery = 10 * time.Second
 // implementation is a raw IP protocol 112 socket; tests use a fake.
 type Conn interface {
 	// ReadAdvert blocks until a packet arrives and copies its VRRP message
-	// (the IP payload) into b. It returns the IP TTL and source address.
-	// After Close it returns an error.
-	ReadAdvert(b []byte) (n, ttl int, src netip.Addr, err error)
-	// WriteAdvert sends one VRRP message to 224.0.0.18 with TTL 255 and
-	// TOS 0xc0, from LocalAddr.
+	// (the IP payload) into b. It returns the IP TTL, source and
+	// destination address. After Close it returns an error.
+	ReadAdvert(b []byte) (n, ttl int, src, dst netip.Addr, err error)
+	// WriteAdvert sends one VRRP message with TTL 255 and TOS 0xc0, from
+	// LocalAddr: to 224.0.0.18, or in unicast mode one copy to each
+	// unicast_peer.
 	WriteAdvert(b []byte) error
-	// LocalAddr is the interface's primary IPv4 address: the source of our
-	// adverts and the tie breaker between masters of equal priority.
+	// LocalAddr is unicast_src_ip, or else the interface's primary IPv4
+	// address: the source of our adverts and the tie breaker between
+	// masters of equal priority.
 	LocalAddr() netip.Addr
 	Close() error
 }
@@ -125,35 +124,64 @@ func newInstance(cfg conf.VRRPInstance, log *slog.Logger, open func(conf.VRRPIns
 		params: Params{
 			Priority:    cfg.Priority,
 			AdvertInt:   cfg.AdvertInt,
+			V3:          cfg.Version == Version3,
 			Nopreempt:   cfg.Nopreempt,
 			StartMaster: cfg.State == conf.StateMaster,
-			GARPDelay:   garpDelay,
+			GARPDelay:   cfg.GARPMasterDelay,
+			GARPRefresh: cfg.GARPMasterRefresh,
+			// keepalived ignores preempt_delay with nopreempt; so do we.
+			PreemptDelay: cfg.PreemptDelay,
 		},
-		advert: Advert{
-			Version:   Version2,
-			Type:      TypeAdvertisement,
-			VRID:      cfg.VRID,
-			AuthType:  authType,
-			AuthData:  authData,
-			AdvertInt: advertIntSeconds(cfg.AdvertInt),
-			Addrs:     addrs,
-		},
+		advert:  advertTemplate(cfg, authType, authData, addrs),
 		drops:   make(map[string]uint64),
 		lastLog: make(map[string]time.Time),
 	}, nil
 }
 
+// advertTemplate is our advert without its priority.
+func advertTemplate(cfg conf.VRRPInstance, authType uint8, authData [8]byte, addrs []netip.Addr) Advert {
+	if cfg.Version == Version3 {
+		return Advert{
+			Version:      Version3,
+			Type:         TypeAdvertisement,
+			VRID:         cfg.VRID,
+			MaxAdvertInt: uint16(cfg.AdvertInt / centisecond),
+			Addrs:        addrs,
+		}
+	}
+	return Advert{
+		Version:   Version2,
+		Type:      TypeAdvertisement,
+		VRID:      cfg.VRID,
+		AuthType:  authType,
+		AuthData:  authData,
+		AdvertInt: advertIntSeconds(cfg.AdvertInt),
+		Addrs:     addrs,
+	}
+}
+
+// centisecond is the unit of the v3 interval (RFC 5798 §5.2.7).
+const centisecond = 10 * time.Millisecond
+
 func validate(cfg conf.VRRPInstance) error {
+	v2Int := cfg.AdvertInt < time.Second || cfg.AdvertInt > 255*time.Second || cfg.AdvertInt%time.Second != 0
+	v3Int := cfg.AdvertInt < centisecond || cfg.AdvertInt > MaxAdvertIntV3*centisecond || cfg.AdvertInt%centisecond != 0
 	switch {
-	case cfg.Version != 2:
-		return fmt.Errorf("version %d: only VRRP version 2 is implemented", cfg.Version)
+	case cfg.Version != Version2 && cfg.Version != Version3:
+		return fmt.Errorf("version %d: VRRP versions 2 and 3 are implemented", cfg.Version)
+	case cfg.Version == Version3 && v3Int:
+		return fmt.Errorf("advert_int %v: VRRPv3 needs centiseconds, 10ms-40.95s", cfg.AdvertInt)
+	case cfg.Version == Version3 && cfg.AuthType != "":
+		return errors.New("VRRPv3 has no authentication (RFC 5798 §9)")
+	case cfg.V3ChecksumAsV2 && cfg.Version != Version3:
+		return errors.New("v3_checksum_as_v2 needs version 3")
 	case cfg.Interface == "":
 		return errors.New("no interface")
 	case cfg.VRID == 0:
 		return errors.New("virtual_router_id must be 1-255")
 	case cfg.Priority == 0:
 		return errors.New("priority must be 1-255")
-	case cfg.AdvertInt < time.Second || cfg.AdvertInt > 255*time.Second || cfg.AdvertInt%time.Second != 0:
+	case cfg.Version == Version2 && v2Int:
 		return fmt.Errorf("advert_int %v: VRRPv2 needs whole seconds, 1-255", cfg.AdvertInt)
 	case cfg.AuthType != "" && cfg.AuthType != "PASS":
 		return fmt.Errorf("auth_type %q: only PASS is implemented", cfg.AuthType)
@@ -166,8 +194,26 @@ func validate(cfg conf.VRRPInstance) error {
 	}
 	for _, p := range cfg.VIPs {
 		if !p.Addr().Is4() {
-			return fmt.Errorf("virtual address %v: VRRPv2 carries IPv4 only", p)
+			return fmt.Errorf("virtual address %v: IPv4 only (VRRPv3 over IPv6 is not implemented)", p)
 		}
+	}
+	if cfg.UnicastSrcIP.IsValid() && !cfg.UnicastSrcIP.Is4() {
+		return fmt.Errorf("unicast_src_ip %v: VRRPv2 runs over IPv4 only", cfg.UnicastSrcIP)
+	}
+	if cfg.UnicastPeers != nil && len(cfg.UnicastPeers) == 0 {
+		// Never a silent fall back to multicast (keepalived fault 11).
+		return errors.New("unicast_peer is empty")
+	}
+	for _, a := range cfg.UnicastPeers {
+		if !a.Is4() || a.IsMulticast() || a.IsUnspecified() {
+			return fmt.Errorf("unicast_peer %v: not a unicast IPv4 address", a)
+		}
+	}
+	switch {
+	case cfg.GARPMasterRepeat < 0:
+		return fmt.Errorf("garp_master_repeat %d: negative", cfg.GARPMasterRepeat)
+	case cfg.GARPMasterDelay < 0 || cfg.GARPMasterRefresh < 0 || cfg.PreemptDelay < 0:
+		return errors.New("negative garp_master_delay, garp_master_refresh or preempt_delay")
 	}
 	return nil
 }
@@ -208,8 +254,9 @@ func (i *Instance) vipStrings() []string {
 
 // rxAdvert is an accepted advert handed from the reader to the FSM loop.
 type rxAdvert struct {
-	prio uint8
-	src  netip.Addr
+	prio     uint8
+	src      netip.Addr
+	interval time.Duration // v3 only
 }
 
 // effect is a slow side effect (netlink, ARP) run on its own goroutine so
@@ -219,7 +266,8 @@ type effect int
 const (
 	effAddVIPs effect = iota
 	effRemoveVIPs
-	effGARP
+	effGARP        // a burst: garp_master_repeat per VIP
+	effGARPRefresh // garp_master_refresh: one per VIP
 )
 
 // effectQueue is an unbounded FIFO of effects: push never blocks, so the
@@ -351,6 +399,7 @@ func (i *Instance) Run(ctx context.Context) error {
 // timers are the FSM's three timers, stopped until an action arms them.
 type timers struct {
 	masterDown, advert, garp *time.Timer
+	garpRefresh              bool // SetGARPTimer.Refresh of the last arm
 }
 
 func newTimers() *timers {
@@ -374,15 +423,17 @@ func (t *timers) stop() {
 func (i *Instance) loop(ctx context.Context, p Params, conn Conn, rx <-chan rxAdvert, rxErr <-chan error, effects *effectQueue) error {
 	t := newTimers()
 	defer t.stop()
-	state := StateInit
+	var m Machine
 	step := func(ev Event) {
-		next, actions := Step(p, state, ev, time.Now())
+		next, actions := m.Step(p, ev, time.Now())
 		for _, a := range actions {
 			i.apply(a, conn, t, effects)
 		}
-		if next != state {
-			i.transition(state, next, p.LocalIP)
-			state = next
+		state := m.State
+		m = next
+		if next.State != state {
+			i.transition(state, next.State, p.LocalIP)
+			state = next.State
 		}
 		if ra, ok := ev.(AdvertReceived); ok && state == StateBackup && ra.Priority > 0 {
 			i.mu.Lock()
@@ -400,13 +451,13 @@ func (i *Instance) loop(ctx context.Context, p Params, conn Conn, rx <-chan rxAd
 			step(Shutdown{})
 			return fmt.Errorf("receive: %w", err)
 		case a := <-rx:
-			step(AdvertReceived{Priority: a.prio, Src: a.src})
+			step(AdvertReceived{Priority: a.prio, Src: a.src, AdvertInt: a.interval})
 		case <-t.masterDown.C:
 			step(MasterDownTimerFired{})
 		case <-t.advert.C:
 			step(AdvertTimerFired{})
 		case <-t.garp.C:
-			step(GARPTimerFired{})
+			step(GARPTimerFired{Refresh: t.garpRefresh})
 		}
 	}
 }
@@ -420,12 +471,17 @@ func (i *Instance) apply(a Action, conn Conn, t *timers, effects *effectQueue) {
 	case RemoveVIPs:
 		effects.push(effRemoveVIPs)
 	case SendGARP:
-		effects.push(effGARP)
+		if a.Refresh {
+			effects.push(effGARPRefresh)
+		} else {
+			effects.push(effGARP)
+		}
 	case SetMasterDownTimer:
 		t.masterDown.Reset(a.D)
 	case SetAdvertTimer:
 		t.advert.Reset(a.D)
 	case SetGARPTimer:
+		t.garpRefresh = a.Refresh
 		t.garp.Reset(a.D)
 	case StopTimers:
 		t.stop()
@@ -480,8 +536,15 @@ func (i *Instance) runEffect(sys *system, e effect) {
 				i.log.Error("vrrp remove VIP failed", "vip", p.String(), "err", err)
 			}
 		}
-	case effGARP:
-		for range garpRepeat {
+	case effGARP, effGARPRefresh:
+		n := 1
+		if e == effGARP {
+			n = i.cfg.GARPMasterRepeat
+			if n == 0 {
+				n = garpRepeat
+			}
+		}
+		for range n {
 			for _, p := range i.cfg.VIPs {
 				if err := sys.arp.GARP(p.Addr()); err != nil {
 					if i.allowLog("garp") {
@@ -498,11 +561,11 @@ func (i *Instance) runEffect(sys *system, e effect) {
 func (i *Instance) readLoop(conn Conn, rx chan<- rxAdvert, stop <-chan struct{}) error {
 	buf := make([]byte, 1500)
 	for {
-		n, ttl, src, err := conn.ReadAdvert(buf)
+		n, ttl, src, dst, err := conn.ReadAdvert(buf)
 		if err != nil {
 			return err
 		}
-		res := CheckAdvert(ttl, src, buf[:n], i.cfg)
+		res := CheckAdvert(ttl, src, dst, buf[:n], i.cfg)
 		if res.Reason != ReasonNone {
 			i.drop(res.Reason, src)
 			continue
@@ -515,7 +578,7 @@ func (i *Instance) readLoop(conn Conn, rx chan<- rxAdvert, stop <-chan struct{})
 			i.log.Warn("vrrp advert lists other addresses than ours", "src", src.String(), "addrs", fmt.Sprint(res.Advert.Addrs))
 		}
 		select {
-		case rx <- rxAdvert{prio: res.Advert.Priority, src: src}:
+		case rx <- rxAdvert{prio: res.Advert.Priority, src: src, interval: advertInterval(res.Advert)}:
 		case <-stop:
 			return nil
 		}
@@ -535,7 +598,7 @@ func (i *Instance) drop(r Reason, src netip.Addr) {
 		return
 	}
 	switch r {
-	case ReasonAuthType, ReasonAuthPass, ReasonAdvertInt, ReasonVersion:
+	case ReasonAuthType, ReasonAuthPass, ReasonAdvertInt, ReasonVersion, ReasonUnicastPeer, ReasonMode:
 		// A peer configured differently: both sides will be master.
 		i.log.Warn("vrrp advert dropped", "reason", name, "src", src.String())
 	default:
@@ -554,4 +617,13 @@ func (i *Instance) allowLog(key string) bool {
 	}
 	i.lastLog[key] = now
 	return true
+}
+
+// advertInterval is the interval a v3 advert carries (0 for v2: v2 drops a
+// different interval instead of adopting it).
+func advertInterval(a Advert) time.Duration {
+	if a.Version != Version3 {
+		return 0
+	}
+	return time.Duration(a.MaxAdvertInt) * centisecond
 }

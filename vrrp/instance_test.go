@@ -18,6 +18,7 @@ type fakePacket struct {
 	b   []byte
 	ttl int
 	src netip.Addr
+	dst netip.Addr // zero: Group
 	err error
 }
 
@@ -36,15 +37,18 @@ func newFake() *fake {
 	return &fake{in: make(chan fakePacket, 16), closed: make(chan struct{})}
 }
 
-func (f *fake) ReadAdvert(b []byte) (int, int, netip.Addr, error) {
+func (f *fake) ReadAdvert(b []byte) (int, int, netip.Addr, netip.Addr, error) {
 	select {
 	case p := <-f.in:
 		if p.err != nil {
-			return 0, 0, netip.Addr{}, p.err
+			return 0, 0, netip.Addr{}, netip.Addr{}, p.err
 		}
-		return copy(b, p.b), p.ttl, p.src, nil
+		if !p.dst.IsValid() {
+			p.dst = Group
+		}
+		return copy(b, p.b), p.ttl, p.src, p.dst, nil
 	case <-f.closed:
-		return 0, 0, netip.Addr{}, errors.New("closed")
+		return 0, 0, netip.Addr{}, netip.Addr{}, errors.New("closed")
 	}
 }
 
@@ -274,16 +278,33 @@ func TestInstanceReadErrorEndsRun(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	for name, mut := range map[string]func(*conf.VRRPInstance){
-		"version 3":    func(c *conf.VRRPInstance) { c.Version = 3 },
-		"no interface": func(c *conf.VRRPInstance) { c.Interface = "" },
-		"vrid 0":       func(c *conf.VRRPInstance) { c.VRID = 0 },
-		"priority 0":   func(c *conf.VRRPInstance) { c.Priority = 0 },
-		"advert 1.5s":  func(c *conf.VRRPInstance) { c.AdvertInt = 1500 * time.Millisecond },
-		"advert 0":     func(c *conf.VRRPInstance) { c.AdvertInt = 0 },
-		"AH":           func(c *conf.VRRPInstance) { c.AuthType = "AH" },
-		"long pass":    func(c *conf.VRRPInstance) { c.AuthPass = "123456789" },
-		"no vips":      func(c *conf.VRRPInstance) { c.VIPs = nil },
-		"ipv6 vip":     func(c *conf.VRRPInstance) { c.VIPs = []netip.Prefix{netip.MustParsePrefix("2001:db8::1/128")} },
+		"version 3 with auth": func(c *conf.VRRPInstance) { c.Version = 3 },
+		"version 4":           func(c *conf.VRRPInstance) { c.Version = 4; c.AuthType, c.AuthPass = "", "" },
+		"v3 advert 5ms": func(c *conf.VRRPInstance) {
+			c.Version = 3
+			c.AuthType, c.AuthPass = "", ""
+			c.AdvertInt = 5 * time.Millisecond
+		},
+		"v3 advert 15ms": func(c *conf.VRRPInstance) {
+			c.Version = 3
+			c.AuthType, c.AuthPass = "", ""
+			c.AdvertInt = 15 * time.Millisecond
+		},
+		"v3 checksum on v2":  func(c *conf.VRRPInstance) { c.V3ChecksumAsV2 = true },
+		"no interface":       func(c *conf.VRRPInstance) { c.Interface = "" },
+		"vrid 0":             func(c *conf.VRRPInstance) { c.VRID = 0 },
+		"priority 0":         func(c *conf.VRRPInstance) { c.Priority = 0 },
+		"advert 1.5s":        func(c *conf.VRRPInstance) { c.AdvertInt = 1500 * time.Millisecond },
+		"advert 0":           func(c *conf.VRRPInstance) { c.AdvertInt = 0 },
+		"AH":                 func(c *conf.VRRPInstance) { c.AuthType = "AH" },
+		"long pass":          func(c *conf.VRRPInstance) { c.AuthPass = "123456789" },
+		"no vips":            func(c *conf.VRRPInstance) { c.VIPs = nil },
+		"ipv6 vip":           func(c *conf.VRRPInstance) { c.VIPs = []netip.Prefix{netip.MustParsePrefix("2001:db8::1/128")} },
+		"empty unicast_peer": func(c *conf.VRRPInstance) { c.UnicastPeers = []netip.Addr{} },
+		"multicast peer":     func(c *conf.VRRPInstance) { c.UnicastPeers = []netip.Addr{Group} },
+		"ipv6 src":           func(c *conf.VRRPInstance) { c.UnicastSrcIP = netip.MustParseAddr("2001:db8::1") },
+		"negative repeat":    func(c *conf.VRRPInstance) { c.GARPMasterRepeat = -1 },
+		"negative delay":     func(c *conf.VRRPInstance) { c.PreemptDelay = -time.Second },
 	} {
 		cfg := testConfig()
 		mut(&cfg)
@@ -294,4 +315,160 @@ func TestNewValidates(t *testing.T) {
 	if _, err := New(testConfig(), nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestInstanceUnicastFiltersPeers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig()
+		cfg.UnicastPeers = []netip.Addr{ipHigh}
+		inst, f, cancel, done := startFake(t, cfg)
+		higher := advertBytes(t, func(a *Advert) { a.Priority = 200 })
+		stranger := netip.MustParseAddr("192.0.2.9")
+		for range 20 {
+			// From the peer, unicast, with a TTL keepalived does not check
+			// in unicast mode: accepted.
+			f.in <- fakePacket{b: higher, ttl: 64, src: ipHigh, dst: ipLow}
+			f.in <- fakePacket{b: higher, ttl: 255, src: stranger, dst: ipLow}
+			f.in <- fakePacket{b: higher, ttl: 255, src: ipHigh, dst: Group}
+			time.Sleep(time.Second)
+			synctest.Wait()
+		}
+		st := inst.Status()
+		want := map[string]uint64{"unicast_peer": 20, "mode": 20}
+		if st.State != "BACKUP" || st.MasterIP != ipHigh.String() || st.RxAdverts != 20 || !reflect.DeepEqual(st.Drops, want) {
+			t.Fatalf("status %+v", st)
+		}
+		// Only strangers left: we take over.
+		for range 5 {
+			f.in <- fakePacket{b: higher, ttl: 255, src: stranger, dst: ipLow}
+			time.Sleep(time.Second)
+			synctest.Wait()
+		}
+		if st := inst.Status(); st.State != "MASTER" {
+			t.Fatalf("state %s with only a stranger advertising", st.State)
+		}
+		cancel()
+		<-done
+	})
+}
+
+func TestInstanceGARPOptions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig()
+		cfg.State = conf.StateMaster
+		cfg.GARPMasterRepeat = 2
+		cfg.GARPMasterDelay = 0
+		cfg.GARPMasterRefresh = 10 * time.Second
+		_, f, cancel, done := startFake(t, cfg)
+		if _, ops, _ := f.snapshot(); count(ops, "garp 192.0.2.100") != 2 {
+			t.Fatalf("first burst: %q", ops)
+		}
+		time.Sleep(30*time.Second + time.Millisecond)
+		synctest.Wait()
+		// No delayed burst; one refresh GARP at 10, 20 and 30 s.
+		if _, ops, _ := f.snapshot(); count(ops, "garp 192.0.2.100") != 2+3 {
+			t.Fatalf("after 30s: %q", ops)
+		}
+		cancel()
+		<-done
+	})
+}
+
+func TestInstancePreemptDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig()
+		cfg.Priority = 150
+		cfg.PreemptDelay = 20 * time.Second
+		inst, f, cancel, done := startFake(t, cfg)
+		lower := advertBytes(t, func(a *Advert) { a.Priority = 100 })
+		var took time.Duration
+		for k := range 40 {
+			if inst.Status().State == "MASTER" {
+				took = time.Duration(k) * time.Second
+				break
+			}
+			f.in <- fakePacket{b: lower, ttl: 255, src: ipHigh}
+			time.Sleep(time.Second)
+			synctest.Wait()
+		}
+		down := params(150).MasterDownInterval()
+		if took < cfg.PreemptDelay || took > cfg.PreemptDelay+down+time.Second {
+			t.Fatalf("preempted the lower master after %v, want %v..%v", took, cfg.PreemptDelay, cfg.PreemptDelay+down+time.Second)
+		}
+		cancel()
+		<-done
+	})
+}
+
+func v3Config() conf.VRRPInstance {
+	c := testConfig()
+	c.Version = 3
+	c.AuthType, c.AuthPass = "", ""
+	c.AdvertInt = 100 * time.Millisecond
+	return c
+}
+
+func TestInstanceV3(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := v3Config()
+		inst, f, cancel, done := startFake(t, cfg)
+		// Master_Down_Interval at 100 ms, priority 100: 300 ms + 156/256 x
+		// 100 ms = 360.9375 ms (the 361 ms bound).
+		time.Sleep(360 * time.Millisecond)
+		synctest.Wait()
+		if inst.Status().State != "BACKUP" {
+			t.Fatalf("master before Master_Down: %s", inst.Status().State)
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if inst.Status().State != "MASTER" {
+			t.Fatalf("no takeover at Master_Down: %s", inst.Status().State)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		sent, _, _ := f.snapshot()
+		if len(sent) != 11 || sent[0].Version != 3 || sent[0].MaxAdvertInt != 10 || sent[0].AuthType != 0 {
+			t.Fatalf("%d adverts, first %+v", len(sent), sent[0])
+		}
+		cancel()
+		<-done
+	})
+}
+
+func TestInstanceV3AdoptsMasterInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := v3Config()
+		inst, f, cancel, done := startFake(t, cfg)
+		// A master advertising every second (100 cs, priority 200): our
+		// own 100 ms interval would time it out after 361 ms; adopting its
+		// interval, we wait 3 s + 56/256 s after its last advert.
+		a := &Advert{Version: 3, Type: 1, VRID: 51, Priority: 200, MaxAdvertInt: 100, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.100")}}
+		b, err := a.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		SetChecksumV3(b, ipHigh, Group)
+		for range 5 {
+			f.in <- fakePacket{b: b, ttl: 255, src: ipHigh}
+			time.Sleep(time.Second)
+			synctest.Wait()
+		}
+		if st := inst.Status(); st.State != "BACKUP" || st.RxAdverts != 5 || len(st.Drops) != 0 {
+			t.Fatalf("status %+v", st)
+		}
+		// Last advert 1 s ago; Master_Down with the adopted 1 s interval
+		// at our priority 100 = 3 s + 156/256 s.
+		time.Sleep(2*time.Second + 609*time.Millisecond)
+		synctest.Wait()
+		if inst.Status().State != "BACKUP" {
+			t.Fatal("did not adopt the master's interval")
+		}
+		time.Sleep(2 * time.Millisecond)
+		synctest.Wait()
+		if inst.Status().State != "MASTER" {
+			t.Fatalf("no takeover: %s", inst.Status().State)
+		}
+		cancel()
+		<-done
+	})
 }

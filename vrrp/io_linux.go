@@ -26,11 +26,13 @@ func openSystem(cfg conf.VRRPInstance) (*system, error) {
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", cfg.Interface, err)
 	}
-	local, err := primaryIPv4(link, cfg.VIPs)
-	if err != nil {
-		return nil, err
+	local := cfg.UnicastSrcIP
+	if !local.IsValid() {
+		if local, err = primaryIPv4(link, cfg.VIPs); err != nil {
+			return nil, err
+		}
 	}
-	conn, err := openRawConn(ifi, local)
+	conn, err := openRawConn(ifi, local, cfg.UnicastPeers, cfg.Version == Version3 && !cfg.V3ChecksumAsV2)
 	if err != nil {
 		return nil, err
 	}
@@ -85,10 +87,16 @@ func primaryIPv4(link netlink.Link, vips []netip.Prefix) (netip.Addr, error) {
 type rawConn struct {
 	c     *ipv4.RawConn
 	local netip.Addr
-	buf   []byte
+	peers []netip.Addr // unicast mode when non-empty
+	// pseudo: VRRPv3 checksum over the IP pseudo-header, finished here
+	// per destination (RFC 5798 §5.2.8).
+	pseudo bool
+	buf    []byte
 }
 
-func openRawConn(ifi *net.Interface, local netip.Addr) (*rawConn, error) {
+// openRawConn opens the VRRP socket. In unicast mode (peers given) it joins
+// no multicast group: adverts arrive addressed to one of our addresses.
+func openRawConn(ifi *net.Interface, local netip.Addr, peers []netip.Addr, pseudo bool) (*rawConn, error) {
 	pc, err := net.ListenPacket("ip4:112", "0.0.0.0")
 	if err != nil {
 		return nil, fmt.Errorf("open VRRP socket: %w", err)
@@ -123,18 +131,20 @@ func openRawConn(ifi *net.Interface, local netip.Addr) (*rawConn, error) {
 	if err := rc.SetMulticastLoopback(false); err != nil {
 		return nil, fmt.Errorf("VRRP socket: multicast loop off: %w", err)
 	}
-	if err := rc.JoinGroup(ifi, &net.IPAddr{IP: net.IP(Group.AsSlice())}); err != nil {
-		return nil, fmt.Errorf("VRRP socket: join %v on %s: %w", Group, ifi.Name, err)
+	if len(peers) == 0 {
+		if err := rc.JoinGroup(ifi, &net.IPAddr{IP: net.IP(Group.AsSlice())}); err != nil {
+			return nil, fmt.Errorf("VRRP socket: join %v on %s: %w", Group, ifi.Name, err)
+		}
 	}
 	ok = true
-	return &rawConn{c: rc, local: local, buf: make([]byte, 65536)}, nil
+	return &rawConn{c: rc, local: local, peers: peers, pseudo: pseudo, buf: make([]byte, 65536)}, nil
 }
 
-func (c *rawConn) ReadAdvert(b []byte) (int, int, netip.Addr, error) {
+func (c *rawConn) ReadAdvert(b []byte) (int, int, netip.Addr, netip.Addr, error) {
 	for {
 		h, p, _, err := c.c.ReadFrom(c.buf)
 		if err != nil {
-			return 0, 0, netip.Addr{}, fmt.Errorf("read VRRP socket: %w", err)
+			return 0, 0, netip.Addr{}, netip.Addr{}, fmt.Errorf("read VRRP socket: %w", err)
 		}
 		if h == nil || h.Protocol != Protocol {
 			continue
@@ -143,11 +153,31 @@ func (c *rawConn) ReadAdvert(b []byte) (int, int, netip.Addr, error) {
 		if !ok {
 			continue
 		}
-		return copy(b, p), h.TTL, src, nil
+		dst, _ := netip.AddrFromSlice(h.Dst.To4())
+		return copy(b, p), h.TTL, src, dst, nil
 	}
 }
 
+// WriteAdvert sends b to the group, or in unicast mode to every peer (one
+// failing peer does not stop the others; the first error is returned). For
+// VRRPv3 it rewrites b's checksum for each destination.
 func (c *rawConn) WriteAdvert(b []byte) error {
+	if len(c.peers) == 0 {
+		return c.writeTo(b, Group)
+	}
+	var first error
+	for _, p := range c.peers {
+		if err := c.writeTo(b, p); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (c *rawConn) writeTo(b []byte, dst netip.Addr) error {
+	if c.pseudo {
+		SetChecksumV3(b, c.local, dst)
+	}
 	h := &ipv4.Header{
 		Version:  ipv4.Version,
 		Len:      ipv4.HeaderLen,
@@ -156,11 +186,11 @@ func (c *rawConn) WriteAdvert(b []byte) error {
 		TTL:      TTL,
 		Protocol: Protocol,
 		Src:      net.IP(c.local.AsSlice()),
-		Dst:      net.IP(Group.AsSlice()),
+		Dst:      net.IP(dst.AsSlice()),
 		// ID and header checksum are filled in by the kernel.
 	}
 	if err := c.c.WriteTo(h, b, nil); err != nil {
-		return fmt.Errorf("send VRRP advert: %w", err)
+		return fmt.Errorf("send VRRP advert to %v: %w", dst, err)
 	}
 	return nil
 }

@@ -9,8 +9,13 @@ import (
 
 // Wire constants of RFC 3768 §5.
 const (
-	// Version2 is the only version this codec speaks (RFC 3768 §5.3.1).
+	// Version2 is VRRP of RFC 3768 §5.3.1.
 	Version2 = 2
+	// Version3 is VRRP of RFC 5798 (IPv4 only here).
+	Version3 = 3
+	// MaxAdvertIntV3 is the largest v3 Max Adver Int: 12 bits of
+	// centiseconds (RFC 5798 §5.2.7).
+	MaxAdvertIntV3 = 0x0fff
 	// TypeAdvertisement is the only packet type defined (RFC 3768 §5.3.2).
 	TypeAdvertisement = 1
 
@@ -33,27 +38,35 @@ const (
 	MinLen = headerLen + authDataLen
 	// MaxLen is the length of an advert with 255 addresses.
 	MaxLen = MinLen + 255*4
+	// MinLenV3 is the length of a v3 advert with no addresses: v3 has no
+	// authentication data (RFC 5798 §5.1).
+	MinLenV3 = headerLen
 )
 
 // Group is the IPv4 multicast group VRRP adverts are sent to (RFC 3768 §5.2.2).
 var Group = netip.AddrFrom4([4]byte{224, 0, 0, 18})
 
-// Advert is one VRRPv2 advertisement (RFC 3768 §5.1).
+// Advert is one VRRPv2 (RFC 3768 §5.1) or VRRPv3 (RFC 5798 §5.1)
+// advertisement.
 type Advert struct {
-	Version  uint8 // must be 2
+	Version  uint8 // 2 or 3
 	Type     uint8 // 1 = advertisement
 	VRID     uint8
 	Priority uint8
+	// AuthType and AuthData are v2 only (v3 has no authentication).
 	AuthType uint8
-	// AdvertInt is the advertisement interval in whole seconds.
+	// AdvertInt is the v2 advertisement interval in whole seconds.
 	AdvertInt uint8
+	// MaxAdvertInt is the v3 Max Adver Int in centiseconds (12 bits).
+	MaxAdvertInt uint16
 	// Addrs are the IPv4 virtual addresses; their number is the
 	// "Count IP Addrs" field.
 	Addrs []netip.Addr
 	// AuthData is the password, zero padded, for AuthType AuthPass.
 	AuthData [8]byte
 	// Checksum is filled in by UnmarshalBinary. MarshalBinary ignores it
-	// and always writes the checksum of the encoded message.
+	// and always writes the checksum of the encoded message alone (for v3
+	// see SetChecksumV3).
 	Checksum uint16
 }
 
@@ -61,13 +74,14 @@ type Advert struct {
 // and MarshalBinary return them wrapped in a *FieldError, so callers can
 // use errors.Is(err, ErrChecksum) or errors.As(err, &fe) and count fe.Field.
 var (
-	ErrTooShort = errors.New("too short")
-	ErrLength   = errors.New("length does not match address count")
-	ErrVersion  = errors.New("unsupported version")
-	ErrChecksum = errors.New("bad checksum")
-	ErrType     = errors.New("type out of range")
-	ErrAddr     = errors.New("not an IPv4 address")
-	ErrCount    = errors.New("too many addresses")
+	ErrTooShort  = errors.New("too short")
+	ErrLength    = errors.New("length does not match address count")
+	ErrVersion   = errors.New("unsupported version")
+	ErrChecksum  = errors.New("bad checksum")
+	ErrType      = errors.New("type out of range")
+	ErrAddr      = errors.New("not an IPv4 address")
+	ErrCount     = errors.New("too many addresses")
+	ErrAdvertInt = errors.New("advertisement interval out of range")
 )
 
 // FieldError reports which packet field made a packet undecodable (or an
@@ -91,9 +105,17 @@ func (e *FieldError) Unwrap() error { return e.Err }
 
 // MarshalBinary encodes a as a VRRPv2 message with a freshly computed
 // checksum (RFC 3768 §5.3.8).
+//
+// For v3 the checksum written is over the message only, which is
+// v3_checksum_as_v2; RFC 5798 §5.2.8 also covers the IP pseudo-header, which
+// depends on the destination: the sender finishes it per destination with
+// SetChecksumV3.
 func (a *Advert) MarshalBinary() ([]byte, error) {
-	if a.Version != Version2 {
+	if a.Version != Version2 && a.Version != Version3 {
 		return nil, &FieldError{Field: "version", Err: ErrVersion, Got: int(a.Version), Want: Version2}
+	}
+	if a.Version == Version3 && a.MaxAdvertInt > MaxAdvertIntV3 {
+		return nil, &FieldError{Field: "advert_int", Err: ErrAdvertInt, Got: int(a.MaxAdvertInt), Want: MaxAdvertIntV3}
 	}
 	if a.Type > 0x0f {
 		return nil, &FieldError{Field: "type", Err: ErrType, Got: int(a.Type)}
@@ -101,13 +123,23 @@ func (a *Advert) MarshalBinary() ([]byte, error) {
 	if len(a.Addrs) > 255 {
 		return nil, &FieldError{Field: "addrs", Err: ErrCount, Got: len(a.Addrs), Want: 255}
 	}
-	b := make([]byte, MinLen+4*len(a.Addrs))
+	n := MinLen
+	if a.Version == Version3 {
+		n = MinLenV3
+	}
+	b := make([]byte, n+4*len(a.Addrs))
 	b[0] = a.Version<<4 | a.Type
 	b[1] = a.VRID
 	b[2] = a.Priority
 	b[3] = uint8(len(a.Addrs))
-	b[4] = a.AuthType
-	b[5] = a.AdvertInt
+	if a.Version == Version3 {
+		// 4 reserved bits, zero (RFC 5798 §5.2.6), then 12 bits of
+		// centiseconds.
+		binary.BigEndian.PutUint16(b[4:6], a.MaxAdvertInt)
+	} else {
+		b[4] = a.AuthType
+		b[5] = a.AdvertInt
+	}
 	// b[6:8], the checksum, is zero while summing.
 	off := headerLen
 	for _, ip := range a.Addrs {
@@ -118,42 +150,59 @@ func (a *Advert) MarshalBinary() ([]byte, error) {
 		copy(b[off:], a4[:])
 		off += 4
 	}
-	copy(b[off:], a.AuthData[:])
+	if a.Version == Version2 {
+		copy(b[off:], a.AuthData[:])
+	}
 	binary.BigEndian.PutUint16(b[6:8], Checksum(b))
 	return b, nil
 }
 
-// UnmarshalBinary decodes a VRRPv2 message. It checks only what makes the
-// bytes meaningful: the length against the address count, the version and
-// the checksum (RFC 3768 §5.3.8, over the VRRP message only). Bytes after
-// the message (the declared count of addresses plus the authentication data)
-// are ignored. Semantic checks (TTL, VRID, auth, interval, type) are
-// CheckAdvert's.
+// UnmarshalBinary decodes a VRRPv2 or VRRPv3 message. It checks only what
+// makes the bytes meaningful: the length against the address count, the
+// version and, for v2, the checksum (RFC 3768 §5.3.8, over the VRRP message
+// only). A v3 checksum covers the IP pseudo-header (RFC 5798 §5.2.8), which
+// these bytes do not carry: CheckAdvert verifies it with VerifyChecksumV3.
+// Bytes after the message (as long as the declared count of addresses says,
+// plus for v2 the authentication data) are ignored. Semantic checks (TTL,
+// VRID, auth, interval, type) are CheckAdvert's.
 func (a *Advert) UnmarshalBinary(b []byte) error {
-	if len(b) < MinLen {
-		return &FieldError{Field: "length", Err: ErrTooShort, Got: len(b), Want: MinLen}
+	if len(b) < headerLen {
+		return &FieldError{Field: "length", Err: ErrTooShort, Got: len(b), Want: headerLen}
 	}
-	if v := b[0] >> 4; v != Version2 {
+	v := b[0] >> 4
+	minLen := MinLen
+	switch v {
+	case Version2:
+	case Version3:
+		minLen = MinLenV3
+	default:
 		return &FieldError{Field: "version", Err: ErrVersion, Got: int(v), Want: Version2}
 	}
+	if len(b) < minLen {
+		return &FieldError{Field: "length", Err: ErrTooShort, Got: len(b), Want: minLen}
+	}
 	n := int(b[3])
-	msgLen := MinLen + 4*n
+	msgLen := minLen + 4*n
 	if len(b) < msgLen {
 		return &FieldError{Field: "length", Err: ErrLength, Got: len(b), Want: msgLen}
 	}
 	b = b[:msgLen]
-	if sum := Checksum(b); sum != 0 {
+	if sum := Checksum(b); v == Version2 && sum != 0 {
 		// Summing a message that includes a correct checksum gives 0.
 		return &FieldError{Field: "checksum", Err: ErrChecksum, Got: int(binary.BigEndian.Uint16(b[6:8]))}
 	}
 	*a = Advert{
-		Version:   b[0] >> 4,
-		Type:      b[0] & 0x0f,
-		VRID:      b[1],
-		Priority:  b[2],
-		AuthType:  b[4],
-		AdvertInt: b[5],
-		Checksum:  binary.BigEndian.Uint16(b[6:8]),
+		Version:  v,
+		Type:     b[0] & 0x0f,
+		VRID:     b[1],
+		Priority: b[2],
+		Checksum: binary.BigEndian.Uint16(b[6:8]),
+	}
+	if v == Version3 {
+		a.MaxAdvertInt = binary.BigEndian.Uint16(b[4:6]) & MaxAdvertIntV3
+	} else {
+		a.AuthType, a.AdvertInt = b[4], b[5]
+		copy(a.AuthData[:], b[headerLen+4*n:])
 	}
 	if n > 0 {
 		a.Addrs = make([]netip.Addr, n)
@@ -161,16 +210,44 @@ func (a *Advert) UnmarshalBinary(b []byte) error {
 			a.Addrs[i] = netip.AddrFrom4([4]byte(b[headerLen+4*i : headerLen+4*i+4]))
 		}
 	}
-	copy(a.AuthData[:], b[headerLen+4*n:])
 	return nil
+}
+
+// pseudoSum is the one's complement sum (not yet complemented) of the IPv4
+// pseudo-header of RFC 5798 §5.2.8 (as for UDP, RFC 768): source,
+// destination, zero, protocol 112, VRRP message length.
+func pseudoSum(src, dst netip.Addr, msgLen int) uint32 {
+	s4, d4 := src.As4(), dst.As4()
+	return uint32(s4[0])<<8 | uint32(s4[1]) + (uint32(s4[2])<<8 | uint32(s4[3])) +
+		(uint32(d4[0])<<8 | uint32(d4[1])) + (uint32(d4[2])<<8 | uint32(d4[3])) +
+		Protocol + uint32(msgLen)
+}
+
+// SetChecksumV3 rewrites the checksum of the v3 message b (as from
+// MarshalBinary) for the IP source src and destination dst: the RFC 5798
+// §5.2.8 checksum over the pseudo-header and the message.
+func SetChecksumV3(b []byte, src, dst netip.Addr) {
+	if len(b) < headerLen || !src.Is4() || !dst.Is4() {
+		return
+	}
+	b[6], b[7] = 0, 0
+	binary.BigEndian.PutUint16(b[6:8], checksum(pseudoSum(src, dst, len(b)), b))
+}
+
+// VerifyChecksumV3 reports whether the v3 message b carries the right
+// pseudo-header checksum for src and dst.
+func VerifyChecksumV3(b []byte, src, dst netip.Addr) bool {
+	return src.Is4() && dst.Is4() && checksum(pseudoSum(src, dst, len(b)), b) == 0
 }
 
 // Checksum returns the Internet checksum (RFC 1071) of b: the one's
 // complement of the one's complement sum of its 16-bit words, an odd last
 // byte padded with zero. Over a message whose checksum field is correct it
 // returns 0.
-func Checksum(b []byte) uint16 {
-	var sum uint32
+func Checksum(b []byte) uint16 { return checksum(0, b) }
+
+// checksum is Checksum starting from a partial sum.
+func checksum(sum uint32, b []byte) uint16 {
 	for len(b) >= 2 {
 		sum += uint32(b[0])<<8 | uint32(b[1])
 		b = b[2:]

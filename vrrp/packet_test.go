@@ -51,7 +51,7 @@ func TestKeepalivedCapture(t *testing.T) {
 	if !reflect.DeepEqual(b, capturedKeepalived) {
 		t.Fatalf("re-encoded %x\nwant       %x", b, capturedKeepalived)
 	}
-	if r := CheckAdvert(255, peer, capturedKeepalived, testConfig()); r.Reason != ReasonNone || r.AddrMismatch {
+	if r := CheckAdvert(255, peer, Group, capturedKeepalived, testConfig()); r.Reason != ReasonNone || r.AddrMismatch {
 		t.Fatalf("check: %+v", r)
 	}
 }
@@ -106,8 +106,8 @@ func TestUnmarshalErrors(t *testing.T) {
 	good := append([]byte(nil), specAdvert...)
 	badSum := append([]byte(nil), good...)
 	badSum[7] ^= 0xff
-	v3 := append([]byte(nil), good...)
-	v3[0] = 0x31
+	v4 := append([]byte(nil), good...)
+	v4[0] = 0x41
 	moreAddrs := append([]byte(nil), good...)
 	moreAddrs[3] = 2
 	trailing := append(append([]byte(nil), good...), 0xde, 0xad)
@@ -120,7 +120,10 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"empty", nil, "length", ErrTooShort},
 		{"truncated", good[:15], "length", ErrTooShort},
 		{"count says more", moreAddrs, "length", ErrLength},
-		{"version 3", v3, "version", ErrVersion},
+		{"version 4", v4, "version", ErrVersion},
+		{"v3 header truncated", []byte{0x31, 51, 100, 0, 0, 100, 0}, "length", ErrTooShort},
+		{"v3 count says more", func() []byte { b := v3Advert(t); b[3] = 2; return b }(), "length", ErrLength},
+		{"v3 checksum not verified without IP header", func() []byte { b := v3Advert(t); b[7] ^= 0xff; return b }(), "", nil},
 		{"bad checksum", badSum, "checksum", ErrChecksum},
 		{"trailing bytes ignored", trailing, "", nil},
 		{"good", good, "", nil},
@@ -144,13 +147,69 @@ func TestUnmarshalErrors(t *testing.T) {
 
 func TestMarshalErrors(t *testing.T) {
 	for name, a := range map[string]*Advert{
-		"version": {Version: 3, Type: 1},
-		"type":    {Version: 2, Type: 16},
-		"ipv6":    {Version: 2, Type: 1, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8::1")}},
-		"count":   {Version: 2, Type: 1, Addrs: make([]netip.Addr, 256)},
+		"version":     {Version: 4, Type: 1},
+		"v3 interval": {Version: 3, Type: 1, MaxAdvertInt: 4096},
+		"type":        {Version: 2, Type: 16},
+		"ipv6":        {Version: 2, Type: 1, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8::1")}},
+		"count":       {Version: 2, Type: 1, Addrs: make([]netip.Addr, 256)},
 	} {
 		if _, err := a.MarshalBinary(); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// v3Advert is a VRRPv3 advert: VRID 51, priority 100, 100 ms (10 cs),
+// 192.0.2.100, checksum over the message only.
+func v3Advert(t testing.TB) []byte {
+	a := &Advert{Version: 3, Type: 1, VRID: 51, Priority: 100, MaxAdvertInt: 10, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.100")}}
+	b, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestV3Layout(t *testing.T) {
+	b := v3Advert(t)
+	// RFC 5798 §5.1: no auth data; 4 reserved bits then 12 bits of
+	// centiseconds.
+	want := []byte{0x31, 51, 100, 1, 0x00, 0x0a, b[6], b[7], 192, 0, 2, 100}
+	if !reflect.DeepEqual(b, want) {
+		t.Fatalf("got %x want %x", b, want)
+	}
+	var a Advert
+	if err := a.UnmarshalBinary(b); err != nil || a.Version != 3 || a.MaxAdvertInt != 10 || a.AuthType != 0 || len(a.Addrs) != 1 {
+		t.Fatalf("%v %+v", err, a)
+	}
+	// Reserved bits are ignored on receive.
+	b[4] |= 0xf0
+	if err := a.UnmarshalBinary(b); err != nil || a.MaxAdvertInt != 10 {
+		t.Fatalf("reserved bits: %v %+v", err, a)
+	}
+}
+
+func TestChecksumV3(t *testing.T) {
+	src, dst := netip.MustParseAddr("192.0.2.1"), Group
+	b := v3Advert(t)
+	if VerifyChecksumV3(b, src, dst) {
+		t.Fatal("message-only checksum passes as a pseudo-header checksum")
+	}
+	SetChecksumV3(b, src, dst)
+	// Independently: the Internet checksum of pseudo-header + message
+	// (checksum field included) is 0.
+	pseudo := []byte{192, 0, 2, 1, 224, 0, 0, 18, 0, 112, 0, byte(len(b))}
+	if Checksum(append(pseudo, b...)) != 0 {
+		t.Fatalf("pseudo-header checksum wrong: %x", b)
+	}
+	if !VerifyChecksumV3(b, src, dst) {
+		t.Fatal("VerifyChecksumV3 rejects a good checksum")
+	}
+	if VerifyChecksumV3(b, src, netip.MustParseAddr("192.0.2.2")) {
+		t.Fatal("checksum does not depend on the destination")
+	}
+	// v2-style (v3_checksum_as_v2): the message alone sums to 0.
+	if Checksum(v3Advert(t)) != 0 {
+		t.Fatal("MarshalBinary v3 checksum is not over the message")
 	}
 }

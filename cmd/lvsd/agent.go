@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,12 +49,16 @@ func (a *agent) Start(ctx context.Context) error {
 	return nil
 }
 
-func (a *agent) Reload(cfg *conf.Config) error {
+func (a *agent) Reload(cfg *conf.Config) ([]string, error) {
 	a.mu.Lock()
+	old := a.cfg
 	a.cfg = cfg
 	a.mu.Unlock()
+	if slices.Equal(old.Agent.VIPs, cfg.Agent.VIPs) {
+		return nil, nil
+	}
 	a.rules.SetVIPs(cfg.Agent.VIPs)
-	return nil
+	return []string{fmt.Sprintf("vips %v -> %v", old.Agent.VIPs, cfg.Agent.VIPs)}, nil
 }
 
 // Stop removes the rules (Run does it when its context ends).
@@ -65,10 +70,10 @@ func (a *agent) Stop() {
 	<-a.done
 }
 
-func (a *agent) Status() any {
+func (a *agent) Status() statusDoc {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	st := statusDoc{Mode: string(modeAgent), File: a.opts.file, Version: version, Started: a.started}
+	st := statusDoc{Mode: string(modeAgent), Version: version, Started: a.started}
 	if a.rules != nil {
 		st.Rules = a.rules.Status()
 	}

@@ -15,13 +15,15 @@ import (
 )
 
 // control is the daemon's control socket: HTTP over a unix socket, mode
-// 0600, so only root reads the state. GET /status returns the state as JSON.
+// 0600, so only root reads the state. GET /status returns the state as
+// JSON; POST /reload re-reads the configuration file and answers with the
+// reloadResult (200 when applied, 422 when the file was refused).
 type control struct {
 	path string
 	srv  *http.Server
 }
 
-func listenControl(path string, svc service, log *slog.Logger) (*control, error) {
+func listenControl(path string, d *daemon, log *slog.Logger) (*control, error) {
 	// A socket file left by a crashed daemon would make Listen fail with
 	// EADDRINUSE. The pid-file lock already proved no live lvsd uses this
 	// configuration, but a live one with another pid file might own the
@@ -46,8 +48,20 @@ func listenControl(path string, svc service, log *slog.Logger) (*control, error)
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(svc.Status()); err != nil {
+		if err := enc.Encode(d.status()); err != nil {
 			log.Debug("control: write status", "err", err)
+		}
+	})
+	mux.HandleFunc("POST /reload", func(w http.ResponseWriter, r *http.Request) {
+		res := d.reload("control")
+		w.Header().Set("Content-Type", "application/json")
+		if !res.Applied {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			log.Debug("control: write reload result", "err", err)
 		}
 	})
 	c := &control{path: path, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
@@ -66,9 +80,9 @@ func (c *control) close() {
 	_ = os.Remove(c.path)
 }
 
-func controlClient(path string) *http.Client {
+func controlClient(path string, timeout time.Duration) *http.Client {
 	return &http.Client{
-		Timeout: 5 * time.Second,
+		Timeout: timeout,
 		Transport: &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				var d net.Dialer
@@ -88,7 +102,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	resp, err := controlClient(*path).Get("http://lvsd/status")
+	resp, err := controlClient(*path, 5*time.Second).Get("http://lvsd/status")
 	if err != nil {
 		fmt.Fprintf(stderr, "lvsd status: %v (is the daemon running with --control %s?)\n", err, *path)
 		return 1
@@ -108,6 +122,6 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lvsd status: decode: %v\n", err)
 		return 1
 	}
-	printStatus(stdout, &st)
+	printStatus(stdout, &st, time.Now())
 	return 0
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -40,8 +43,9 @@ type daemonOptions struct {
 // validated config, asked for its status, stopped once.
 type service interface {
 	Start(ctx context.Context) error
-	Reload(cfg *conf.Config) error
-	Status() any
+	// Reload switches to a validated config and says what it changed.
+	Reload(cfg *conf.Config) (changes []string, err error)
+	Status() statusDoc
 	// Stop releases what the daemon holds (VIPs, IPVS entries, rules) and
 	// waits for its goroutines.
 	Stop()
@@ -101,31 +105,117 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// loaded is a validated configuration with the identity of its bytes.
+type loaded struct {
+	cfg    *conf.Config
+	sha256 string
+}
+
 // loadFor loads the file and checks that it suits the mode; diagnostics are
-// returned as text (file:line,col with the source line) for logging.
-func loadFor(m mode, file string) (*conf.Config, string, error) {
+// returned as text (FILE:LINE,COL with the source line) with secret values
+// redacted, ready for logs and status.
+func loadFor(m mode, file string) (*loaded, string, string, error) {
 	cfg, src, diags := conf.LoadWithSources(file)
 	var b strings.Builder
 	if len(diags) > 0 {
 		_ = conf.WriteDiagnostics(&b, diags, src)
 	}
+	text := redactSecrets(b.String())
+	var hash string
+	if data, ok := src[file]; ok {
+		hash = sha256hex(data)
+	}
 	if diags.HasErrors() || cfg == nil {
-		return nil, b.String(), fmt.Errorf("%s: invalid configuration", file)
+		return nil, hash, text, fmt.Errorf("%s: invalid configuration", file)
 	}
 	switch m {
 	case modeDirector:
 		if cfg.Agent != nil {
-			return nil, b.String(), fmt.Errorf("%s: has an agent block: run it with `lvsd agent`", file)
+			return nil, hash, text, fmt.Errorf("%s: has an agent block: run it with `lvsd agent`", file)
 		}
 		if len(cfg.VRRP) == 0 && len(cfg.VirtualServers) == 0 {
-			return nil, b.String(), fmt.Errorf("%s: no vrrp_instance and no virtual_server: nothing to direct", file)
+			return nil, hash, text, fmt.Errorf("%s: no vrrp_instance and no virtual_server: nothing to direct", file)
 		}
 	case modeAgent:
 		if cfg.Agent == nil {
-			return nil, b.String(), fmt.Errorf("%s: no agent block: run a director file with `lvsd director`", file)
+			return nil, hash, text, fmt.Errorf("%s: no agent block: run a director file with `lvsd director`", file)
 		}
 	}
-	return cfg, b.String(), nil
+	return &loaded{cfg: cfg, sha256: hash}, hash, text, nil
+}
+
+func sha256hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// daemon is what runDaemon shares with the control socket and the signal
+// loop: the running service, the identity of its configuration and the
+// last reload's outcome.
+type daemon struct {
+	mode   mode
+	opts   *daemonOptions
+	svc    service
+	log    *slog.Logger
+	notify notifier
+
+	reloadMu sync.Mutex // one reload at a time, whoever asks
+
+	mu         sync.Mutex
+	config     configStatus
+	lastReload *reloadResult
+}
+
+// status is the service's status with the daemon's part filled in.
+func (d *daemon) status() statusDoc {
+	st := d.svc.Status()
+	d.mu.Lock()
+	st.Config = d.config
+	if d.lastReload != nil {
+		r := *d.lastReload
+		st.LastReload = &r
+	}
+	d.mu.Unlock()
+	return st
+}
+
+// reload re-reads the file and validates it completely before touching
+// anything: an invalid file is reported (log, status, the caller) and the
+// running configuration stays (keepalived fault #8).
+func (d *daemon) reload(trigger string) reloadResult {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	d.notify.reloading()
+	defer d.notify.ready("running " + d.opts.file)
+
+	r := reloadResult{At: time.Now(), Trigger: trigger}
+	l, hash, diagText, err := loadFor(d.mode, d.opts.file)
+	r.SHA256, r.Diagnostics = hash, diagText
+	switch {
+	case err != nil:
+		r.Error = err.Error()
+		d.log.Error("reload refused; running configuration kept", "trigger", trigger, "err", err, "diagnostics", diagText)
+	default:
+		if diagText != "" {
+			d.log.Warn("reload warnings", "diagnostics", diagText)
+		}
+		changes, err := d.svc.Reload(l.cfg)
+		r.Changes = changes
+		if err != nil {
+			r.Error = err.Error()
+			d.log.Error("reload failed", "trigger", trigger, "err", err)
+			break
+		}
+		r.Applied = true
+		d.mu.Lock()
+		d.config = configStatus{File: d.opts.file, SHA256: hash, Loaded: r.At}
+		d.mu.Unlock()
+		d.log.Info("reloaded", "trigger", trigger, "file", d.opts.file, "sha256", hash, "changes", strings.Join(changes, "; "))
+	}
+	d.mu.Lock()
+	d.lastReload = &r
+	d.mu.Unlock()
+	return r
 }
 
 func runDaemon(m mode, args []string, stderr io.Writer) int {
@@ -138,7 +228,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	}
 	log := newLogger(stderr, o.logFormat, o.logLevel)
 
-	cfg, diagText, err := loadFor(m, o.file)
+	l, _, diagText, err := loadFor(m, o.file)
 	if diagText != "" {
 		fmt.Fprint(stderr, diagText)
 	}
@@ -154,18 +244,19 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	}
 	defer pid.release()
 
-	var svc service
+	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log},
+		config: configStatus{File: o.file, SHA256: l.sha256, Loaded: time.Now()}}
 	switch m {
 	case modeDirector:
-		svc = newDirector(cfg, o, log)
+		d.svc = newDirector(l.cfg, o, log)
 	case modeAgent:
-		svc = newAgent(cfg, o, log)
+		d.svc = newAgent(l.cfg, o, log)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	ctl, err := listenControl(o.control, svc, log)
+	ctl, err := listenControl(o.control, d, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1
@@ -178,23 +269,26 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	if err := svc.Start(ctx); err != nil {
+	if err := d.svc.Start(ctx); err != nil {
 		log.Error("cannot start", "err", err)
-		svc.Stop()
+		d.svc.Stop()
 		return 1
 	}
-	log.Info("started", "mode", string(m), "file", o.file, "pid", os.Getpid(), "version", version)
+	log.Info("started", "mode", string(m), "file", o.file, "sha256", l.sha256, "pid", os.Getpid(), "version", version)
+	d.notify.ready("running " + o.file)
+	go d.notify.watchdog(ctx, func() { _ = d.svc.Status() })
 
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
-			reload(m, o.file, svc, log)
+			d.reload("SIGHUP")
 			continue
 		}
 		log.Info("stopping", "signal", sig.String())
 		break
 	}
+	d.notify.stopping()
 	done := make(chan struct{})
-	go func() { svc.Stop(); close(done) }()
+	go func() { d.svc.Stop(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(o.stopTimeout):
@@ -203,22 +297,4 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
-}
-
-// reload validates the file first: an invalid file is logged with its
-// diagnostics and the running configuration stays (keepalived fault #8).
-func reload(m mode, file string, svc service, log *slog.Logger) {
-	cfg, diagText, err := loadFor(m, file)
-	if err != nil {
-		log.Error("reload refused; running configuration kept", "err", err, "diagnostics", diagText)
-		return
-	}
-	if diagText != "" {
-		log.Warn("reload warnings", "diagnostics", diagText)
-	}
-	if err := svc.Reload(cfg); err != nil {
-		log.Error("reload failed", "err", err)
-		return
-	}
-	log.Info("reloaded", "file", file)
 }

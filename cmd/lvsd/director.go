@@ -35,8 +35,16 @@ type director struct {
 	// healthChanged wakes the loop that recomputes the desired IPVS table.
 	healthChanged chan struct{}
 
-	kernel ipvs.Kernel
-	rec    *ipvs.Reconciler
+	// newKernel opens the kernel IPVS table (tests inject a fake).
+	newKernel func() (ipvs.Kernel, error)
+	kernel    ipvs.Kernel
+	rec       *ipvs.Reconciler
+	// desired is the table last handed to the reconciler; publishDesired
+	// skips identical tables so a reload that changes nothing in IPVS
+	// does not even wake the reconciler.
+	desiredMu sync.Mutex
+	desired   []ipvs.Service
+	published int // SetDesired calls, for tests
 }
 
 type runningInstance struct {
@@ -53,6 +61,7 @@ func newDirector(cfg *conf.Config, o *daemonOptions, log *slog.Logger) *director
 		cfg:           cfg,
 		inst:          map[string]*runningInstance{},
 		healthChanged: make(chan struct{}, 1),
+		newKernel:     func() (ipvs.Kernel, error) { return ipvs.NewKernel() },
 	}
 	d.checks = healthcheck.NewManager(log, func(healthcheck.Transition) { d.poke() })
 	return d
@@ -100,7 +109,7 @@ func (d *director) ensureIPVS(cfg *conf.Config) error {
 	if d.rec != nil || len(cfg.VirtualServers) == 0 {
 		return nil
 	}
-	k, err := ipvs.NewKernel()
+	k, err := d.newKernel()
 	if err != nil {
 		return fmt.Errorf("ipvs: %w", err)
 	}
@@ -113,7 +122,15 @@ func (d *director) publishDesired() {
 	d.mu.Lock()
 	vss := d.cfg.VirtualServers
 	d.mu.Unlock()
-	d.rec.SetDesired(ipvs.Desired(vss, d.up))
+	want := ipvs.Desired(vss, d.up)
+	d.desiredMu.Lock()
+	defer d.desiredMu.Unlock()
+	if d.published > 0 && reflect.DeepEqual(want, d.desired) {
+		return
+	}
+	d.desired = want
+	d.published++
+	d.rec.SetDesired(want)
 }
 
 // up is the health verdict for one real server (a server without a checker
@@ -180,21 +197,44 @@ func sameInstance(a, b conf.VRRPInstance) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-func (d *director) Reload(cfg *conf.Config) error {
+// Reload switches to a validated config. planReload decides first, so a
+// reload that changes only checks touches neither VRRP (no instance is
+// restarted, no mastership flap) nor IPVS (the desired table is unchanged
+// and not even re-published).
+func (d *director) Reload(cfg *conf.Config) ([]string, error) {
+	d.mu.Lock()
+	plan := planReload(d.cfg, cfg)
+	d.mu.Unlock()
 	if err := d.ensureIPVS(cfg); err != nil {
-		return err
+		return nil, err
 	}
 	d.mu.Lock()
 	d.cfg = cfg
 	d.mu.Unlock()
-	if err := d.applyVRRP(cfg); err != nil {
-		return err
+	if len(plan.VRRPStart) > 0 || len(plan.VRRPStop) > 0 {
+		if err := d.applyVRRP(cfg); err != nil {
+			return plan.changes(), err
+		}
 	}
-	d.checks.Set(cfg.VirtualServers)
+	if plan.Checks {
+		d.checks.Set(cfg.VirtualServers)
+	}
 	if d.rec != nil {
-		d.publishDesired()
+		d.desiredMu.Lock()
+		first := d.published == 0
+		d.desiredMu.Unlock()
+		if first {
+			// IPVS was opened by this reload: start what Start would have.
+			d.publishDesired()
+			d.goRun(func(ctx context.Context) error { return d.rec.Run(ctx, d.opts.resync) })
+			d.goRun(d.followHealth)
+		} else if plan.IPVS || plan.Checks {
+			// A check removed or added can change a verdict; publishDesired
+			// hands the table over only if it differs.
+			d.publishDesired()
+		}
 	}
-	return nil
+	return plan.changes(), nil
 }
 
 func (d *director) Stop() {
@@ -215,18 +255,34 @@ func (d *director) Stop() {
 	}
 }
 
-func (d *director) Status() any {
+func (d *director) Status() statusDoc {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	st := statusDoc{Mode: string(modeDirector), File: d.opts.file, Version: version, Started: d.started}
-	for _, vi := range d.cfg.VRRP {
+	cfg := d.cfg
+	st := statusDoc{Mode: string(modeDirector), Version: version, Started: d.started}
+	for _, vi := range cfg.VRRP {
 		if ri, ok := d.inst[vi.Name]; ok {
-			st.VRRP = append(st.VRRP, ri.inst.Status())
+			vs := ri.inst.Status()
+			st.VRRP = append(st.VRRP, vrrpStatus{Status: vs, EffectivePriority: vs.Priority})
 		}
 	}
-	st.Checks = d.checks.Status()
+	d.mu.Unlock()
+	var table []ipvs.Service
+	var stats []ipvs.ServiceStats
 	if d.rec != nil {
-		st.IPVS = d.rec.Status()
+		table = d.rec.Status()
+		ss := d.rec.SyncStatus()
+		st.IPVSSync = &ipvsSync{Managed: len(ss.Managed), Synced: ss.Synced}
+		if ss.Err != nil {
+			st.IPVSSync.Error = ss.Err.Error()
+		}
+		if sr, ok := d.kernel.(ipvs.StatsReader); ok {
+			var err error
+			if stats, err = sr.Stats(); err != nil {
+				st.StatsError = err.Error()
+				stats = nil
+			}
+		}
 	}
+	st.VirtualServers = buildVirtualServers(cfg.VirtualServers, d.checks.Status(), table, stats)
 	return st
 }

@@ -16,7 +16,9 @@ const usage = `usage:
   lvsd director -f FILE [--control SOCKET] [--pid-file FILE] [--keep-ipvs] [--log-format text|json] [--log-level LEVEL]
   lvsd agent    -f FILE [--control SOCKET] [--pid-file FILE] [--log-format text|json] [--log-level LEVEL]
   lvsd check    -f FILE
+  lvsd convert  [-o FILE] [--allow-unsupported] [--config-id ID] keepalived.conf
   lvsd status   [--control SOCKET] [--json]
+  lvsd reload   [--control SOCKET]
   lvsd version
 `
 
@@ -40,6 +42,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCheck(args[1:], stdout, stderr)
 	case "status":
 		return runStatus(args[1:], stdout, stderr)
+	case "reload":
+		return runReload(args[1:], stdout, stderr)
+	case "convert":
+		return runConvert(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "lvsd %s\n", version)
 		return 0

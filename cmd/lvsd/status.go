@@ -1,47 +1,375 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
 
+	"github.com/lvsd/lvsd/conf"
 	"github.com/lvsd/lvsd/healthcheck"
 	"github.com/lvsd/lvsd/ipvs"
 	"github.com/lvsd/lvsd/rules"
 	"github.com/lvsd/lvsd/vrrp"
 )
 
-// statusDoc is the JSON document served on the control socket.
+// statusDoc is the JSON document served on the control socket (GET
+// /status). It is built from typed runtime state only, never from the
+// config structs wholesale, so secrets (auth_pass, mysql_check passwords)
+// cannot reach it by accident.
 type statusDoc struct {
-	Mode    string                    `json:"mode"`
-	File    string                    `json:"file"`
-	Version string                    `json:"version"`
-	Started time.Time                 `json:"started"`
-	VRRP    []vrrp.Status             `json:"vrrp,omitempty"`
-	IPVS    []ipvs.Service            `json:"ipvs,omitempty"`
-	Checks  []healthcheck.ProbeStatus `json:"checks,omitempty"`
-	Rules   []rules.RuleStatus        `json:"rules,omitempty"`
+	Mode       string        `json:"mode"`
+	Version    string        `json:"version"`
+	Started    time.Time     `json:"started"`
+	Config     configStatus  `json:"config"`
+	LastReload *reloadResult `json:"last_reload,omitempty"`
+
+	VRRP           []vrrpStatus `json:"vrrp,omitempty"`
+	VirtualServers []vsStatus   `json:"virtual_servers,omitempty"`
+	IPVSSync       *ipvsSync    `json:"ipvs_sync,omitempty"`
+	// StatsError is why the kernel counters could not be read ("" = read).
+	StatsError string             `json:"stats_error,omitempty"`
+	Rules      []rules.RuleStatus `json:"rules,omitempty"`
 }
 
-func printStatus(w io.Writer, st *statusDoc) {
-	fmt.Fprintf(w, "lvsd %s %s (config %s, up since %s)\n", st.Mode, st.Version, st.File, st.Started.Format(time.RFC3339))
-	for _, v := range st.VRRP {
-		fmt.Fprintf(w, "vrrp %s vrid %d on %s: %s priority %d vips %v\n", v.Name, v.VRID, v.Interface, v.State, v.Priority, v.VIPs)
+// configStatus is the configuration the daemon runs: the file, the sha256
+// of the bytes it parsed (compare with `sha256sum FILE` to see whether the
+// file changed since) and when it was loaded.
+type configStatus struct {
+	File   string    `json:"file"`
+	SHA256 string    `json:"sha256"`
+	Loaded time.Time `json:"loaded"`
+}
+
+// vrrpStatus is an instance's status. EffectivePriority is the priority
+// sent in adverts; it equals Priority until tracking lowers it (not yet
+// implemented).
+type vrrpStatus struct {
+	vrrp.Status
+	EffectivePriority uint8 `json:"effective_priority"`
+}
+
+// vsStatus is one configured virtual server merged with what the kernel
+// shows for it.
+type vsStatus struct {
+	Name     string         `json:"name"`
+	Protocol string         `json:"protocol"`
+	Addr     netip.AddrPort `json:"addr"`
+	Sched    string         `json:"sched"`
+	Method   string         `json:"method"`
+	// InKernel says whether the service was in the kernel table when last
+	// read.
+	InKernel    bool           `json:"in_kernel"`
+	Stats       *ipvs.Counters `json:"stats,omitempty"`
+	RealServers []rsStatus     `json:"real_servers"`
+}
+
+// rsStatus is one configured real server: its configured weight, the
+// weight in the kernel (absent when health checks took it out), its check
+// state and counters.
+type rsStatus struct {
+	Name         string         `json:"name"`
+	Addr         netip.AddrPort `json:"addr"`
+	Weight       int            `json:"weight"`
+	KernelWeight *int           `json:"kernel_weight,omitempty"`
+	// Check is "up", "down", or "none" (no checker: always up).
+	Check       string         `json:"check"`
+	Target      string         `json:"check_target,omitempty"`
+	LastError   string         `json:"last_error,omitempty"`
+	LastCheck   time.Time      `json:"last_check,omitzero"`
+	Transitions int            `json:"transitions"`
+	Since       time.Time      `json:"since,omitzero"`
+	ActiveConns int            `json:"active_conns"`
+	InactConns  int            `json:"inact_conns"`
+	Stats       *ipvs.Counters `json:"stats,omitempty"`
+}
+
+// ipvsSync is how the last IPVS reconcile went.
+type ipvsSync struct {
+	Managed int       `json:"managed"`
+	Synced  time.Time `json:"synced,omitzero"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// buildVirtualServers merges the configured virtual servers with the
+// health verdicts, the reconciler's last view of the kernel table and, when
+// they could be read, the kernel counters (stats may be nil).
+func buildVirtualServers(vss []conf.VirtualServer, probes []healthcheck.ProbeStatus, table []ipvs.Service, stats []ipvs.ServiceStats) []vsStatus {
+	type rsKey struct{ vs, rs string }
+	checks := map[rsKey]healthcheck.ProbeStatus{}
+	for _, p := range probes {
+		k := rsKey{p.VS, p.RS}
+		if prev, ok := checks[k]; ok {
+			// Several checkers on one server: it is up only if all are,
+			// and the down one explains why.
+			if prev.Up && !p.Up {
+				prev.Up, prev.LastError, prev.Target = false, p.LastError, p.Target
+			}
+			prev.Transitions += p.Transitions
+			if p.LastCheck.After(prev.LastCheck) {
+				prev.LastCheck = p.LastCheck
+			}
+			if p.Since.After(prev.Since) {
+				prev.Since = p.Since
+			}
+			p = prev
+		}
+		checks[k] = p
 	}
-	for _, s := range st.IPVS {
-		fmt.Fprintf(w, "ipvs %s %s %s\n", s.Protocol, s.Addr, s.Sched)
-		for _, d := range s.Dests {
-			fmt.Fprintf(w, "  -> %s %s weight %d\n", d.Addr, d.Method, d.Weight)
+	kernel := map[ipvs.Key]ipvs.Service{}
+	for _, s := range table {
+		kernel[s.Key] = s
+	}
+	counters := map[ipvs.Key]ipvs.ServiceStats{}
+	for _, s := range stats {
+		counters[s.Key] = s
+	}
+
+	out := make([]vsStatus, 0, len(vss))
+	for _, vs := range vss {
+		proto := vs.Protocol
+		if proto == "" {
+			proto = ipvs.TCP
+		}
+		key := ipvs.Key{Protocol: proto, Addr: vs.Address}
+		ks, inKernel := kernel[key]
+		cs, haveStats := counters[key]
+		if haveStats {
+			// The counters dump is fresher than the last sync.
+			inKernel = true
+		}
+		st := vsStatus{Name: vs.Name, Protocol: proto, Addr: vs.Address, Sched: vs.Sched, Method: vs.Method, InKernel: inKernel}
+		if haveStats {
+			c := cs.Counters
+			st.Stats = &c
+		}
+		for _, rs := range vs.RealServers {
+			r := rsStatus{Name: rs.Name, Addr: rs.Address, Weight: rs.Weight, Check: "none"}
+			if p, ok := checks[rsKey{healthcheck.VSKey(vs), healthcheck.RSKey(rs)}]; ok {
+				r.Check = "down"
+				if p.Up {
+					r.Check = "up"
+				}
+				r.Target, r.LastError, r.LastCheck, r.Transitions, r.Since = p.Target, p.LastError, p.LastCheck, p.Transitions, p.Since
+			}
+			if haveStats {
+				for _, d := range cs.Dests {
+					if d.Addr == rs.Address {
+						w, c := d.Weight, d.Counters
+						r.KernelWeight, r.Stats = &w, &c
+						r.ActiveConns, r.InactConns = d.ActiveConns, d.InactConns
+					}
+				}
+			} else {
+				for _, d := range ks.Dests {
+					if d.Addr == rs.Address {
+						w := d.Weight
+						r.KernelWeight = &w
+					}
+				}
+			}
+			st.RealServers = append(st.RealServers, r)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// printStatus writes the human view of `lvsd status`: a header, the VRRP
+// instances, then the IPVS table the way `ipvsadm -Ln` lays it out, with
+// counters, each real server's check state and, when it is down, why.
+// now is passed in so that "ago" columns are testable.
+func printStatus(out io.Writer, st *statusDoc, now time.Time) {
+	var w bytes.Buffer
+	defer func() {
+		// tabwriter pads the last cells; trim so lines end cleanly.
+		for line := range strings.Lines(w.String()) {
+			fmt.Fprintln(out, strings.TrimRight(line, " \n"))
+		}
+	}()
+	fmt.Fprintf(&w, "lvsd %s %s, up %s (since %s)\n", st.Mode, st.Version, ago(now, st.Started), st.Started.UTC().Format(time.RFC3339))
+	hash := st.Config.SHA256
+	if len(hash) > 12 {
+		hash = hash[:12]
+	}
+	fmt.Fprintf(&w, "config %s sha256:%s loaded %s ago\n", st.Config.File, hash, ago(now, st.Config.Loaded))
+	if r := st.LastReload; r != nil {
+		what := "applied"
+		if !r.Applied {
+			what = "REFUSED: " + r.Error
+		} else if len(r.Changes) > 0 {
+			what += " (" + strings.Join(r.Changes, "; ") + ")"
+		} else {
+			what += " (no change)"
+		}
+		fmt.Fprintf(&w, "last reload %s ago by %s: %s\n", ago(now, r.At), r.Trigger, what)
+	}
+
+	if len(st.VRRP) > 0 {
+		fmt.Fprintln(&w)
+		tw := tabwriter.NewWriter(&w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "VRRP\tVRID\tIFACE\tSTATE\tPRIO\tMASTER\tVIPS\tSINCE\tADVERTS RX/TX\tDROPS")
+		for _, v := range st.VRRP {
+			master := v.MasterIP
+			if master == "" {
+				master = "-"
+			}
+			prio := strconv.Itoa(int(v.EffectivePriority))
+			if v.EffectivePriority != v.Priority {
+				prio += "/" + strconv.Itoa(int(v.Priority))
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", v.Name, v.VRID, v.Interface, v.State, prio, master,
+				strings.Join(v.VIPs, ","), since(now, v.LastTransition, v.Transitions), v.RxAdverts, v.TxAdverts, drops(v.Drops))
+		}
+		tw.Flush()
+	}
+
+	if len(st.VirtualServers) > 0 {
+		fmt.Fprintln(&w)
+		tw := tabwriter.NewWriter(&w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "Prot LocalAddress:Port Scheduler\tForward\tWeight\tActConn\tInActConn\tConns\tCPS\tInBytes\tOutBytes\tCheck\tSince\t")
+		fmt.Fprintln(tw, "  -> RemoteAddress:Port"+strings.Repeat("\t", 11))
+		var notes []string
+		for _, vs := range st.VirtualServers {
+			name := ""
+			if vs.Name != "" {
+				name = " (" + vs.Name + ")"
+			}
+			if !vs.InKernel {
+				name += " NOT IN KERNEL"
+			}
+			fmt.Fprintf(tw, "%s  %s %s%s\t\t\t\t\t%s\t\t\t\n", vs.Protocol, vs.Addr, vs.Sched, name, counterCols(vs.Stats))
+			for _, rs := range vs.RealServers {
+				weight := "-"
+				if rs.KernelWeight != nil {
+					weight = strconv.Itoa(*rs.KernelWeight)
+					if *rs.KernelWeight != rs.Weight {
+						weight += "/" + strconv.Itoa(rs.Weight)
+					}
+				}
+				check := rs.Check
+				if check == "down" {
+					check = "DOWN"
+					if rs.LastError != "" {
+						notes = append(notes, fmt.Sprintf("[%d] %s %s -> %s (%s): %s", len(notes)+1, vs.Protocol, vs.Addr, rs.Addr, rs.Name, rs.LastError))
+						check += fmt.Sprintf(" [%d]", len(notes))
+					}
+				}
+				sinceCol := "-"
+				if rs.Check != "none" {
+					sinceCol = ago(now, rs.Since)
+				}
+				fmt.Fprintf(tw, "  -> %s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t\n", rs.Addr, forward(vs.Method), weight, rs.ActiveConns, rs.InactConns,
+					counterCols(rs.Stats), check, sinceCol)
+			}
+		}
+		tw.Flush()
+		for _, n := range notes {
+			fmt.Fprintln(&w, n)
 		}
 	}
-	for _, c := range st.Checks {
-		state := "up"
-		if !c.Up {
-			state = "DOWN"
+	if s := st.IPVSSync; s != nil {
+		line := fmt.Sprintf("ipvs: %d services managed, last sync %s ago", s.Managed, ago(now, s.Synced))
+		if s.Synced.IsZero() {
+			line = fmt.Sprintf("ipvs: %d services managed, not synced yet", s.Managed)
 		}
-		fmt.Fprintf(w, "check %s/%s %s: %s %s\n", c.VS, c.RS, c.Target, state, c.LastError)
+		if s.Error != "" {
+			line += ", ERROR: " + s.Error
+		}
+		fmt.Fprintln(&w, line)
 	}
-	for _, r := range st.Rules {
-		fmt.Fprintf(w, "rule REDIRECT %s present=%v\n", r.VIP, r.Present)
+	if st.StatsError != "" {
+		fmt.Fprintf(&w, "ipvs counters unavailable: %s\n", st.StatsError)
 	}
+
+	if len(st.Rules) > 0 {
+		fmt.Fprintln(&w)
+		tw := tabwriter.NewWriter(&w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "REDIRECT RULE\tPRESENT")
+		for _, r := range st.Rules {
+			fmt.Fprintf(tw, "%s\t%v\n", r.VIP, r.Present)
+		}
+		tw.Flush()
+	}
+}
+
+// counterCols renders Conns, CPS, InBytes, OutBytes (tab separated).
+func counterCols(c *ipvs.Counters) string {
+	if c == nil {
+		return "-\t-\t-\t-"
+	}
+	return fmt.Sprintf("%d\t%d\t%s\t%s", c.Conns, c.CPS, bytesHuman(c.InBytes), bytesHuman(c.OutBytes))
+}
+
+// forward names a method the way ipvsadm's Forward column does.
+func forward(method string) string {
+	switch method {
+	case ipvs.DR:
+		return "Route"
+	case ipvs.NAT:
+		return "Masq"
+	case ipvs.TUN:
+		return "Tunnel"
+	}
+	return method
+}
+
+func bytesHuman(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f%c", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// ago renders the time since t compactly ("3s", "2m5s", "4h0m", "2d3h");
+// "-" for a zero time.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t)
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + "s"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%ds", int(d/time.Minute), int(d%time.Minute/time.Second))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%dd%dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+}
+
+func since(now, t time.Time, transitions int) string {
+	return fmt.Sprintf("%s (%d changes)", ago(now, t), transitions)
+}
+
+// drops renders the drop counters as "reason=n,..." in a fixed order.
+func drops(m map[string]uint64) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return strings.Join(parts, ",")
 }

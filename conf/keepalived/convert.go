@@ -1,0 +1,698 @@
+package keepalived
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Severity says whether a finding blocks the conversion.
+type Severity int
+
+const (
+	// Info: the keyword has no effect on what lvsd does (router_id, mail).
+	Info Severity = iota
+	// Note: carried over, but the behaviour differs from keepalived's in a
+	// way the operator should know (nopreempt with state MASTER).
+	Note
+	// Unsupported: lvsd cannot do what keepalived would have done; the
+	// conversion is refused unless the caller allows it.
+	Unsupported
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Note:
+		return "note"
+	default:
+		return "unsupported"
+	}
+}
+
+// Finding is one thing the converter could not carry over as is.
+type Finding struct {
+	Pos      Pos
+	Severity Severity
+	Keyword  string
+	// Msg says what keepalived would have done (or why it does not matter).
+	Msg string
+}
+
+// String is the FILE:LINE: SEVERITY: KEYWORD: MESSAGE form printed by
+// `lvsd convert`.
+func (f Finding) String() string {
+	return fmt.Sprintf("%s: %s: %s: %s", f.Pos, f.Severity, f.Keyword, f.Msg)
+}
+
+// Result is the converted file and everything found on the way.
+type Result struct {
+	// HCL is the lvsd configuration, formatted. Unsupported and ignored
+	// items appear in it as comments so that they stay visible.
+	HCL      []byte
+	Findings []Finding
+}
+
+// Unsupported counts the findings that block the conversion.
+func (r *Result) Unsupported() int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity == Unsupported {
+			n++
+		}
+	}
+	return n
+}
+
+// Convert maps parsed keepalived statements onto lvsd HCL. It never fails:
+// what it cannot map is in Result.Findings.
+func Convert(nodes []*Node) *Result {
+	c := &converter{file: hclwrite.NewEmptyFile(), vsLabels: map[string]bool{}, commented: map[*Node]bool{}}
+	root := c.file.Body()
+	for i, n := range nodes {
+		if i > 0 {
+			root.AppendNewline()
+		}
+		switch n.Keyword {
+		case "global_defs":
+			c.globalDefs(root, n)
+		case "vrrp_instance":
+			c.vrrpInstance(root, n)
+		case "virtual_server":
+			c.virtualServer(root, n)
+		default:
+			c.unsupported(root, n, n.Keyword, describe(n.Keyword))
+		}
+	}
+	// Findings come in source order (a note is only known at the end of
+	// its block); includes keep their own files' order.
+	slices.SortStableFunc(c.findings, func(a, b Finding) int {
+		if a.Pos.File != b.Pos.File {
+			return 0
+		}
+		return cmp.Compare(a.Pos.Line, b.Pos.Line)
+	})
+	return &Result{HCL: hclwrite.Format(c.file.Bytes()), Findings: c.findings}
+}
+
+type converter struct {
+	file     *hclwrite.File
+	findings []Finding
+	vsLabels map[string]bool
+	// commented marks nodes whose comments are already written.
+	commented map[*Node]bool
+}
+
+func (c *converter) add(n *Node, sev Severity, kw, format string, args ...any) {
+	c.findings = append(c.findings, Finding{Pos: n.Pos, Severity: sev, Keyword: kw, Msg: fmt.Sprintf(format, args...)})
+}
+
+// unsupported reports n and leaves it in body as a comment.
+func (c *converter) unsupported(body *hclwrite.Body, n *Node, kw, msg string) {
+	c.add(n, Unsupported, kw, "%s", msg)
+	c.comments(body, n)
+	comment(body, fmt.Sprintf("lvsd convert: unsupported (%s): %s: %s", n.Pos, source(n), msg))
+}
+
+// ignored reports n at info level and leaves it in body as a comment.
+func (c *converter) ignored(body *hclwrite.Body, n *Node) {
+	c.add(n, Info, n.Keyword, "ignored (no effect on lvsd)")
+	c.comments(body, n)
+	comment(body, fmt.Sprintf("lvsd convert: ignored (%s): %s (no effect on lvsd)", n.Pos, source(n)))
+}
+
+// source renders n back to one line of keepalived text for comments.
+func source(n *Node) string {
+	s := strings.Join(append([]string{n.Keyword}, n.Args...), " ")
+	if n.Block {
+		if len(n.Children) == 0 {
+			return s + " {}"
+		}
+		return s + " { ... }"
+	}
+	return s
+}
+
+// comment appends a # comment line to body (one line per line of text).
+func comment(body *hclwrite.Body, text string) {
+	for _, line := range strings.Split(text, "\n") {
+		body.AppendUnstructuredTokens(hclwrite.Tokens{{
+			Type:  hclsyntax.TokenComment,
+			Bytes: []byte(strings.TrimRight("# "+line, " ") + "\n"),
+		}})
+	}
+}
+
+// comments carries n's own comments over, once.
+func (c *converter) comments(body *hclwrite.Body, n *Node) {
+	if c.commented[n] {
+		return
+	}
+	c.commented[n] = true
+	for _, s := range n.Comments {
+		comment(body, s)
+	}
+}
+
+// arg returns n's single argument or reports the statement.
+func (c *converter) arg(body *hclwrite.Body, n *Node) (string, bool) {
+	if len(n.Args) != 1 || n.Block {
+		c.unsupported(body, n, n.Keyword, fmt.Sprintf("expected exactly one value (keepalived would reject or misread %q)", source(n)))
+		return "", false
+	}
+	return n.Args[0], true
+}
+
+func (c *converter) invalid(body *hclwrite.Body, n *Node, what string) {
+	c.unsupported(body, n, n.Keyword, fmt.Sprintf("%q is not %s (keepalived would reject the value or fall back to its default)", strings.Join(n.Args, " "), what))
+}
+
+// setInt writes a whole number attribute.
+func (c *converter) setInt(body *hclwrite.Body, n *Node, name string) {
+	s, ok := c.arg(body, n)
+	if !ok {
+		return
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		c.invalid(body, n, "a whole number")
+		return
+	}
+	c.comments(body, n)
+	body.SetAttributeValue(name, cty.NumberIntVal(v))
+}
+
+// setDuration writes keepalived's seconds (possibly fractional) as an lvsd
+// duration string.
+func (c *converter) setDuration(body *hclwrite.Body, n *Node, name string) {
+	s, ok := c.arg(body, n)
+	if !ok {
+		return
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) || f > float64(math.MaxInt64/int64(time.Second)) {
+		c.invalid(body, n, "a number of seconds")
+		return
+	}
+	c.comments(body, n)
+	d := time.Duration(math.Round(f * float64(time.Second)))
+	body.SetAttributeValue(name, cty.StringVal(d.String()))
+}
+
+func (c *converter) setString(body *hclwrite.Body, n *Node, name, value string) {
+	c.comments(body, n)
+	body.SetAttributeValue(name, cty.StringVal(value))
+}
+
+// globalDefs: lvsd has no global settings; the harmless ones are info, the
+// rest change keepalived's behaviour and are unsupported.
+func (c *converter) globalDefs(root *hclwrite.Body, n *Node) {
+	c.comments(root, n)
+	for _, ch := range n.Children {
+		switch ch.Keyword {
+		case "router_id", "notification_email", "notification_email_from", "smtp_server",
+			"smtp_connect_timeout", "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker":
+			c.ignored(root, ch)
+		default:
+			c.unsupported(root, ch, "global_defs "+ch.Keyword, describe(ch.Keyword))
+		}
+	}
+}
+
+func (c *converter) vrrpInstance(root *hclwrite.Body, n *Node) {
+	if len(n.Args) != 1 || !n.Block {
+		c.unsupported(root, n, n.Keyword, "expected `vrrp_instance NAME { ... }`")
+		return
+	}
+	c.comments(root, n)
+	body := root.AppendNewBlock("vrrp_instance", []string{n.Args[0]}).Body()
+	iface := ""
+	var state, nopreempt *Node
+	var vips []cty.Value
+	for _, ch := range n.Children {
+		if ch.Keyword == "interface" && len(ch.Args) == 1 {
+			iface = ch.Args[0]
+		}
+	}
+	for _, ch := range n.Children {
+		switch ch.Keyword {
+		case "state":
+			s, ok := c.arg(body, ch)
+			if !ok {
+				continue
+			}
+			s = strings.ToUpper(s)
+			if s != "MASTER" && s != "BACKUP" {
+				c.invalid(body, ch, "MASTER or BACKUP")
+				continue
+			}
+			state = ch
+			c.setString(body, ch, "state", s)
+		case "interface":
+			if s, ok := c.arg(body, ch); ok {
+				c.setString(body, ch, "interface", s)
+			}
+		case "virtual_router_id", "priority":
+			c.setInt(body, ch, ch.Keyword)
+		case "nopreempt":
+			if len(ch.Args) > 0 || ch.Block {
+				c.invalid(body, ch, "a flag without value")
+				continue
+			}
+			nopreempt = ch
+			c.comments(body, ch)
+			body.SetAttributeValue("nopreempt", cty.True)
+		case "advert_int":
+			c.setDuration(body, ch, "advert_int")
+		case "version":
+			s, ok := c.arg(body, ch)
+			if !ok {
+				continue
+			}
+			if s != "2" {
+				c.unsupported(body, ch, "version", fmt.Sprintf("keepalived would speak VRRP version %s; lvsd speaks version 2 (RFC 3768)", s))
+				continue
+			}
+			c.setInt(body, ch, "version")
+		case "authentication":
+			c.authentication(body, ch)
+		case "virtual_ipaddress":
+			// keepalived adds the entries of every virtual_ipaddress
+			// block; the attribute stays where the first one was.
+			vips = append(vips, c.vips(body, ch, iface)...)
+			if len(vips) > 0 {
+				body.SetAttributeValue("virtual_ipaddress", cty.ListVal(vips))
+			}
+		case "mcast_src_ip", "unicast_src_ip":
+			if s, ok := c.arg(body, ch); ok {
+				c.alias(ch, "unicast_src_ip")
+				c.setString(body, ch, "unicast_src_ip", s)
+			}
+		case "unicast_peer":
+			c.unicastPeers(body, ch)
+		case "preempt_delay", "garp_master_delay", "garp_master_refresh":
+			c.setDuration(body, ch, ch.Keyword)
+		case "garp_master_repeat":
+			c.setInt(body, ch, ch.Keyword)
+		default:
+			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
+		}
+	}
+	if nopreempt != nil && state != nil && strings.EqualFold(state.Args[0], "MASTER") {
+		c.add(nopreempt, Note, "nopreempt",
+			"with state MASTER keepalived ignores nopreempt and starts as master; lvsd keeps nopreempt: the node starts as backup and becomes master only if no master is heard within Master_Down")
+	}
+}
+
+// unicastPeers maps `unicast_peer { IP ... }`; per-peer options
+// (min_ttl, max_ttl) are not carried.
+func (c *converter) unicastPeers(body *hclwrite.Body, n *Node) {
+	if !n.Block {
+		c.invalid(body, n, "a block")
+		return
+	}
+	var vals []cty.Value
+	c.comments(body, n)
+	for _, e := range n.Children {
+		c.comments(body, e)
+		if _, err := netip.ParseAddr(e.Keyword); err != nil {
+			c.unsupported(body, e, "unicast_peer", fmt.Sprintf("%q is not an IP address (keepalived would reject the peer)", e.Keyword))
+			continue
+		}
+		if len(e.Args) > 0 {
+			c.unsupported(body, e, "unicast_peer "+e.Args[0], fmt.Sprintf("keepalived would apply %q to peer %s", strings.Join(e.Args, " "), e.Keyword))
+		}
+		vals = append(vals, cty.StringVal(e.Keyword))
+	}
+	if len(vals) > 0 {
+		body.SetAttributeValue("unicast_peer", cty.ListVal(vals))
+	}
+}
+
+func (c *converter) authentication(body *hclwrite.Body, n *Node) {
+	if !n.Block {
+		c.invalid(body, n, "a block")
+		return
+	}
+	body.AppendNewline()
+	for _, ch := range n.Children {
+		if ch.Keyword == "auth_type" && len(ch.Args) == 1 && !strings.EqualFold(ch.Args[0], "PASS") {
+			// Without PASS there is nothing to carry: lvsd would send
+			// unauthenticated adverts, which a keepalived peer drops.
+			c.unsupported(body, ch, "auth_type", fmt.Sprintf("keepalived would authenticate adverts with %s; lvsd supports PASS only (the authentication block is left out)", ch.Args[0]))
+			return
+		}
+	}
+	c.comments(body, n)
+	ab := body.AppendNewBlock("authentication", nil).Body()
+	for _, ch := range n.Children {
+		switch ch.Keyword {
+		case "auth_type":
+			s, ok := c.arg(ab, ch)
+			if !ok {
+				continue
+			}
+			if !strings.EqualFold(s, "PASS") {
+				c.unsupported(ab, ch, "auth_type", fmt.Sprintf("keepalived would authenticate adverts with %s; lvsd supports PASS only", s))
+				continue
+			}
+			c.setString(ab, ch, "auth_type", "PASS")
+		case "auth_pass":
+			s, ok := c.arg(ab, ch)
+			if !ok {
+				continue
+			}
+			// RFC 3768 section 5.3.10: 8 octets of authentication data;
+			// keepalived cuts longer passwords without a word.
+			if len(s) > 8 {
+				msg := fmt.Sprintf("keepalived would silently truncate the %d-byte password to its first 8 bytes (%q); lvsd refuses passwords over 8 bytes, the truncated one is written", len(s), s[:8])
+				c.unsupported(ab, ch, "auth_pass", msg)
+				s = s[:8]
+			}
+			c.setString(ab, ch, "auth_pass", s)
+		default:
+			c.unsupported(ab, ch, ch.Keyword, describe(ch.Keyword))
+		}
+	}
+}
+
+// vips maps the virtual_ipaddress block: each line is
+// `IP[/len] [dev X] [label X] [scope X] [brd X] ...`; lvsd puts every VIP on
+// the instance's interface with scope global and no label.
+func (c *converter) vips(body *hclwrite.Body, n *Node, iface string) []cty.Value {
+	if !n.Block {
+		c.invalid(body, n, "a block")
+		return nil
+	}
+	var vals []cty.Value
+	c.comments(body, n)
+	for _, e := range n.Children {
+		c.comments(body, e)
+		if _, err := netip.ParsePrefix(e.Keyword); err != nil {
+			if _, err := netip.ParseAddr(e.Keyword); err != nil {
+				c.unsupported(body, e, "virtual_ipaddress", fmt.Sprintf("%q is not IP or IP/len (keepalived would reject the entry)", e.Keyword))
+				continue
+			}
+		}
+		ok := true
+		for i := 0; i < len(e.Args); i++ {
+			opt, val := e.Args[i], ""
+			if i+1 < len(e.Args) {
+				val = e.Args[i+1]
+			}
+			switch {
+			case opt == "dev" && val == iface && iface != "":
+				i++
+			case opt == "scope" && val == "global":
+				i++
+			case opt == "dev":
+				c.unsupported(body, e, "virtual_ipaddress dev", fmt.Sprintf("keepalived would add %s to interface %s; lvsd adds VIPs to the instance's interface (%s)", e.Keyword, val, iface))
+				ok = false
+				i++
+			case opt == "label", opt == "scope", opt == "brd", opt == "broadcast", opt == "preferred_lft":
+				c.unsupported(body, e, "virtual_ipaddress "+opt, fmt.Sprintf("keepalived would add %s with %s %s", e.Keyword, opt, val))
+				ok = false
+				i++
+			default:
+				c.unsupported(body, e, "virtual_ipaddress "+opt, fmt.Sprintf("keepalived would apply option %q to %s", opt, e.Keyword))
+				ok = false
+			}
+		}
+		if ok {
+			vals = append(vals, cty.StringVal(e.Keyword))
+		}
+	}
+	return vals
+}
+
+// addrPort parses keepalived's `IP PORT` pair.
+func addrPort(ip, port string) (netip.AddrPort, bool) {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 0 {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a, uint16(p)), true
+}
+
+func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
+	if len(n.Args) >= 1 && (n.Args[0] == "fwmark" || n.Args[0] == "group") {
+		c.unsupported(root, n, "virtual_server "+n.Args[0], describe("virtual_server "+n.Args[0]))
+		return
+	}
+	if len(n.Args) != 2 || !n.Block {
+		c.unsupported(root, n, n.Keyword, "expected `virtual_server IP PORT { ... }`")
+		return
+	}
+	ap, ok := addrPort(n.Args[0], n.Args[1])
+	if !ok {
+		c.unsupported(root, n, n.Keyword, fmt.Sprintf("%s %s is not an IP address and a port 1-65535 (keepalived would reject the virtual server)", n.Args[0], n.Args[1]))
+		return
+	}
+	proto := "TCP"
+	for _, ch := range n.Children {
+		if ch.Keyword == "protocol" && len(ch.Args) == 1 {
+			proto = strings.ToUpper(ch.Args[0])
+		}
+	}
+	label := ap.String()
+	if c.vsLabels[label] {
+		label += "/" + proto
+	}
+	c.vsLabels[label] = true
+
+	c.comments(root, n)
+	body := root.AppendNewBlock("virtual_server", []string{label}).Body()
+	body.SetAttributeValue("address", cty.StringVal(ap.String()))
+	rsLabels := map[string]bool{}
+	for _, ch := range n.Children {
+		switch ch.Keyword {
+		case "delay_loop":
+			c.setDuration(body, ch, "delay_loop")
+		case "lvs_sched", "lb_algo":
+			if s, ok := c.arg(body, ch); ok {
+				c.alias(ch, "lvs_sched")
+				c.setString(body, ch, "lvs_sched", strings.ToLower(s))
+			}
+		case "lvs_method", "lb_kind":
+			if s, ok := c.arg(body, ch); ok {
+				c.alias(ch, "lvs_method")
+				c.setString(body, ch, "lvs_method", strings.ToUpper(s))
+			}
+		case "protocol":
+			if s, ok := c.arg(body, ch); ok {
+				c.setString(body, ch, "protocol", strings.ToUpper(s))
+			}
+		case "real_server":
+			c.realServer(body, ch, ap, rsLabels)
+		default:
+			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
+		}
+	}
+}
+
+// alias notes a deprecated keepalived spelling written under its modern name.
+func (c *converter) alias(n *Node, modern string) {
+	if n.Keyword != modern {
+		c.add(n, Info, n.Keyword, "deprecated keepalived alias, written as %s", modern)
+	}
+}
+
+func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort, labels map[string]bool) {
+	args := n.Args
+	if len(args) == 1 { // keepalived: the port defaults to the virtual server's
+		args = append(args, strconv.Itoa(int(vs.Port())))
+	}
+	var ap netip.AddrPort
+	ok := len(args) == 2 && n.Block
+	if ok {
+		ap, ok = addrPort(args[0], args[1])
+	}
+	if !ok {
+		c.unsupported(vsBody, n, n.Keyword, "expected `real_server IP [PORT] { ... }` (keepalived would reject the real server)")
+		return
+	}
+	label := ap.String()
+	for i := 2; labels[label]; i++ {
+		label = fmt.Sprintf("%s#%d", ap, i)
+	}
+	labels[label] = true
+	vsBody.AppendNewline()
+	c.comments(vsBody, n)
+	body := vsBody.AppendNewBlock("real_server", []string{label}).Body()
+	body.SetAttributeValue("address", cty.StringVal(ap.String()))
+	checked := false
+	for _, ch := range n.Children {
+		switch ch.Keyword {
+		case "weight":
+			c.setInt(body, ch, "weight")
+		case "TCP_CHECK":
+			if checked {
+				c.unsupported(body, ch, ch.Keyword, "keepalived would run this second checker as well; lvsd runs one tcp_check per real server")
+				continue
+			}
+			checked = true
+			c.tcpCheck(body, ch)
+		default:
+			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
+		}
+	}
+}
+
+func (c *converter) tcpCheck(rsBody *hclwrite.Body, n *Node) {
+	c.comments(rsBody, n)
+	body := rsBody.AppendNewBlock("tcp_check", nil).Body()
+	for _, ch := range n.Children {
+		switch ch.Keyword {
+		case "connect_timeout", "delay_before_retry", "delay_loop":
+			c.setDuration(body, ch, ch.Keyword)
+		case "retry", "nb_get_retry":
+			c.alias(ch, "retry")
+			c.setInt(body, ch, "retry")
+		case "connect_port":
+			c.setInt(body, ch, "connect_port")
+		case "connect_ip":
+			if s, ok := c.arg(body, ch); ok {
+				c.setString(body, ch, "connect_ip", s)
+			}
+		default:
+			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
+		}
+	}
+}
+
+// descriptions say what keepalived would have done with a keyword lvsd does
+// not carry.
+var descriptions = map[string]string{
+	// top level
+	"vrrp_sync_group":          "keepalived would move the grouped instances between MASTER and BACKUP together (and run the group's notify scripts)",
+	"vrrp_script":              "keepalived would run this script periodically; instances tracking it change priority or go to FAULT",
+	"virtual_server_group":     "keepalived would define a set of addresses for `virtual_server group NAME`",
+	"virtual_server fwmark":    "keepalived would create an IPVS service for packets with this firewall mark",
+	"virtual_server group":     "keepalived would create one IPVS service per address of the virtual_server_group",
+	"static_ipaddress":         "keepalived would add these addresses at start, whatever the VRRP state",
+	"static_routes":            "keepalived would add these routes at start, whatever the VRRP state",
+	"static_rules":             "keepalived would add these policy rules at start, whatever the VRRP state",
+	"vrrp_track_process":       "keepalived would watch this process; tracking instances change priority or go to FAULT",
+	"vrrp_track_file":          "keepalived would read a weight from this file for tracking instances",
+	"track_file":               "keepalived would read a weight from this file for tracking instances",
+	"linkbeat_use_polling":     "keepalived would poll interface state instead of listening to netlink",
+	"net_namespace":            "keepalived would run inside this network namespace",
+	"include":                  "keepalived would read the named files",
+	"local_address_group":      "keepalived would use these local addresses for FULLNAT",
+	"garp_group":               "keepalived would send gratuitous ARP on these interfaces with this timing",
+	"bfd_instance":             "keepalived would run a BFD session",
+	"vrrp_garp_interval":       "keepalived would pause this long between gratuitous ARPs",
+	"vrrp_gna_interval":        "keepalived would pause this long between unsolicited neighbour advertisements",
+	"vrrp_strict":              "keepalived would enforce strict RFC compliance (and add iptables rules blocking the VIPs)",
+	"vrrp_skip_check_adv_addr": "keepalived would not compare the address list of adverts from the same master",
+	"vrrp_mcast_group4":        "keepalived would send IPv4 adverts to this multicast group instead of 224.0.0.18",
+	"vrrp_mcast_group6":        "keepalived would send IPv6 adverts to this multicast group instead of ff02::12",
+	"enable_script_security":   "keepalived would refuse scripts writable by non-root users",
+	"script_user":              "keepalived would run scripts as this user",
+	"lvs_id":                   "keepalived would use this id for the LVS sync daemon",
+	"lvs_sync_daemon":          "keepalived would run the IPVS connection sync daemon on this interface",
+	"max_auto_priority":        "keepalived would run with real-time scheduling priority",
+	"vrrp_priority":            "keepalived would renice the VRRP process",
+	"checker_priority":         "keepalived would renice the checker process",
+	"dynamic_interfaces":       "keepalived would allow interfaces that do not exist yet",
+	"vrrp_garp_master_delay":   "keepalived would repeat gratuitous ARPs this long after becoming master",
+	"vrrp_garp_master_repeat":  "keepalived would send this many gratuitous ARPs on becoming master",
+	"vrrp_version":             "keepalived would default instances to this VRRP version",
+	"vrrp_iptables":            "keepalived would add iptables rules for the VIPs in this chain",
+	// vrrp_instance
+	"mcast_src_ip":               "deprecated alias of unicast_src_ip: keepalived would send adverts from this source address; lvsd uses the interface's primary address",
+	"unicast_src_ip":             "keepalived would send adverts from this source address; lvsd uses the interface's primary address",
+	"unicast_peer":               "keepalived would send adverts by unicast to these peers instead of multicast to 224.0.0.18",
+	"preempt_delay":              "keepalived would wait this long after start before preempting a lower-priority master",
+	"garp_master_delay":          "keepalived would send a second burst of gratuitous ARPs this long after becoming master",
+	"garp_master_repeat":         "keepalived would send this many gratuitous ARPs per burst",
+	"garp_master_refresh":        "keepalived would repeat gratuitous ARPs at this interval while master",
+	"garp_master_refresh_repeat": "keepalived would send this many gratuitous ARPs per refresh",
+	"track_interface":            "keepalived would go to FAULT (or change priority) when these interfaces go down",
+	"track_script":               "keepalived would change priority or go to FAULT according to these vrrp_scripts",
+	"track_process":              "keepalived would change priority or go to FAULT according to these processes",
+	"notify_master":              "keepalived would run this script on becoming MASTER",
+	"notify_backup":              "keepalived would run this script on becoming BACKUP",
+	"notify_fault":               "keepalived would run this script on going to FAULT",
+	"notify_stop":                "keepalived would run this script when the instance stops",
+	"notify":                     "keepalived would run this script on every state change",
+	"smtp_alert":                 "keepalived would send mail on state changes",
+	"virtual_ipaddress_excluded": "keepalived would add these addresses with the VIPs but leave them out of adverts",
+	"virtual_routes":             "keepalived would add these routes while MASTER",
+	"virtual_rules":              "keepalived would add these policy rules while MASTER",
+	"dont_track_primary":         "keepalived would ignore faults on the instance's interface",
+	"use_vmac":                   "keepalived would send from a macvlan interface with the VRRP virtual MAC",
+	"vmac_xmit_base":             "keepalived would send adverts from the base interface of the vmac",
+	"native_ipv6":                "keepalived would force IPv6 for the instance",
+	"accept":                     "keepalived would accept packets addressed to the VIPs while MASTER (VRRPv3 accept mode)",
+	"no_accept":                  "keepalived would drop packets addressed to the VIPs (strict mode)",
+	"preempt":                    "keepalived would preempt (the default)",
+	"strict_mode":                "keepalived would enforce strict RFC compliance for this instance",
+	"lvs_sync_daemon_interface":  "keepalived would run the IPVS connection sync daemon on this interface",
+	"debug":                      "keepalived would log more for this instance",
+	"auth_type":                  "keepalived would authenticate adverts",
+	// virtual_server
+	"persistence_timeout":     "keepalived would send a client's connections to the same real server for this long (IPVS persistence)",
+	"persistence_granularity": "keepalived would group clients by this netmask for persistence",
+	"persistence_engine":      "keepalived would use this IPVS persistence engine",
+	"sorry_server":            "keepalived would add this server when every real server is down",
+	"sorry_server_inhibit":    "keepalived would keep the sorry server with weight 0 instead of removing it",
+	"quorum":                  "keepalived would run quorum_up/quorum_down when the summed weight crosses this value",
+	"quorum_up":               "keepalived would run this script when the quorum is gained",
+	"quorum_down":             "keepalived would run this script when the quorum is lost",
+	"hysteresis":              "keepalived would apply this hysteresis to the quorum",
+	"alpha":                   "keepalived would start real servers as down until their first successful check",
+	"omega":                   "keepalived would run quorum_down when the virtual server is removed",
+	"ha_suspend":              "keepalived would suspend the checks while the VIP is not local",
+	"virtualhost":             "keepalived would send this Host header in HTTP checks",
+	"lvs_flags":               "keepalived would set these IPVS scheduler flags",
+	"lvs_sched_flags":         "keepalived would set these IPVS scheduler flags",
+	"ops":                     "keepalived would schedule each UDP datagram on its own (IPVS one-packet scheduling)",
+	"inhibit_on_failure":      "keepalived would set a failed real server's weight to 0 instead of removing it",
+	"retry":                   "keepalived would retry a failed check this many times",
+	"connect_timeout":         "keepalived would apply this connect timeout to the checkers",
+	"delay_before_retry":      "keepalived would pause this long before retrying a failed check",
+	"warmup":                  "keepalived would delay the first check by a random time up to this",
+	"smtp_alert_checker":      "keepalived would send mail when real servers change state",
+	// real_server
+	"notify_up":   "keepalived would run this script when the real server is added",
+	"notify_down": "keepalived would run this script when the real server is removed",
+	"uthreshold":  "keepalived would cap the real server's active connections at this number",
+	"lthreshold":  "keepalived would resume sending connections below this number",
+	"HTTP_GET":    "keepalived would fetch the URLs over HTTP and compare status code or digest; lvsd has only tcp_check",
+	"SSL_GET":     "keepalived would fetch the URLs over HTTPS and compare status code or digest; lvsd has only tcp_check",
+	"MISC_CHECK":  "keepalived would run this script and take the server down on a non-zero exit; lvsd has only tcp_check",
+	"SMTP_CHECK":  "keepalived would check for an SMTP greeting and HELO; lvsd has only tcp_check",
+	"DNS_CHECK":   "keepalived would send a DNS query and wait for an answer; lvsd has only tcp_check",
+	"UDP_CHECK":   "keepalived would send a UDP datagram and wait for an answer; lvsd has only tcp_check",
+	"PING_CHECK":  "keepalived would send ICMP echo requests; lvsd has only tcp_check",
+	"FILE_CHECK":  "keepalived would read the server's state from a file; lvsd has only tcp_check",
+	"BFD_CHECK":   "keepalived would follow a BFD session; lvsd has only tcp_check",
+	// TCP_CHECK
+	"bindto":    "keepalived would connect from this source address",
+	"bind_port": "keepalived would connect from this source port",
+	"bind_if":   "keepalived would connect through this interface",
+	"fwmark":    "keepalived would mark the check's packets",
+}
+
+// describe returns what keepalived does with kw.
+func describe(kw string) string {
+	if d, ok := descriptions[kw]; ok {
+		return d
+	}
+	return "lvsd has no equivalent; keepalived would apply it (or ignore it with a warning if it does not know it either)"
+}

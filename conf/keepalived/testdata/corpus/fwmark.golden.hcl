@@ -1,0 +1,18 @@
+vrrp_instance "VI_FW" {
+  interface         = "eth0"
+  virtual_router_id = 13
+  priority          = 100
+  virtual_ipaddress = ["198.51.100.60"]
+}
+
+# iptables -t mangle -A PREROUTING -d 198.51.100.60 -j MARK --set-mark 1
+# lvsd convert: unsupported (testdata/corpus/fwmark.conf:10): virtual_server fwmark 1 { ... }: keepalived would create an IPVS service for packets with this firewall mark
+
+virtual_server "198.51.100.60:80" {
+  address    = "198.51.100.60:80"
+  lvs_method = "DR"
+
+  real_server "198.51.100.15:80" {
+    address = "198.51.100.15:80"
+  }
+}

@@ -1,0 +1,29 @@
+# the main file only includes the others
+virtual_server "198.51.100.110:80" {
+  address    = "198.51.100.110:80"
+  lvs_method = "DR"
+
+  real_server "198.51.100.17:80" {
+    address = "198.51.100.17:80"
+    weight  = 5
+    # lvsd convert: unsupported (testdata/corpus/conf.d/10-web.conf:5): notify_down /bin/false: keepalived would run this script when the real server is removed
+  }
+}
+
+virtual_server "198.51.100.110:3306" {
+  address    = "198.51.100.110:3306"
+  lvs_method = "DR"
+
+  real_server "198.51.100.17:3306" {
+    address = "198.51.100.17:3306"
+    tcp_check {
+    }
+  }
+}
+
+vrrp_instance "VI_INC" {
+  interface         = "eth0"
+  virtual_router_id = 30
+  priority          = 100
+  virtual_ipaddress = ["198.51.100.110"]
+}

@@ -1,0 +1,30 @@
+# keepalived NAT example: web farm behind a NAT director
+# lvsd convert: ignored (testdata/corpus/nat.conf:3): notification_email { ... } (no effect on lvsd)
+# lvsd convert: ignored (testdata/corpus/nat.conf:6): notification_email_from lb@example.com (no effect on lvsd)
+# lvsd convert: ignored (testdata/corpus/nat.conf:7): smtp_server 192.0.2.25 (no effect on lvsd)
+# lvsd convert: ignored (testdata/corpus/nat.conf:8): smtp_connect_timeout 30 (no effect on lvsd)
+# lvsd convert: ignored (testdata/corpus/nat.conf:9): router_id LVS_NAT (no effect on lvsd)
+
+virtual_server "198.51.100.30:80" {
+  address    = "198.51.100.30:80"
+  delay_loop = "6s"
+  lvs_sched  = "wrr"
+  lvs_method = "NAT"
+  # lvsd convert: unsupported (testdata/corpus/nat.conf:16): persistence_timeout 50: keepalived would send a client's connections to the same real server for this long (IPVS persistence)
+  protocol = "TCP"
+  # lvsd convert: unsupported (testdata/corpus/nat.conf:18): sorry_server 198.51.100.99 80: keepalived would add this server when every real server is down
+
+  real_server "198.51.100.10:8080" {
+    address = "198.51.100.10:8080"
+    weight  = 3
+    # lvsd convert: unsupported (testdata/corpus/nat.conf:22): HTTP_GET { ... }: keepalived would fetch the URLs over HTTP and compare status code or digest; lvsd has only tcp_check
+  }
+
+  real_server "198.51.100.11:8080" {
+    address = "198.51.100.11:8080"
+    weight  = 1
+    tcp_check {
+      connect_timeout = "3s"
+    }
+  }
+}
