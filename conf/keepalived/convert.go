@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -236,12 +238,17 @@ func (c *converter) vrrpInstance(root *hclwrite.Body, n *Node) {
 	}
 	c.comments(root, n)
 	body := root.AppendNewBlock("vrrp_instance", []string{n.Args[0]}).Body()
-	iface := ""
+	iface, version := "", "2"
 	var state, nopreempt *Node
 	var vips []cty.Value
 	for _, ch := range n.Children {
-		if ch.Keyword == "interface" && len(ch.Args) == 1 {
+		switch {
+		case ch.Keyword == "interface" && len(ch.Args) == 1:
 			iface = ch.Args[0]
+		case ch.Keyword == "version" && len(ch.Args) == 1 && (ch.Args[0] == "2" || ch.Args[0] == "3"):
+			// keepalived applies the version when the block ends, so
+			// it governs advert_int and authentication wherever it is.
+			version = ch.Args[0]
 		}
 	}
 	for _, ch := range n.Children {
@@ -273,18 +280,37 @@ func (c *converter) vrrpInstance(root *hclwrite.Body, n *Node) {
 			c.comments(body, ch)
 			body.SetAttributeValue("nopreempt", cty.True)
 		case "advert_int":
-			c.setDuration(body, ch, "advert_int")
+			c.advertInt(body, ch, version)
 		case "version":
 			s, ok := c.arg(body, ch)
 			if !ok {
 				continue
 			}
-			if s != "2" {
-				c.unsupported(body, ch, "version", fmt.Sprintf("keepalived would speak VRRP version %s; lvsd speaks version 2 (RFC 3768)", s))
+			if s != "2" && s != "3" {
+				c.invalid(body, ch, "VRRP version 2 or 3")
 				continue
 			}
 			c.setInt(body, ch, "version")
+		case "v3_checksum_as_v2":
+			v, ok := c.flag(body, ch)
+			if !ok {
+				continue
+			}
+			if version != "3" {
+				// keepalived only looks at the flag for version 3
+				// adverts; lvsd refuses it elsewhere.
+				c.add(ch, Info, ch.Keyword, "no effect with VRRP version %s (keepalived applies it to version 3 only); left out", version)
+				c.comments(body, ch)
+				comment(body, fmt.Sprintf("lvsd convert: ignored (%s): %s (no effect with VRRP version %s)", ch.Pos, source(ch), version))
+				continue
+			}
+			c.comments(body, ch)
+			body.SetAttributeValue("v3_checksum_as_v2", cty.BoolVal(v))
 		case "authentication":
+			if version == "3" {
+				c.unsupported(body, ch, "authentication", "keepalived ignores authentication with VRRP version 3 (RFC 5798 has none) and sends unauthenticated adverts; lvsd refuses the block with version 3, so it is left out: the adverts are not protected either way")
+				continue
+			}
 			c.authentication(body, ch)
 		case "virtual_ipaddress":
 			// keepalived adds the entries of every virtual_ipaddress
@@ -312,6 +338,51 @@ func (c *converter) vrrpInstance(root *hclwrite.Body, n *Node) {
 		c.add(nopreempt, Note, "nopreempt",
 			"with state MASTER keepalived ignores nopreempt and starts as master; lvsd keeps nopreempt: the node starts as backup and becomes master only if no master is heard within Master_Down")
 	}
+}
+
+// advertInt maps advert_int (seconds, possibly fractional) within what the
+// VRRP version carries: whole seconds 1-255 for version 2, centiseconds
+// 0.01-40.95 s for version 3.
+func (c *converter) advertInt(body *hclwrite.Body, n *Node, version string) {
+	s, ok := c.arg(body, n)
+	if !ok {
+		return
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || f <= 0 || f > 1e6 {
+		c.invalid(body, n, "a positive number of seconds")
+		return
+	}
+	d := time.Duration(math.Round(f * float64(time.Second)))
+	switch {
+	case version == "2" && (d%time.Second != 0 || d > 255*time.Second):
+		c.unsupported(body, n, n.Keyword, fmt.Sprintf("VRRP version 2 carries whole seconds 1-255 (keepalived would round or cap %s); lvsd refuses it, set advert_int yourself", s))
+		return
+	case version == "3" && (d%(10*time.Millisecond) != 0 || d > 40950*time.Millisecond):
+		c.unsupported(body, n, n.Keyword, fmt.Sprintf("VRRP version 3 carries centiseconds 0.01-40.95 s (keepalived would round or cap %s); lvsd refuses it, set advert_int yourself", s))
+		return
+	}
+	c.comments(body, n)
+	body.SetAttributeValue("advert_int", cty.StringVal(d.String()))
+}
+
+// flag reads keepalived's optional boolean argument: none means true.
+func (c *converter) flag(body *hclwrite.Body, n *Node) (bool, bool) {
+	if n.Block || len(n.Args) > 1 {
+		c.invalid(body, n, "a flag with an optional true or false")
+		return false, false
+	}
+	if len(n.Args) == 0 {
+		return true, true
+	}
+	switch strings.ToLower(n.Args[0]) {
+	case "true", "on", "yes":
+		return true, true
+	case "false", "off", "no":
+		return false, true
+	}
+	c.invalid(body, n, "true or false")
+	return false, false
 }
 
 // unicastPeers maps `unicast_peer { IP ... }`; per-peer options
@@ -534,44 +605,300 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 	c.comments(vsBody, n)
 	body := vsBody.AppendNewBlock("real_server", []string{label}).Body()
 	body.SetAttributeValue("address", cty.StringVal(ap.String()))
-	checked := false
+	// lvsd takes several checkers per real server, at most one of each
+	// kind.
+	seen := map[string]bool{}
 	for _, ch := range n.Children {
 		switch ch.Keyword {
 		case "weight":
 			c.setInt(body, ch, "weight")
-		case "TCP_CHECK":
-			if checked {
-				c.unsupported(body, ch, ch.Keyword, "keepalived would run this second checker as well; lvsd runs one tcp_check per real server")
+		case "TCP_CHECK", "HTTP_GET", "SSL_GET":
+			block := checkBlocks[ch.Keyword]
+			if seen[block] {
+				c.unsupported(body, ch, ch.Keyword, fmt.Sprintf("keepalived would run this second %s as well; lvsd runs at most one %s per real server", ch.Keyword, block))
 				continue
 			}
-			checked = true
-			c.tcpCheck(body, ch)
+			if !ch.Block {
+				c.invalid(body, ch, "a block")
+				continue
+			}
+			if ch.Keyword != "TCP_CHECK" && !hasURL(ch) {
+				c.unsupported(body, ch, ch.Keyword, fmt.Sprintf("keepalived ignores a %s without a url that has a path (it logs a configuration error and runs no such checker); left out", ch.Keyword))
+				continue
+			}
+			seen[block] = true
+			c.check(body, ch, block)
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
 		}
 	}
 }
 
-func (c *converter) tcpCheck(rsBody *hclwrite.Body, n *Node) {
-	c.comments(rsBody, n)
-	body := rsBody.AppendNewBlock("tcp_check", nil).Body()
+// checkBlocks maps keepalived's checkers to lvsd's checker blocks.
+var checkBlocks = map[string]string{"TCP_CHECK": "tcp_check", "HTTP_GET": "http_get", "SSL_GET": "ssl_get"}
+
+// hasURL reports whether an HTTP_GET / SSL_GET has a url keepalived keeps
+// (one with a path).
+func hasURL(n *Node) bool {
 	for _, ch := range n.Children {
-		switch ch.Keyword {
-		case "connect_timeout", "delay_before_retry", "delay_loop":
+		if ch.Keyword == "url" && urlPath(ch) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// urlPath returns the path statement of a url block (keepalived keeps the
+// last one), or nil.
+func urlPath(u *Node) *Node {
+	var p *Node
+	if !u.Block {
+		return nil
+	}
+	for _, ch := range u.Children {
+		if ch.Keyword == "path" && len(ch.Args) >= 1 {
+			p = ch
+		}
+	}
+	return p
+}
+
+// check maps TCP_CHECK, HTTP_GET or SSL_GET onto the lvsd block.
+func (c *converter) check(rsBody *hclwrite.Body, n *Node, block string) {
+	c.comments(rsBody, n)
+	body := rsBody.AppendNewBlock(block, nil).Body()
+	httpLike := block != "tcp_check"
+	if block == "ssl_get" {
+		// keepalived's SSL_GET never verifies the certificate.
+		body.SetAttributeValue("insecure_skip_verify", cty.True)
+		c.add(n, Note, n.Keyword,
+			"keepalived does not verify the real server's certificate; lvsd's ssl_get does by default, so insecure_skip_verify = true is written to keep keepalived's behaviour (lvsd check warns about it): remove it, with ca_file or server_name as needed, to verify")
+	}
+	// The first url with a path is the one lvsd checks.
+	var first *Node
+	urlVHost := false
+	for _, ch := range n.Children {
+		if ch.Keyword == "url" && urlPath(ch) != nil {
+			first = ch
+			for _, u := range ch.Children {
+				urlVHost = urlVHost || u.Keyword == "virtualhost"
+			}
+			break
+		}
+	}
+	for _, ch := range n.Children {
+		switch {
+		case ch.Keyword == "connect_timeout", ch.Keyword == "delay_before_retry", ch.Keyword == "delay_loop":
 			c.setDuration(body, ch, ch.Keyword)
-		case "retry", "nb_get_retry":
+		case ch.Keyword == "retry", ch.Keyword == "nb_get_retry":
 			c.alias(ch, "retry")
 			c.setInt(body, ch, "retry")
-		case "connect_port":
+		case ch.Keyword == "connect_port":
 			c.setInt(body, ch, "connect_port")
-		case "connect_ip":
+		case ch.Keyword == "connect_ip":
 			if s, ok := c.arg(body, ch); ok {
 				c.setString(body, ch, "connect_ip", s)
 			}
+		case httpLike && ch.Keyword == "url" && ch == first:
+			c.url(body, ch)
+		case httpLike && ch.Keyword == "url":
+			c.extraURL(body, ch, n.Keyword)
+		case httpLike && ch.Keyword == "virtualhost":
+			s, ok := c.arg(body, ch)
+			if !ok {
+				continue
+			}
+			if urlVHost {
+				c.add(ch, Info, ch.Keyword, "keepalived uses it only for urls without their own virtualhost; the url lvsd checks has one")
+				c.comments(body, ch)
+				comment(body, fmt.Sprintf("lvsd convert: ignored (%s): %s (the url lvsd checks has its own virtualhost)", ch.Pos, source(ch)))
+				continue
+			}
+			c.virtualHost(body, ch, s)
+		case block == "ssl_get" && ch.Keyword == "enable_sni":
+			v, ok := c.flag(body, ch)
+			if !ok {
+				continue
+			}
+			if !v {
+				c.unsupported(body, ch, ch.Keyword, "keepalived would send no TLS server name; lvsd's ssl_get sends server_name (default the virtualhost) when it is a host name")
+				continue
+			}
+			c.add(ch, Info, ch.Keyword, "lvsd's ssl_get always sends the server name (server_name, default the virtualhost)")
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
 		}
 	}
+}
+
+func (c *converter) virtualHost(body *hclwrite.Body, n *Node, s string) {
+	if s == "" || strings.ContainsAny(s, " /\t\r\n") {
+		c.invalid(body, n, "a host name")
+		return
+	}
+	c.setString(body, n, "virtualhost", s)
+}
+
+// url maps the url lvsd checks: path, status_code (repeatable, ranges
+// allowed), digest, virtualhost and regex.
+func (c *converter) url(body *hclwrite.Body, n *Node) {
+	c.comments(body, n)
+	var codes []cty.Value
+	var codeNode *Node
+	seen := map[int]bool{}
+	for _, ch := range n.Children {
+		switch ch.Keyword {
+		case "path":
+			if ch != urlPath(n) {
+				c.add(ch, Info, ch.Keyword, "overridden by the path below (keepalived keeps the last one)")
+				continue
+			}
+			p, ok := c.arg(body, ch)
+			if !ok {
+				continue
+			}
+			if !validPath(p) {
+				c.unsupported(body, ch, ch.Keyword, fmt.Sprintf("keepalived would request %q as is; lvsd needs a request path starting with / (lvsd would check / instead)", p))
+				continue
+			}
+			c.setString(body, ch, "path", p)
+		case "status_code":
+			if len(ch.Args) == 0 || ch.Block {
+				c.invalid(body, ch, "status codes or ranges such as 200-299")
+				continue
+			}
+			good := true
+			var add []int
+			for _, a := range ch.Args {
+				lo, hi, ok := codeRange(a)
+				if !ok {
+					good = false
+					break
+				}
+				for v := lo; v <= hi; v++ {
+					add = append(add, v)
+				}
+			}
+			if !good {
+				c.invalid(body, ch, "status codes 100-599 or ranges such as 200-299")
+				continue
+			}
+			c.comments(body, ch)
+			for _, v := range add {
+				if !seen[v] {
+					seen[v] = true
+					codes = append(codes, cty.NumberIntVal(int64(v)))
+				}
+			}
+			if codeNode == nil {
+				codeNode = ch
+			}
+			body.SetAttributeValue("status_code", cty.ListVal(codes))
+		case "digest":
+			s, ok := c.arg(body, ch)
+			if !ok {
+				continue
+			}
+			s = strings.ToLower(s)
+			if !isMD5(s) {
+				c.invalid(body, ch, "an MD5 digest of 32 hex digits")
+				continue
+			}
+			c.setString(body, ch, "digest", s)
+		case "virtualhost":
+			if s, ok := c.arg(body, ch); ok {
+				c.virtualHost(body, ch, s)
+			}
+		case "regex":
+			s, ok := c.arg(body, ch)
+			if !ok {
+				continue
+			}
+			if _, err := regexp.Compile(s); err != nil {
+				c.unsupported(body, ch, ch.Keyword, fmt.Sprintf("keepalived would match the body against the PCRE %q; it is not valid RE2, which lvsd's body_regex uses (%v)", s, err))
+				continue
+			}
+			c.setString(body, ch, "body_regex", s)
+		default:
+			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
+		}
+	}
+	if codeNode == nil {
+		// keepalived accepts any 2xx when the url sets no status_code
+		// (with or without digest); lvsd's default is 200 only.
+		comment(body, "lvsd convert: keepalived's default status_code: any 2xx")
+		body.SetAttributeRaw("status_code", intRows(200, 299, 10))
+	}
+}
+
+// intRows renders the list [lo, ..., hi] with perLine numbers a line.
+func intRows(lo, hi, perLine int) hclwrite.Tokens {
+	toks := hclwrite.Tokens{{Type: hclsyntax.TokenOBrack, Bytes: []byte("[")}}
+	for v := lo; v <= hi; v++ {
+		if (v-lo)%perLine == 0 {
+			toks = append(toks, &hclwrite.Token{Type: hclsyntax.TokenNewline, Bytes: []byte("\n")})
+		}
+		toks = append(toks, hclwrite.TokensForValue(cty.NumberIntVal(int64(v)))...)
+		toks = append(toks, &hclwrite.Token{Type: hclsyntax.TokenComma, Bytes: []byte(",")})
+	}
+	return append(toks,
+		&hclwrite.Token{Type: hclsyntax.TokenNewline, Bytes: []byte("\n")},
+		&hclwrite.Token{Type: hclsyntax.TokenCBrack, Bytes: []byte("]")})
+}
+
+// extraURL reports a url lvsd cannot check (http_get has one path).
+func (c *converter) extraURL(body *hclwrite.Body, n *Node, checker string) {
+	p := urlPath(n)
+	if p == nil {
+		c.unsupported(body, n, "url", "keepalived ignores a url without path (it logs a configuration error)")
+		return
+	}
+	what := "any 2xx status"
+	for _, ch := range n.Children {
+		if ch.Keyword == "status_code" || ch.Keyword == "digest" || ch.Keyword == "regex" {
+			what = "its status_code, digest or regex"
+			break
+		}
+	}
+	c.unsupported(body, n, "url", fmt.Sprintf("keepalived's %s would also request %s and require %s; lvsd's %s checks one path (the first url is mapped)",
+		checker, p.Args[0], what, checkBlocks[checker]))
+}
+
+// validPath is lvsd's request path rule.
+func validPath(p string) bool {
+	if !strings.HasPrefix(p, "/") || strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return false
+	}
+	u, err := url.ParseRequestURI(p)
+	return err == nil && u.Host == ""
+}
+
+// codeRange parses keepalived's status code or low-high range, each 100-599.
+func codeRange(s string) (lo, hi int, ok bool) {
+	a, b, isRange := strings.Cut(s, "-")
+	lo, err := strconv.Atoi(a)
+	if err != nil {
+		return 0, 0, false
+	}
+	hi = lo
+	if isRange {
+		if hi, err = strconv.Atoi(b); err != nil {
+			return 0, 0, false
+		}
+	}
+	return lo, hi, lo >= 100 && hi <= 599 && lo <= hi
+}
+
+func isMD5(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
 }
 
 // descriptions say what keepalived would have done with a keyword lvsd does
@@ -614,8 +941,9 @@ var descriptions = map[string]string{
 	"vrrp_version":             "keepalived would default instances to this VRRP version",
 	"vrrp_iptables":            "keepalived would add iptables rules for the VIPs in this chain",
 	// vrrp_instance
-	"mcast_src_ip":               "deprecated alias of unicast_src_ip: keepalived would send adverts from this source address; lvsd uses the interface's primary address",
-	"unicast_src_ip":             "keepalived would send adverts from this source address; lvsd uses the interface's primary address",
+	"mcast_src_ip":               "deprecated alias of unicast_src_ip: keepalived would send adverts from this source address (lvsd's vrrp_instance takes it as unicast_src_ip)",
+	"unicast_src_ip":             "keepalived would send adverts from this source address (lvsd's vrrp_instance takes it as unicast_src_ip)",
+	"v3_checksum_as_v2":          "keepalived would compute the VRRP version 3 checksum without the IP pseudo-header (lvsd's vrrp_instance takes it with version 3)",
 	"unicast_peer":               "keepalived would send adverts by unicast to these peers instead of multicast to 224.0.0.18",
 	"preempt_delay":              "keepalived would wait this long after start before preempting a lower-priority master",
 	"garp_master_delay":          "keepalived would send a second burst of gratuitous ARPs this long after becoming master",
@@ -673,20 +1001,30 @@ var descriptions = map[string]string{
 	"notify_down": "keepalived would run this script when the real server is removed",
 	"uthreshold":  "keepalived would cap the real server's active connections at this number",
 	"lthreshold":  "keepalived would resume sending connections below this number",
-	"HTTP_GET":    "keepalived would fetch the URLs over HTTP and compare status code or digest; lvsd has only tcp_check",
-	"SSL_GET":     "keepalived would fetch the URLs over HTTPS and compare status code or digest; lvsd has only tcp_check",
-	"MISC_CHECK":  "keepalived would run this script and take the server down on a non-zero exit; lvsd has only tcp_check",
-	"SMTP_CHECK":  "keepalived would check for an SMTP greeting and HELO; lvsd has only tcp_check",
-	"DNS_CHECK":   "keepalived would send a DNS query and wait for an answer; lvsd has only tcp_check",
-	"UDP_CHECK":   "keepalived would send a UDP datagram and wait for an answer; lvsd has only tcp_check",
-	"PING_CHECK":  "keepalived would send ICMP echo requests; lvsd has only tcp_check",
-	"FILE_CHECK":  "keepalived would read the server's state from a file; lvsd has only tcp_check",
-	"BFD_CHECK":   "keepalived would follow a BFD session; lvsd has only tcp_check",
-	// TCP_CHECK
-	"bindto":    "keepalived would connect from this source address",
-	"bind_port": "keepalived would connect from this source port",
-	"bind_if":   "keepalived would connect through this interface",
-	"fwmark":    "keepalived would mark the check's packets",
+	"HTTP_GET":    "keepalived would fetch the URLs over HTTP and compare status code or digest (lvsd's real_server takes it as http_get)",
+	"SSL_GET":     "keepalived would fetch the URLs over HTTPS and compare status code or digest (lvsd's real_server takes it as ssl_get)",
+	"MISC_CHECK":  "keepalived would run this script and take the server down on a non-zero exit; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
+	"SMTP_CHECK":  "keepalived would check for an SMTP greeting and HELO; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
+	"DNS_CHECK":   "keepalived would send a DNS query and wait for an answer; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
+	"UDP_CHECK":   "keepalived would send a UDP datagram and wait for an answer; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
+	"PING_CHECK":  "keepalived would send ICMP echo requests; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
+	"FILE_CHECK":  "keepalived would read the server's state from a file; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
+	"BFD_CHECK":   "keepalived would follow a BFD session; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
+	// checkers (TCP_CHECK, HTTP_GET, SSL_GET)
+	"bindto":           "keepalived would connect from this source address",
+	"bind_port":        "keepalived would connect from this source port",
+	"bind_if":          "keepalived would connect through this interface",
+	"fwmark":           "keepalived would mark the check's packets",
+	"log_all_failures": "keepalived would log every failed check, not only state changes",
+	"http_protocol":    "keepalived would send the request with this HTTP version (default 1.0); lvsd sends HTTP/1.1 with Connection: close",
+	"fast_recovery":    "keepalived would retry a failed server at once instead of after delay_loop",
+	"enable_sni":       "keepalived would send the virtualhost as TLS server name",
+	"url":              "keepalived would request this url as well",
+	"regex_no_match":   "keepalived would require the body NOT to match the regex; lvsd's body_regex must match",
+	"regex_options":    "keepalived would compile the regex with these PCRE options",
+	"regex_min_offset": "keepalived would only match the regex from this offset of the body",
+	"regex_max_offset": "keepalived would only match the regex up to this offset of the body",
+	"regex_stack":      "keepalived would give the PCRE JIT this stack",
 }
 
 // describe returns what keepalived does with kw.

@@ -115,6 +115,18 @@ func TestCorpus(t *testing.T) {
 		"fwmark.conf": {
 			"fwmark.conf:10 unsupported virtual_server fwmark",
 		},
+		"http.conf": {
+			"http.conf:18 unsupported authentication",
+			"http.conf:31 info v3_checksum_as_v2",
+			"http.conf:53 unsupported url",
+			"http.conf:59 info nb_get_retry",
+			"http.conf:61 unsupported warmup",
+			"http.conf:63 note SSL_GET",
+			"http.conf:68 info virtualhost",
+			"http.conf:69 info enable_sni",
+			"http.conf:74 note SSL_GET",
+			"http.conf:81 unsupported HTTP_GET",
+		},
 		"include.conf": {
 			"10-web.conf:5 unsupported notify_down",
 		},
@@ -134,7 +146,6 @@ func TestCorpus(t *testing.T) {
 			"nat.conf:15 info lb_kind",
 			"nat.conf:16 unsupported persistence_timeout",
 			"nat.conf:18 unsupported sorry_server",
-			"nat.conf:22 unsupported HTTP_GET",
 		},
 		"params.conf": nil,
 		"sync_group.conf": {
@@ -177,5 +188,78 @@ func TestCorpus(t *testing.T) {
 			checkValid(t, f, res.HCL)
 			golden(t, strings.TrimSuffix(f, ".conf")+".golden.hcl", res.HCL)
 		})
+	}
+}
+
+// TestHTTPCorpus checks what conf makes of the converted http.conf: the
+// checkers lvsd now has are carried with keepalived's semantics.
+func TestHTTPCorpus(t *testing.T) {
+	res := convertFile(t, "testdata/corpus/http.conf")
+	cfg, diags := conf.Parse(res.HCL, "http.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("conf.Parse: %v", diags)
+	}
+	if v := cfg.VRRP[0]; v.Version != 3 || v.AdvertInt.String() != "500ms" || !v.V3ChecksumAsV2 || v.PreemptDelay.String() != "30s" ||
+		v.GARPMasterDelay.String() != "2s" || v.GARPMasterRepeat != 3 || v.GARPMasterRefresh.String() != "1m0s" || v.AuthType != "" {
+		t.Errorf("VI_V3 = %+v", v)
+	}
+	rs := cfg.VirtualServers[0].RealServers[0]
+	var kinds []string
+	for _, c := range rs.Checks {
+		kinds = append(kinds, c.Kind)
+	}
+	if !slices.Equal(kinds, []string{conf.CheckTCP, conf.CheckHTTP, conf.CheckSSL}) {
+		t.Fatalf("checks of %s: %v", rs.Name, kinds)
+	}
+	h := rs.Checks[1]
+	if h.HTTP.Path != "/health?full=1" || !slices.Equal(h.HTTP.StatusCodes, []int{200, 204, 301, 302}) ||
+		h.HTTP.Digest != "9b3a0c85a887a256d6939da88aabd8cd" || h.HTTP.VirtualHost != "www.example.com" ||
+		h.Target.Port() != 8080 || h.Retry != 2 {
+		t.Errorf("http_get = %+v %+v", h, *h.HTTP)
+	}
+	s := rs.Checks[2]
+	if !s.HTTP.InsecureSkipVerify || s.HTTP.VirtualHost != "secure.example.com" || len(s.HTTP.StatusCodes) != 100 ||
+		s.HTTP.StatusCodes[0] != 200 || s.HTTP.StatusCodes[99] != 299 {
+		t.Errorf("ssl_get = %+v %+v", s, *s.HTTP)
+	}
+	if len(cfg.Warnings) == 0 {
+		t.Error("no warning for insecure_skip_verify")
+	}
+	for _, f := range res.Findings {
+		if f.Keyword == "SSL_GET" && !strings.Contains(f.Msg, "insecure_skip_verify = true") {
+			t.Errorf("SSL_GET note does not name insecure_skip_verify: %s", f)
+		}
+	}
+}
+
+// TestConvertVRRPVersion: advert_int follows the version's wire format
+// wherever version stands, and authentication is left out with version 3.
+func TestConvertVRRPVersion(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want []string // "line severity keyword"
+	}{
+		{"advert_int 0.05\nversion 3", nil},
+		{"advert_int 1.5", []string{"2 unsupported advert_int"}},
+		{"version 3\nadvert_int 0.005", []string{"3 unsupported advert_int"}},
+		{"version 3\nadvert_int 41", []string{"3 unsupported advert_int"}},
+		{"version 4", []string{"2 unsupported version"}},
+		{"v3_checksum_as_v2 maybe\nversion 3", []string{"2 unsupported v3_checksum_as_v2"}},
+		{"version 3\nauthentication {\nauth_type PASS\nauth_pass x\n}", []string{"3 unsupported authentication"}},
+	} {
+		src := "vrrp_instance V {\n" + tc.body + "\ninterface eth0\nvirtual_router_id 1\npriority 100\nvirtual_ipaddress {\n192.0.2.1\n}\n}\n"
+		nodes, err := Parse([]byte(src), "k.conf", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := Convert(nodes)
+		var got []string
+		for _, f := range res.Findings {
+			got = append(got, itoa(f.Pos.Line)+" "+f.Severity.String()+" "+f.Keyword)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%q: findings %q, want %q", tc.body, got, tc.want)
+		}
+		checkValid(t, tc.body, res.HCL)
 	}
 }

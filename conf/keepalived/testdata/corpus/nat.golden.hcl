@@ -17,7 +17,13 @@ virtual_server "198.51.100.30:80" {
   real_server "198.51.100.10:8080" {
     address = "198.51.100.10:8080"
     weight  = 3
-    # lvsd convert: unsupported (testdata/corpus/nat.conf:22): HTTP_GET { ... }: keepalived would fetch the URLs over HTTP and compare status code or digest; lvsd has only tcp_check
+    http_get {
+      path               = "/health"
+      status_code        = [200]
+      connect_timeout    = "3s"
+      retry              = 3
+      delay_before_retry = "3s"
+    }
   }
 
   real_server "198.51.100.11:8080" {
