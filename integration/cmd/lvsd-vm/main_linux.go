@@ -67,7 +67,7 @@ func main() {
 	if sameFile(os.Stdout, os.Stderr) {
 		opts.Stderr = opts.Stdout
 	}
-	opts.Share = envDirs(opts.Env)
+	opts.Share = append(envDirs(opts.Env), moduleRoot(dir)...)
 	if *console {
 		opts.Console = os.Stderr
 	}
@@ -85,6 +85,20 @@ func main() {
 
 // filterEnv keeps what a test run needs and drops host-specific state
 // (display, ssh agent, TMPDIR pointing into a hidden directory, ...).
+// moduleRoot returns the directory holding the go.mod above dir, if any:
+// tests read testdata of sibling packages (../conf/...), so in a checkout
+// under /tmp the whole module must be visible, not only the package.
+func moduleRoot(dir string) []string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return []string{d}
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
+}
+
 // envDirs returns the directories of absolute paths named by LVSD_*
 // variables (LVSD_BIN=/tmp/clone/bin/lvsd), so a checkout under /tmp stays
 // visible in the guest.

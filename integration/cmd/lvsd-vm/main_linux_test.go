@@ -24,3 +24,20 @@ func TestEnvDirs(t *testing.T) {
 		t.Errorf("envDirs = %q, want %q", got, want)
 	}
 }
+
+func TestModuleRoot(t *testing.T) {
+	root := t.TempDir()
+	pkg := filepath.Join(root, "integration", "lab")
+	if err := os.MkdirAll(pkg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := moduleRoot(pkg); !slices.Equal(got, []string{root}) {
+		t.Errorf("moduleRoot(%s) = %q, want [%s]", pkg, got, root)
+	}
+	if got := moduleRoot("/"); got != nil {
+		t.Errorf("moduleRoot(/) = %q, want none", got)
+	}
+}
