@@ -81,7 +81,17 @@ func TestErrors(t *testing.T) {
 		{"unknown vrrp attr", vrrp("v", "  track_interface = 3"), `argument named "track_interface"`, 2},
 		{"unknown vrrp block", vrrp("v", "  track_script {}"), `Blocks of type "track_script"`, 2},
 		{"unknown auth attr", vrrp("v", "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = \"x\"\n    auth_foo = 1\n  }"), `argument named "auth_foo"`, 5},
-		{"unknown vs attr", vs("vs", "  persistence_timeout = 50"), `argument named "persistence_timeout"`, 2},
+		{"unknown vs attr", vs("vs", "  persistence_engine = \"sip\""), `argument named "persistence_engine"`, 2},
+		// Persistence: whole seconds in IPVS's range, a contiguous mask
+		// or a prefix length of the service's family.
+		{"persistence zero", vs("vs", "  persistence_timeout = 0"), "persistence_timeout must be greater than zero", 2},
+		{"persistence fraction", vs("vs", `  persistence_timeout = "1500ms"`), "persistence_timeout must be whole seconds", 2},
+		{"persistence too long", vs("vs", "  persistence_timeout = 2147484"), "persistence_timeout must be at most", 2},
+		{"granularity non-contiguous", vs("vs", "  persistence_timeout = 300\n  persistence_granularity = \"255.0.255.0\""), "contiguous netmask", 3},
+		{"granularity too long", vs("vs", "  persistence_timeout = 300\n  persistence_granularity = 33"), "prefix length from 0 to 32", 3},
+		{"granularity word", vs("vs", "  persistence_timeout = 300\n  persistence_granularity = \"wide\""), "contiguous netmask", 3},
+		{"granularity v6 mask", vs("vs", "  address = \"[2001:db8::1]:80\"\n  persistence_timeout = 300\n  persistence_granularity = \"255.255.255.0\""), "prefix length from 1 to 128", 4},
+		{"granularity v6 zero", vs("vs", "  address = \"[2001:db8::1]:80\"\n  persistence_timeout = 300\n  persistence_granularity = 0"), "prefix length from 1 to 128", 4},
 		{"unknown rs attr", rs("    inhibit_on_failure = true"), `argument named "inhibit_on_failure"`, 4},
 		{"unknown rs block", rs("    smtp_check {}"), `Blocks of type "smtp_check"`, 4},
 		{"unknown check attr", check("      bindto = \"198.51.100.1\""), `argument named "bindto"`, 6},

@@ -92,6 +92,15 @@ type VirtualServer struct {
 	Sched     string // lvs_sched: rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh
 	Method    string // lvs_method: "NAT", "DR", "TUN"
 	DelayLoop time.Duration
+	// PersistenceTimeout > 0 makes the service persistent: IPVS sends a
+	// client (or its PersistenceGranularity network) to the same real
+	// server while a connection or template younger than this exists.
+	// Whole seconds, 1s to 2^31-1 s. 0 = not persistent.
+	PersistenceTimeout time.Duration
+	// PersistenceGranularity is the prefix length of the client addresses
+	// that share persistence (IPv4 0-32, IPv6 0-128); the full length of
+	// the address family when not set. Only meaningful when persistent.
+	PersistenceGranularity int
 
 	RealServers []RealServer
 

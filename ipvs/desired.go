@@ -2,6 +2,7 @@ package ipvs
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/lvsd/lvsd/conf"
 )
@@ -31,6 +32,10 @@ func Desired(vss []conf.VirtualServer, up func(vs conf.VirtualServer, rs conf.Re
 		}
 		seen[key] = true
 		svc := Service{Key: key, Sched: vs.Sched}
+		if vs.PersistenceTimeout > 0 {
+			// conf guarantees whole seconds within the kernel's range.
+			svc.Persistence = Persistence{Timeout: uint32(vs.PersistenceTimeout / time.Second), Bits: vs.PersistenceGranularity}
+		}
 		addrs := make(map[netip.AddrPort]bool, len(vs.RealServers))
 		for _, rs := range vs.RealServers {
 			if addrs[rs.Address] || !up(vs, rs) {

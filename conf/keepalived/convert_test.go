@@ -144,8 +144,7 @@ func TestCorpus(t *testing.T) {
 			"nat.conf:9 info router_id",
 			"nat.conf:14 info lb_algo",
 			"nat.conf:15 info lb_kind",
-			"nat.conf:16 unsupported persistence_timeout",
-			"nat.conf:18 unsupported sorry_server",
+			"nat.conf:19 unsupported sorry_server",
 		},
 		"params.conf": nil,
 		"sync_group.conf": {
