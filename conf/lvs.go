@@ -43,12 +43,13 @@ var vsSchema = &hcl.BodySchema{
 		{Name: "delay_loop"},
 		{Name: "persistence_timeout"},
 		{Name: "persistence_granularity"},
+		{Name: "inhibit_on_failure"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "real_server", LabelNames: []string{"name"}}},
 }
 
 var rsSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "weight"}},
+	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "weight"}, {Name: "inhibit_on_failure"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "tcp_check"}, {Type: "mysql_check"}, {Type: "http_get"}, {Type: "ssl_get"},
 	},
@@ -145,6 +146,12 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 	}
 
 	d.persistence(attrs, &vs, addrOK)
+	// Decoded before the real servers, which take it as their default.
+	if a := attrs["inhibit_on_failure"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			vs.InhibitOnFailure = v
+		}
+	}
 
 	names := map[string]hcl.Range{}
 	addrs := map[string]hcl.Range{}
@@ -257,7 +264,7 @@ func (d *decoder) uniqueVS(vs VirtualServer, a *hcl.Attribute) {
 // used in this virtual server.
 func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, addrs map[string]hcl.Range) (RealServer, bool) {
 	errs := len(d.diags)
-	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, DeclRange: b.DefRange}
+	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, InhibitOnFailure: vs.InhibitOnFailure, DeclRange: b.DefRange}
 	content, diags := b.Body.Content(rsSchema)
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes
@@ -274,6 +281,11 @@ func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, add
 		// at 65535.
 		if n, ok := d.integer(a, 0, math.MaxUint16); ok {
 			rs.Weight = int(n)
+		}
+	}
+	if a := attrs["inhibit_on_failure"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			rs.InhibitOnFailure = v
 		}
 	}
 	// One block per kind (reported by singleBlock), kept in file order.

@@ -92,3 +92,33 @@ func TestReconcilerStatusPersistence(t *testing.T) {
 		t.Errorf("applied %v, want the one update only", a)
 	}
 }
+
+// A down real server with InhibitOnFailure stays with weight 0 (its
+// established connections are not cut); without it, it is left out.
+func TestDesiredInhibitOnFailure(t *testing.T) {
+	vss := []conf.VirtualServer{{Address: ap("198.51.100.30:3306"), Protocol: TCP, Sched: "rr", Method: DR, RealServers: []conf.RealServer{
+		{Name: "up", Address: ap("198.51.100.10:3306"), Weight: 3, InhibitOnFailure: true},
+		{Name: "down-inhibit", Address: ap("198.51.100.11:3306"), Weight: 3, InhibitOnFailure: true},
+		{Name: "down", Address: ap("198.51.100.12:3306"), Weight: 3},
+	}}}
+	up := func(_ conf.VirtualServer, rs conf.RealServer) bool { return rs.Name == "up" }
+	got := Desired(vss, up)
+	want := []Service{svc(vip1, "rr", dr("198.51.100.10:3306", 3), dr("198.51.100.11:3306", 0))}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	// Going down is then a weight update, not a delete.
+	allUp := Desired(vss, func(conf.VirtualServer, conf.RealServer) bool { return true })
+	ops := Diff(got, allUp, nil)
+	var s []string
+	for _, o := range ops {
+		s = append(s, o.String())
+	}
+	wantOps := []string{
+		"update dest TCP 198.51.100.30:3306 -> 198.51.100.11:3306 weight 3->0",
+		"delete dest TCP 198.51.100.30:3306 -> 198.51.100.12:3306",
+	}
+	if !reflect.DeepEqual(s, wantOps) {
+		t.Errorf("ops %q\nwant %q", s, wantOps)
+	}
+}

@@ -577,11 +577,22 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 			if s, ok := c.arg(body, ch); ok {
 				c.setString(body, ch, "persistence_granularity", s)
 			}
+		case "inhibit_on_failure":
+			c.inhibit(body, ch)
 		case "real_server":
 			c.realServer(body, ch, ap, rsLabels)
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
 		}
+	}
+}
+
+// inhibit maps keepalived's inhibit_on_failure flag (virtual_server: the
+// default of its real servers; real_server: its own), same meaning in lvsd.
+func (c *converter) inhibit(body *hclwrite.Body, n *Node) {
+	if v, ok := c.flag(body, n); ok {
+		c.comments(body, n)
+		body.SetAttributeValue("inhibit_on_failure", cty.BoolVal(v))
 	}
 }
 
@@ -622,6 +633,8 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 		switch ch.Keyword {
 		case "weight":
 			c.setInt(body, ch, "weight")
+		case "inhibit_on_failure":
+			c.inhibit(body, ch)
 		case "TCP_CHECK", "HTTP_GET", "SSL_GET":
 			block := checkBlocks[ch.Keyword]
 			if seen[block] {
@@ -998,7 +1011,6 @@ var descriptions = map[string]string{
 	"lvs_flags":            "keepalived would set these IPVS scheduler flags",
 	"lvs_sched_flags":      "keepalived would set these IPVS scheduler flags",
 	"ops":                  "keepalived would schedule each UDP datagram on its own (IPVS one-packet scheduling)",
-	"inhibit_on_failure":   "keepalived would set a failed real server's weight to 0 instead of removing it",
 	"retry":                "keepalived would retry a failed check this many times",
 	"connect_timeout":      "keepalived would apply this connect timeout to the checkers",
 	"delay_before_retry":   "keepalived would pause this long before retrying a failed check",

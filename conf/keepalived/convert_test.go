@@ -134,7 +134,6 @@ func TestCorpus(t *testing.T) {
 			"misc_check.conf:5 unsupported MISC_CHECK",
 			"misc_check.conf:10 unsupported bindto",
 			"misc_check.conf:12 unsupported TCP_CHECK",
-			"misc_check.conf:15 unsupported inhibit_on_failure",
 		},
 		"nat.conf": {
 			"nat.conf:3 info notification_email",
