@@ -1,12 +1,15 @@
 package conf
 
 import (
+	"encoding/binary"
 	"math"
 	"math/big"
+	"math/bits"
 	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,12 +41,15 @@ var vsSchema = &hcl.BodySchema{
 		{Name: "lvs_method"},
 		{Name: "lb_kind"},
 		{Name: "delay_loop"},
+		{Name: "persistence_timeout"},
+		{Name: "persistence_granularity"},
+		{Name: "inhibit_on_failure"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "real_server", LabelNames: []string{"name"}}},
 }
 
 var rsSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "weight"}},
+	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "weight"}, {Name: "inhibit_on_failure"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "tcp_check"}, {Type: "mysql_check"}, {Type: "http_get"}, {Type: "ssl_get"},
 	},
@@ -139,6 +145,14 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 		}
 	}
 
+	d.persistence(attrs, &vs, addrOK)
+	// Decoded before the real servers, which take it as their default.
+	if a := attrs["inhibit_on_failure"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			vs.InhibitOnFailure = v
+		}
+	}
+
 	names := map[string]hcl.Range{}
 	addrs := map[string]hcl.Range{}
 	for _, rb := range content.Blocks {
@@ -149,6 +163,85 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 		}
 	}
 	return vs, !d.diags[errs:].HasErrors()
+}
+
+// maxPersistenceTimeout is the largest timeout IPVS keeps: the kernel
+// multiplies the seconds by HZ into an int (ip_vs_ctl.c), and ipvsadm
+// refuses more than this too.
+const maxPersistenceTimeout = math.MaxInt32 / 1000 * time.Second
+
+// persistence decodes persistence_timeout and persistence_granularity.
+// vsAddrOK says whether vs.Address is known, which decides the address
+// family a granularity is checked against.
+func (d *decoder) persistence(attrs hcl.Attributes, vs *VirtualServer, vsAddrOK bool) {
+	if a := attrs["persistence_timeout"]; a != nil {
+		if dur, ok := d.duration(a, false); ok {
+			switch {
+			case dur%time.Second != 0:
+				// IPVS counts persistence in whole seconds; rounding
+				// silently would program another value than written.
+				d.errorf(a.Expr.Range(), "Invalid persistence_timeout", "persistence_timeout must be whole seconds (IPVS keeps seconds); got %v.", dur)
+			case dur > maxPersistenceTimeout:
+				d.errorf(a.Expr.Range(), "Invalid persistence_timeout", "persistence_timeout must be at most %v; got %v.", maxPersistenceTimeout, dur)
+			default:
+				vs.PersistenceTimeout = dur
+			}
+		}
+	}
+	a := attrs["persistence_granularity"]
+	if a == nil {
+		if vsAddrOK {
+			vs.PersistenceGranularity = vs.Address.Addr().BitLen()
+		}
+		return
+	}
+	if vs.PersistenceTimeout == 0 && attrs["persistence_timeout"] == nil {
+		d.warnf(a.NameRange, "persistence_granularity without persistence_timeout",
+			"persistence_granularity has no effect unless persistence_timeout is set (the service is not persistent).")
+	}
+	v, ok := d.value(a)
+	if !ok || !vsAddrOK {
+		return
+	}
+	plen, ok := -1, false
+	v6 := vs.Address.Addr().Is6()
+	switch v.Type() {
+	case cty.String:
+		s := v.AsString()
+		if m, err := netip.ParseAddr(s); err == nil && m.Is4() && !v6 {
+			plen, ok = maskBits(m)
+		} else if n, err := strconv.Atoi(strings.TrimPrefix(s, "/")); err == nil {
+			plen, ok = n, true
+		}
+	case cty.Number:
+		if n, acc := v.AsBigFloat().Int64(); acc == big.Exact && v.AsBigFloat().IsInt() {
+			plen, ok = int(n), true
+		}
+	}
+	// The kernel refuses an IPv6 prefix of 0 (ip_vs_ctl.c checks 1-128);
+	// an IPv4 mask of 0.0.0.0 is accepted and means one group for all.
+	if !ok || plen < 0 || plen > vs.Address.Addr().BitLen() || (v6 && plen == 0) {
+		if v6 {
+			d.errorf(a.Expr.Range(), "Invalid persistence_granularity",
+				"persistence_granularity of an IPv6 service must be a prefix length from 1 to 128, such as 64.")
+		} else {
+			d.errorf(a.Expr.Range(), "Invalid persistence_granularity",
+				"persistence_granularity must be a contiguous netmask such as \"255.255.255.0\", or a prefix length from 0 to 32.")
+		}
+		return
+	}
+	vs.PersistenceGranularity = plen
+}
+
+// maskBits turns a contiguous IPv4 netmask into its prefix length.
+func maskBits(m netip.Addr) (int, bool) {
+	b := m.As4()
+	n := binary.BigEndian.Uint32(b[:])
+	ones := bits.LeadingZeros32(^n)
+	if n<<ones != 0 {
+		return 0, false
+	}
+	return ones, true
 }
 
 // uniqueVS refuses two virtual servers for one address and protocol: IPVS
@@ -171,7 +264,7 @@ func (d *decoder) uniqueVS(vs VirtualServer, a *hcl.Attribute) {
 // used in this virtual server.
 func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, addrs map[string]hcl.Range) (RealServer, bool) {
 	errs := len(d.diags)
-	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, DeclRange: b.DefRange}
+	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, InhibitOnFailure: vs.InhibitOnFailure, DeclRange: b.DefRange}
 	content, diags := b.Body.Content(rsSchema)
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes
@@ -188,6 +281,11 @@ func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, add
 		// at 65535.
 		if n, ok := d.integer(a, 0, math.MaxUint16); ok {
 			rs.Weight = int(n)
+		}
+	}
+	if a := attrs["inhibit_on_failure"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			rs.InhibitOnFailure = v
 		}
 	}
 	// One block per kind (reported by singleBlock), kept in file order.

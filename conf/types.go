@@ -92,6 +92,17 @@ type VirtualServer struct {
 	Sched     string // lvs_sched: rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh
 	Method    string // lvs_method: "NAT", "DR", "TUN"
 	DelayLoop time.Duration
+	// PersistenceTimeout > 0 makes the service persistent: IPVS sends a
+	// client (or its PersistenceGranularity network) to the same real
+	// server while a connection or template younger than this exists.
+	// Whole seconds, 1s to 2^31-1 s. 0 = not persistent.
+	PersistenceTimeout time.Duration
+	// PersistenceGranularity is the prefix length of the client addresses
+	// that share persistence (IPv4 0-32, IPv6 0-128); the full length of
+	// the address family when not set. Only meaningful when persistent.
+	PersistenceGranularity int
+	// InhibitOnFailure is the default of its real servers' own setting.
+	InhibitOnFailure bool
 
 	RealServers []RealServer
 
@@ -103,6 +114,11 @@ type RealServer struct {
 	Name    string
 	Address netip.AddrPort
 	Weight  int // default 1
+	// InhibitOnFailure keeps the server in IPVS with weight 0 while it is
+	// down instead of removing it (keepalived's inhibit_on_failure): no new
+	// connections, but established ones are not cut off. Cascaded from the
+	// virtual server when not set.
+	InhibitOnFailure bool
 	// Checks are the real server's checkers in file order; all must pass
 	// for the server to be up. Empty = no checker (always up).
 	Checks []Check

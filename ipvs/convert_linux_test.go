@@ -1,6 +1,7 @@
 package ipvs
 
 import (
+	"encoding/binary"
 	"errors"
 	"net"
 	"os"
@@ -131,5 +132,56 @@ func TestNewKernelWithoutIPVS(t *testing.T) {
 	}
 	if !errors.Is(err, unix.ENOENT) {
 		t.Errorf("err %v, want ENOENT (no such generic netlink family)", err)
+	}
+}
+
+// Persistence goes out as IP_VS_SVC_F_PERSISTENT, the timeout in seconds
+// and the netmask in the kernel's encoding (IPv4: network byte order, as
+// ipvsadm sends it; IPv6: a prefix length), and comes back unchanged.
+func TestMobyPersistence(t *testing.T) {
+	ms, err := toMobyService(persistent(svc(vip1, "rr"), 300, 24))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wire [4]byte
+	binary.NativeEndian.PutUint32(wire[:], ms.Netmask)
+	if ms.Flags != svcFlagPersistent || ms.Timeout != 300 || wire != [4]byte{255, 255, 255, 0} {
+		t.Errorf("flags %#x timeout %d netmask on the wire %v", ms.Flags, ms.Timeout, wire)
+	}
+	for _, s := range []Service{
+		persistent(svc(vip1, "rr"), 300, 24),
+		persistent(svc(vip1, "rr"), 1, 32),
+		persistent(svc(vip1, "rr"), 2147483, 0),
+		persistent(svc(Key{Protocol: TCP, Addr: ap("[2001:db8::30]:80")}, "rr"), 60, 64),
+	} {
+		ms, err := toMobyService(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The kernel adds IP_VS_SVC_F_HASHED to every dumped service.
+		ms.Flags |= 0x0002
+		if got, ok := fromMobyService(ms); !ok || !reflect.DeepEqual(got, s) {
+			t.Errorf("%v: round trip gave %+v", s.Persistence, got)
+		}
+	}
+	// A non-persistent service reads back without persistence whatever
+	// timeout and netmask the kernel kept.
+	if got, _ := fromMobyService(&mipvs.Service{Address: net.IP{198, 51, 100, 30}, Protocol: unix.IPPROTO_TCP, Port: 3306,
+		SchedName: "rr", Flags: 0x0002, Timeout: 300, Netmask: 0x00ffffff, AddressFamily: unix.AF_INET}); got.Persistence != (Persistence{}) {
+		t.Errorf("non-persistent read as %+v", got.Persistence)
+	}
+	// A non-contiguous mask (ipvsadm -M 255.0.255.0) cannot equal any
+	// configured granularity, so it is read as one that never matches.
+	if got, _ := fromMobyService(&mipvs.Service{Address: net.IP{198, 51, 100, 30}, Protocol: unix.IPPROTO_TCP, Port: 3306,
+		SchedName: "rr", Flags: svcFlagPersistent, Timeout: 300, Netmask: binary.NativeEndian.Uint32([]byte{255, 0, 255, 0}), AddressFamily: unix.AF_INET}); got.Persistence.Bits != -1 {
+		t.Errorf("non-contiguous mask read as %+v", got.Persistence)
+	}
+	for _, bad := range []Service{
+		persistent(svc(vip1, "rr"), 300, 33),
+		persistent(svc(Key{Protocol: TCP, Addr: ap("[2001:db8::30]:80")}, "rr"), 60, 0),
+	} {
+		if _, err := toMobyService(bad); !errors.Is(err, unix.EINVAL) {
+			t.Errorf("%+v: %v, want EINVAL", bad.Persistence, err)
+		}
 	}
 }

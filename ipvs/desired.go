@@ -2,6 +2,7 @@ package ipvs
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/lvsd/lvsd/conf"
 )
@@ -11,7 +12,8 @@ import (
 // server vs is healthy (the health checker's verdict; the caller picks the
 // key it uses, so ipvs does not depend on how checks are named); unhealthy real servers are left
 // out, so their destination is deleted and the kernel stops scheduling new
-// connections to them. (A real server without a checker is always up; that
+// connections to them, except those with InhibitOnFailure, which stay with
+// weight 0. (A real server without a checker is always up; that
 // is the caller's decision, made inside up.)
 //
 // Every configured virtual server yields a service, even when all its real
@@ -31,13 +33,27 @@ func Desired(vss []conf.VirtualServer, up func(vs conf.VirtualServer, rs conf.Re
 		}
 		seen[key] = true
 		svc := Service{Key: key, Sched: vs.Sched}
+		if vs.PersistenceTimeout > 0 {
+			// conf guarantees whole seconds within the kernel's range.
+			svc.Persistence = Persistence{Timeout: uint32(vs.PersistenceTimeout / time.Second), Bits: vs.PersistenceGranularity}
+		}
 		addrs := make(map[netip.AddrPort]bool, len(vs.RealServers))
 		for _, rs := range vs.RealServers {
-			if addrs[rs.Address] || !up(vs, rs) {
+			if addrs[rs.Address] {
 				continue
 			}
+			w := rs.Weight
+			if !up(vs, rs) {
+				if !rs.InhibitOnFailure {
+					continue
+				}
+				// Weight 0 stops new connections but, unlike removal,
+				// lets established ones finish (keepalived's
+				// inhibit_on_failure).
+				w = 0
+			}
 			addrs[rs.Address] = true
-			svc.Dests = append(svc.Dests, Dest{Addr: rs.Address, Weight: rs.Weight, Method: vs.Method})
+			svc.Dests = append(svc.Dests, Dest{Addr: rs.Address, Weight: w, Method: vs.Method})
 		}
 		out = append(out, svc)
 	}

@@ -1,8 +1,10 @@
 package ipvs
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net"
 	"net/netip"
 	"sync"
@@ -158,10 +160,14 @@ func family(a netip.Addr) (af uint16, netmask uint32) {
 	return unix.AF_INET6, 128
 }
 
-// toMobyService converts the key and scheduler. Flags and Timeout are 0:
-// lvsd does not configure persistence yet. (UpdateService sends flags with
-// a full mask, so a scheduler change also clears flags such as persistence
-// on an adopted service, which matches the config.)
+// svcFlagPersistent is IP_VS_SVC_F_PERSISTENT (linux/ip_vs.h); moby/ipvs
+// does not name it.
+const svcFlagPersistent = 0x0001
+
+// toMobyService converts the key, scheduler and persistence. Flags carries
+// only the persistent bit: moby/ipvs sends flags with a full mask, so an
+// update also clears flags lvsd does not model on an adopted service, which
+// matches the config.
 func toMobyService(s Service) (*mipvs.Service, error) {
 	proto, ok := protoNumbers[s.Protocol]
 	if !ok {
@@ -172,14 +178,52 @@ func toMobyService(s Service) (*mipvs.Service, error) {
 		return nil, fmt.Errorf("service address %v: %w", s.Addr, unix.EINVAL)
 	}
 	af, mask := family(a)
-	return &mipvs.Service{
+	ms := &mipvs.Service{
 		Address:       net.IP(a.AsSlice()),
 		Protocol:      proto,
 		Port:          s.Addr.Port(),
 		SchedName:     s.Sched,
 		Netmask:       mask,
 		AddressFamily: af,
-	}, nil
+	}
+	if p := s.Persistence; p.Timeout > 0 {
+		if p.Bits < 0 || p.Bits > a.BitLen() || (a.Is6() && p.Bits == 0) {
+			// The kernel refuses an IPv6 prefix of 0 (ip_vs_ctl.c); say
+			// which value instead of its bare EINVAL.
+			return nil, fmt.Errorf("persistence granularity /%d: %w", p.Bits, unix.EINVAL)
+		}
+		ms.Flags = svcFlagPersistent
+		ms.Timeout = p.Timeout
+		ms.Netmask = netmaskAttr(a.Is4(), p.Bits)
+	}
+	return ms, nil
+}
+
+// netmaskAttr encodes a granularity the way the kernel reads
+// IPVS_SVC_ATTR_NETMASK: for IPv4 a mask in network byte order (__be32),
+// which moby/ipvs sends as a native-endian uint32, hence the byte juggling;
+// for IPv6 the prefix length itself.
+func netmaskAttr(v4 bool, bits int) uint32 {
+	if !v4 {
+		return uint32(bits)
+	}
+	var be [4]byte
+	// A shift by 32 yields 0 in Go, so /0 is the empty mask.
+	binary.BigEndian.PutUint32(be[:], ^uint32(0)<<(32-bits))
+	return binary.NativeEndian.Uint32(be[:])
+}
+
+// netmaskBits is netmaskAttr's inverse; ok is false for a non-contiguous
+// IPv4 mask (ipvsadm -M accepts one, lvsd cannot express it).
+func netmaskBits(v4 bool, attr uint32) (int, bool) {
+	if !v4 {
+		return int(attr), attr <= 128
+	}
+	var be [4]byte
+	binary.NativeEndian.PutUint32(be[:], attr)
+	m := binary.BigEndian.Uint32(be[:])
+	ones := bits.LeadingZeros32(^m)
+	return ones, m<<ones == 0
 }
 
 var methodFlags = map[string]uint32{
@@ -229,10 +273,20 @@ func fromMobyService(ms *mipvs.Service) (Service, bool) {
 	if proto == "" || !ok {
 		return Service{}, false
 	}
-	return Service{
+	svc := Service{
 		Key:   Key{Protocol: proto, Addr: netip.AddrPortFrom(a.Unmap(), ms.Port)},
 		Sched: ms.SchedName,
-	}, true
+	}
+	if ms.Flags&svcFlagPersistent != 0 {
+		// A mask lvsd cannot express reads as -1 bits: never equal to a
+		// desired value, so the service is updated to the config's.
+		b, ok := netmaskBits(svc.Addr.Addr().Is4(), ms.Netmask)
+		if !ok {
+			b = -1
+		}
+		svc.Persistence = Persistence{Timeout: ms.Timeout, Bits: b}
+	}
+	return svc, true
 }
 
 func fromMobyDest(md *mipvs.Destination) (Dest, error) {

@@ -27,7 +27,12 @@ import (
 // netns creates a network namespace for the test and removes it after.
 func netns(t *testing.T) (name, path string) {
 	t.Helper()
-	name = fmt.Sprintf("lvsd-ipvs-%d", os.Getpid())
+	return netnsNamed(t, fmt.Sprintf("lvsd-ipvs-%d", os.Getpid()))
+}
+
+// netnsNamed is netns with a name of the caller's choosing.
+func netnsNamed(t *testing.T, name string) (string, string) {
+	t.Helper()
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add: %v: %s", err, out)
 	}

@@ -284,6 +284,7 @@ func applyOp(table []Service, o Op) []Service {
 	case UpdateService:
 		if i >= 0 {
 			table[i].Sched = o.Service.Sched
+			table[i].Persistence = o.Service.Persistence
 		}
 	case DeleteService:
 		if i >= 0 {

@@ -89,7 +89,7 @@ func (f *fakeKernel) apply(o Op) error {
 	}
 	switch o.Kind {
 	case UpdateService:
-		s.Sched = o.Service.Sched
+		s.Sched, s.Persistence = o.Service.Sched, o.Service.Persistence
 	case DeleteService:
 		delete(f.table, o.Service.Key)
 		return nil

@@ -53,7 +53,36 @@ func compareKeys(a, b Key) int {
 type Service struct {
 	Key
 	Sched string `json:"sched"` // scheduler name: rr, wrr, lc, wlc, ...
-	Dests []Dest `json:"dests"` // sorted by Addr, unique Addr
+	// Persistence is the zero value for a service that is not persistent.
+	Persistence Persistence `json:"persistence,omitzero"`
+	Dests       []Dest      `json:"dests"` // sorted by Addr, unique Addr
+}
+
+// Persistence is IPVS service persistence (ipvsadm -p and -M): a client's
+// new connections go to the real server its earlier ones went to while a
+// connection or template younger than Timeout exists.
+type Persistence struct {
+	// Timeout in seconds (the kernel's unit); 0 = not persistent.
+	Timeout uint32 `json:"timeout"`
+	// Bits is the prefix length of client addresses sharing persistence
+	// (the granularity: 24 groups a /24). Always 0 when Timeout is 0, so
+	// that two non-persistent services compare equal whatever netmask the
+	// kernel kept.
+	Bits int `json:"bits"`
+}
+
+// describe renders persistence the way ipvsadm -Ln ends a service line
+// ("persistent 300 mask 255.255.255.0"; IPv6 masks as a prefix length).
+func (p Persistence) describe(k Key) string {
+	if p.Timeout == 0 {
+		return "not persistent"
+	}
+	mask := "/" + strconv.Itoa(p.Bits)
+	if k.Addr.Addr().Is4() && p.Bits >= 0 && p.Bits <= 32 {
+		m := ^uint32(0) << (32 - p.Bits) // a shift by 32 yields 0: /0
+		mask = netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String()
+	}
+	return fmt.Sprintf("persistent %d mask %s", p.Timeout, mask)
 }
 
 // Dest is one destination (real server) of a service.
@@ -124,6 +153,8 @@ type Op struct {
 	Dest    Dest
 	// OldSched is the observed scheduler (UpdateService).
 	OldSched string
+	// OldPersistence is the observed persistence (UpdateService).
+	OldPersistence Persistence
 	// OldDest is the observed destination (UpdateDest).
 	OldDest Dest
 }
@@ -131,6 +162,9 @@ type Op struct {
 // String renders an op as one readable log line, for example
 //
 //	add service TCP 198.51.100.30:3306 rr
+//	add service TCP 198.51.100.30:3306 rr persistent 300 mask 255.255.255.0
+//	update service TCP 198.51.100.30:3306 sched rr->wrr
+//	update service TCP 198.51.100.30:3306 not persistent->persistent 300 mask 255.255.255.255
 //	add dest TCP 198.51.100.30:3306 -> 198.51.100.10:3306 route weight 1
 //	update dest TCP 198.51.100.30:3306 -> 198.51.100.10:3306 weight 1->0
 //	delete service TCP 198.51.100.30:3306
@@ -142,8 +176,17 @@ func (o Op) String() string {
 	switch o.Kind {
 	case AddService:
 		b.WriteString(" " + o.Service.Sched)
+		if o.Service.Persistence.Timeout != 0 {
+			b.WriteString(" " + o.Service.Persistence.describe(o.Service.Key))
+		}
 	case UpdateService:
-		fmt.Fprintf(&b, " sched %s->%s", o.OldSched, o.Service.Sched)
+		// Only what changes, so a log line says why the service was touched.
+		if o.OldSched != o.Service.Sched {
+			fmt.Fprintf(&b, " sched %s->%s", o.OldSched, o.Service.Sched)
+		}
+		if o.OldPersistence != o.Service.Persistence {
+			fmt.Fprintf(&b, " %s->%s", o.OldPersistence.describe(o.Service.Key), o.Service.Persistence.describe(o.Service.Key))
+		}
 	case AddDest:
 		fmt.Fprintf(&b, " -> %s %s weight %d", o.Dest.Addr, methodWord(o.Dest.Method), o.Dest.Weight)
 	case UpdateDest:

@@ -16,6 +16,7 @@ const usage = `usage:
   lvsd director -f FILE [--control SOCKET] [--pid-file FILE] [--keep-ipvs] [--log-format text|json] [--log-level LEVEL]
   lvsd agent    -f FILE [--control SOCKET] [--pid-file FILE] [--log-format text|json] [--log-level LEVEL]
   lvsd check    -f FILE
+  lvsd plan     -f FILE   (IPVS changes FILE would make here; health assumed up)
   lvsd convert  [-o FILE] [--allow-unsupported] [--config-id ID] keepalived.conf
   lvsd status   [--control SOCKET] [--json]
   lvsd reload   [--control SOCKET]
@@ -40,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDaemon(modeAgent, args[1:], stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "plan":
+		return runPlan(args[1:], stdout, stderr)
 	case "status":
 		return runStatus(args[1:], stdout, stderr)
 	case "reload":

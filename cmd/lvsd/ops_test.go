@@ -119,7 +119,7 @@ func (f *fakeKernel) Apply(o ipvs.Op) error {
 	s := f.table[o.Service.Key]
 	switch o.Kind {
 	case ipvs.AddService, ipvs.UpdateService:
-		s.Key, s.Sched = o.Service.Key, o.Service.Sched
+		s.Key, s.Sched, s.Persistence = o.Service.Key, o.Service.Sched, o.Service.Persistence
 	case ipvs.DeleteService:
 		delete(f.table, o.Service.Key)
 		return nil

@@ -567,11 +567,32 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 			if s, ok := c.arg(body, ch); ok {
 				c.setString(body, ch, "protocol", strings.ToUpper(s))
 			}
+		case "persistence_timeout":
+			// Written as keepalived's number of seconds, the unit IPVS and
+			// ipvsadm -Ln use.
+			c.setInt(body, ch, "persistence_timeout")
+		case "persistence_granularity":
+			// lvsd reads keepalived's forms as they are: a dotted netmask
+			// (IPv4) or a prefix length (IPv6).
+			if s, ok := c.arg(body, ch); ok {
+				c.setString(body, ch, "persistence_granularity", s)
+			}
+		case "inhibit_on_failure":
+			c.inhibit(body, ch)
 		case "real_server":
 			c.realServer(body, ch, ap, rsLabels)
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
 		}
+	}
+}
+
+// inhibit maps keepalived's inhibit_on_failure flag (virtual_server: the
+// default of its real servers; real_server: its own), same meaning in lvsd.
+func (c *converter) inhibit(body *hclwrite.Body, n *Node) {
+	if v, ok := c.flag(body, n); ok {
+		c.comments(body, n)
+		body.SetAttributeValue("inhibit_on_failure", cty.BoolVal(v))
 	}
 }
 
@@ -612,6 +633,8 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 		switch ch.Keyword {
 		case "weight":
 			c.setInt(body, ch, "weight")
+		case "inhibit_on_failure":
+			c.inhibit(body, ch)
 		case "TCP_CHECK", "HTTP_GET", "SSL_GET":
 			block := checkBlocks[ch.Keyword]
 			if seen[block] {
@@ -974,28 +997,25 @@ var descriptions = map[string]string{
 	"debug":                      "keepalived would log more for this instance",
 	"auth_type":                  "keepalived would authenticate adverts",
 	// virtual_server
-	"persistence_timeout":     "keepalived would send a client's connections to the same real server for this long (IPVS persistence)",
-	"persistence_granularity": "keepalived would group clients by this netmask for persistence",
-	"persistence_engine":      "keepalived would use this IPVS persistence engine",
-	"sorry_server":            "keepalived would add this server when every real server is down",
-	"sorry_server_inhibit":    "keepalived would keep the sorry server with weight 0 instead of removing it",
-	"quorum":                  "keepalived would run quorum_up/quorum_down when the summed weight crosses this value",
-	"quorum_up":               "keepalived would run this script when the quorum is gained",
-	"quorum_down":             "keepalived would run this script when the quorum is lost",
-	"hysteresis":              "keepalived would apply this hysteresis to the quorum",
-	"alpha":                   "keepalived would start real servers as down until their first successful check",
-	"omega":                   "keepalived would run quorum_down when the virtual server is removed",
-	"ha_suspend":              "keepalived would suspend the checks while the VIP is not local",
-	"virtualhost":             "keepalived would send this Host header in HTTP checks",
-	"lvs_flags":               "keepalived would set these IPVS scheduler flags",
-	"lvs_sched_flags":         "keepalived would set these IPVS scheduler flags",
-	"ops":                     "keepalived would schedule each UDP datagram on its own (IPVS one-packet scheduling)",
-	"inhibit_on_failure":      "keepalived would set a failed real server's weight to 0 instead of removing it",
-	"retry":                   "keepalived would retry a failed check this many times",
-	"connect_timeout":         "keepalived would apply this connect timeout to the checkers",
-	"delay_before_retry":      "keepalived would pause this long before retrying a failed check",
-	"warmup":                  "keepalived would delay the first check by a random time up to this",
-	"smtp_alert_checker":      "keepalived would send mail when real servers change state",
+	"persistence_engine":   "keepalived would use this IPVS persistence engine",
+	"sorry_server":         "keepalived would add this server when every real server is down",
+	"sorry_server_inhibit": "keepalived would keep the sorry server with weight 0 instead of removing it",
+	"quorum":               "keepalived would run quorum_up/quorum_down when the summed weight crosses this value",
+	"quorum_up":            "keepalived would run this script when the quorum is gained",
+	"quorum_down":          "keepalived would run this script when the quorum is lost",
+	"hysteresis":           "keepalived would apply this hysteresis to the quorum",
+	"alpha":                "keepalived would start real servers as down until their first successful check",
+	"omega":                "keepalived would run quorum_down when the virtual server is removed",
+	"ha_suspend":           "keepalived would suspend the checks while the VIP is not local",
+	"virtualhost":          "keepalived would send this Host header in HTTP checks",
+	"lvs_flags":            "keepalived would set these IPVS scheduler flags",
+	"lvs_sched_flags":      "keepalived would set these IPVS scheduler flags",
+	"ops":                  "keepalived would schedule each UDP datagram on its own (IPVS one-packet scheduling)",
+	"retry":                "keepalived would retry a failed check this many times",
+	"connect_timeout":      "keepalived would apply this connect timeout to the checkers",
+	"delay_before_retry":   "keepalived would pause this long before retrying a failed check",
+	"warmup":               "keepalived would delay the first check by a random time up to this",
+	"smtp_alert_checker":   "keepalived would send mail when real servers change state",
 	// real_server
 	"notify_up":   "keepalived would run this script when the real server is added",
 	"notify_down": "keepalived would run this script when the real server is removed",

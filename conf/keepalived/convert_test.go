@@ -134,7 +134,6 @@ func TestCorpus(t *testing.T) {
 			"misc_check.conf:5 unsupported MISC_CHECK",
 			"misc_check.conf:10 unsupported bindto",
 			"misc_check.conf:12 unsupported TCP_CHECK",
-			"misc_check.conf:15 unsupported inhibit_on_failure",
 		},
 		"nat.conf": {
 			"nat.conf:3 info notification_email",
@@ -144,8 +143,7 @@ func TestCorpus(t *testing.T) {
 			"nat.conf:9 info router_id",
 			"nat.conf:14 info lb_algo",
 			"nat.conf:15 info lb_kind",
-			"nat.conf:16 unsupported persistence_timeout",
-			"nat.conf:18 unsupported sorry_server",
+			"nat.conf:19 unsupported sorry_server",
 		},
 		"params.conf": nil,
 		"sync_group.conf": {

@@ -10,6 +10,6 @@ virtual_server "198.51.100.90:3306" {
       # lvsd convert: unsupported (testdata/corpus/misc_check.conf:10): bindto 198.51.100.20: keepalived would connect from this source address
     }
     # lvsd convert: unsupported (testdata/corpus/misc_check.conf:12): TCP_CHECK { ... }: keepalived would run this second TCP_CHECK as well; lvsd runs at most one tcp_check per real server
-    # lvsd convert: unsupported (testdata/corpus/misc_check.conf:15): inhibit_on_failure: keepalived would set a failed real server's weight to 0 instead of removing it
+    inhibit_on_failure = true
   }
 }

@@ -6,13 +6,15 @@
 # lvsd convert: ignored (testdata/corpus/nat.conf:9): router_id LVS_NAT (no effect on lvsd)
 
 virtual_server "198.51.100.30:80" {
-  address    = "198.51.100.30:80"
-  delay_loop = "6s"
-  lvs_sched  = "wrr"
-  lvs_method = "NAT"
-  # lvsd convert: unsupported (testdata/corpus/nat.conf:16): persistence_timeout 50: keepalived would send a client's connections to the same real server for this long (IPVS persistence)
-  protocol = "TCP"
-  # lvsd convert: unsupported (testdata/corpus/nat.conf:18): sorry_server 198.51.100.99 80: keepalived would add this server when every real server is down
+  address                 = "198.51.100.30:80"
+  delay_loop              = "6s"
+  lvs_sched               = "wrr"
+  lvs_method              = "NAT"
+  persistence_timeout     = 50
+  persistence_granularity = "255.255.255.0"
+  protocol                = "TCP"
+  # lvsd convert: unsupported (testdata/corpus/nat.conf:19): sorry_server 198.51.100.99 80: keepalived would add this server when every real server is down
+  inhibit_on_failure = true
 
   real_server "198.51.100.10:8080" {
     address = "198.51.100.10:8080"
