@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -324,6 +325,8 @@ func FuzzCheckers(f *testing.F) {
 		"http_get {\n status_code = [1e300, -1, 99.999]\n}",
 		"http_get {\n body_regex = \"(\"\n}",
 		"tcp_check {\n fall = 1e20\n rise = -0\n}",
+		"misc_check {\n misc_path = \"/bin/x 'a b' \\\"c\\\" d\\\\ e\"\n misc_timeout = \"1.5s\"\n user = \"nobody\"\n misc_dynamic = false\n}",
+		"misc_check {\n misc_path = \"x\"\n misc_dynamic = true\n}",
 	} {
 		f.Add(s)
 	}
@@ -336,10 +339,19 @@ func FuzzCheckers(f *testing.F) {
 			return
 		}
 		for _, c := range cfg.VirtualServers[0].RealServers[0].Checks {
-			if c.Rise < 1 || c.Retry < 0 || c.ConnectTimeout <= 0 || c.DelayLoop <= 0 || !c.Target.IsValid() {
+			if c.Rise < 1 || c.Retry < 0 || (c.ConnectTimeout <= 0 && c.Kind != CheckMisc) || c.DelayLoop <= 0 || !c.Target.IsValid() {
 				t.Fatalf("unusable common options %+v", c)
 			}
+			if (c.Misc != nil) != (c.Kind == CheckMisc) {
+				t.Fatalf("misc part on kind %q", c.Kind)
+			}
 			switch c.Kind {
+			case CheckMisc:
+				m := c.Misc
+				argv, err := SplitCommand(m.Path)
+				if err != nil || !slices.Equal(argv, m.Argv) || !strings.HasPrefix(m.Argv[0], "/") || m.Timeout <= 0 || strings.ContainsRune(m.Path, 0) {
+					t.Fatalf("misc parts %+v", m)
+				}
 			case CheckTCP:
 				if c.MySQL != nil || c.HTTP != nil {
 					t.Fatalf("tcp with parts %+v", c)
