@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,6 +204,15 @@ func TestCheckerErrors(t *testing.T) {
 		{"common option checked in ssl_get", rs("    ssl_get {\n      connect_port = 0\n    }"), "connect_port must be between 1 and 65535", 5},
 		{"common option checked in mysql_check", rs("    mysql_check {\n      user = \"u\"\n      connect_timeout = 0\n    }"), "connect_timeout must be greater than zero", 6},
 		{"two http_get", rs("    http_get {}\n    http_get {}"), "only one http_get block", 5},
+		{"misc_check without misc_path", rs("    misc_check {}"), "misc_check needs misc_path", 4},
+		{"relative misc_path", rs("    misc_check {\n      misc_path = \"check_db -h x\"\n    }"), "must start with an absolute program path", 5},
+		{"unterminated quote", rs("    misc_check {\n      misc_path = \"/bin/x 'a\"\n    }"), "unterminated single quote", 5},
+		{"empty misc_path", rs("    misc_check {\n      misc_path = \"  \"\n    }"), "empty command", 5},
+		{"misc_dynamic", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      misc_dynamic = true\n    }"), "misc_dynamic not supported yet", 6},
+		{"zero misc_timeout", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      misc_timeout = 0\n    }"), "misc_timeout must be greater than zero", 6},
+		{"bad user", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      user = \"a b\"\n    }"), "user must be a user name or numeric uid", 6},
+		{"connect_port in misc_check", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      connect_port = 1\n    }"), `An argument named "connect_port" is not expected`, 6},
+		{"two misc_check", rs("    misc_check {\n      misc_path = \"/bin/true\"\n    }\n    misc_check {\n      misc_path = \"/bin/false\"\n    }"), "only one misc_check block", 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, diags := Parse([]byte(tc.src), "test.hcl")
@@ -217,6 +227,58 @@ func TestCheckerErrors(t *testing.T) {
 			}
 			t.Errorf("want error %q at line %d; got %v", tc.want, tc.line, diags)
 		})
+	}
+}
+
+func TestMiscCheck(t *testing.T) {
+	src := `virtual_server "db" {
+  address    = "198.51.100.30:3306"
+  delay_loop = "7s"
+  real_server "db1" {
+    address = "198.51.100.10:3306"
+    misc_check {
+      misc_path          = "/usr/local/bin/check_db --host 198.51.100.10 'a b'"
+      misc_timeout       = "5s"
+      misc_dynamic       = false
+      user               = "nobody"
+      retry              = 2
+      delay_before_retry = "2s"
+    }
+  }
+  real_server "db2" {
+    address = "198.51.100.11:3306"
+    misc_check {
+      misc_path = "/bin/true"
+    }
+  }
+}
+`
+	cfg, diags := Parse([]byte(src), "test.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	rss := cfg.VirtualServers[0].RealServers
+	got := rss[0].Checks[0]
+	want := Check{
+		Kind: CheckMisc, Target: netip.MustParseAddrPort("198.51.100.10:3306"),
+		Retry: 2, DelayBeforeRetry: 2 * time.Second, DelayLoop: 7 * time.Second, Rise: 1,
+		Misc: &MiscCheck{
+			Path:    "/usr/local/bin/check_db --host 198.51.100.10 'a b'",
+			Argv:    []string{"/usr/local/bin/check_db", "--host", "198.51.100.10", "a b"},
+			Timeout: 5 * time.Second, User: "nobody",
+		},
+	}
+	if !got.Equal(want) || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v %+v\nwant %+v %+v", got, got.Misc, want, want.Misc)
+	}
+	// misc_timeout defaults to delay_loop; user to lvsd's own.
+	if m := rss[1].Checks[0].Misc; m.Timeout != 7*time.Second || m.User != "" {
+		t.Errorf("defaults: %+v", m)
+	}
+	other := want
+	other.Misc = &MiscCheck{Path: want.Misc.Path, Argv: want.Misc.Argv, Timeout: want.Misc.Timeout, User: "root"}
+	if want.Equal(other) {
+		t.Error("Equal ignores misc_check user")
 	}
 }
 
@@ -263,6 +325,8 @@ func FuzzCheckers(f *testing.F) {
 		"http_get {\n status_code = [1e300, -1, 99.999]\n}",
 		"http_get {\n body_regex = \"(\"\n}",
 		"tcp_check {\n fall = 1e20\n rise = -0\n}",
+		"misc_check {\n misc_path = \"/bin/x 'a b' \\\"c\\\" d\\\\ e\"\n misc_timeout = \"1.5s\"\n user = \"nobody\"\n misc_dynamic = false\n}",
+		"misc_check {\n misc_path = \"x\"\n misc_dynamic = true\n}",
 	} {
 		f.Add(s)
 	}
@@ -275,10 +339,19 @@ func FuzzCheckers(f *testing.F) {
 			return
 		}
 		for _, c := range cfg.VirtualServers[0].RealServers[0].Checks {
-			if c.Rise < 1 || c.Retry < 0 || c.ConnectTimeout <= 0 || c.DelayLoop <= 0 || !c.Target.IsValid() {
+			if c.Rise < 1 || c.Retry < 0 || (c.ConnectTimeout <= 0 && c.Kind != CheckMisc) || c.DelayLoop <= 0 || !c.Target.IsValid() {
 				t.Fatalf("unusable common options %+v", c)
 			}
+			if (c.Misc != nil) != (c.Kind == CheckMisc) {
+				t.Fatalf("misc part on kind %q", c.Kind)
+			}
 			switch c.Kind {
+			case CheckMisc:
+				m := c.Misc
+				argv, err := SplitCommand(m.Path)
+				if err != nil || !slices.Equal(argv, m.Argv) || !strings.HasPrefix(m.Argv[0], "/") || m.Timeout <= 0 || strings.ContainsRune(m.Path, 0) {
+					t.Fatalf("misc parts %+v", m)
+				}
 			case CheckTCP:
 				if c.MySQL != nil || c.HTTP != nil {
 					t.Fatalf("tcp with parts %+v", c)

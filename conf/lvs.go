@@ -52,6 +52,7 @@ var rsSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "weight"}, {Name: "inhibit_on_failure"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "tcp_check"}, {Type: "mysql_check"}, {Type: "http_get"}, {Type: "ssl_get"},
+		{Type: "misc_check"},
 	},
 }
 
@@ -62,6 +63,7 @@ var checkKinds = []struct{ block, kind string }{
 	{"mysql_check", CheckMySQL},
 	{"http_get", CheckHTTP},
 	{"ssl_get", CheckSSL},
+	{"misc_check", CheckMisc},
 }
 
 // commonCheckAttrs are the options every checker block takes.
@@ -89,6 +91,12 @@ var checkSchemas = map[string]*hcl.BodySchema{
 	"ssl_get": {Attributes: append(append(slices.Clip(commonCheckAttrs), httpAttrs...),
 		hcl.AttributeSchema{Name: "ca_file"}, hcl.AttributeSchema{Name: "server_name"},
 		hcl.AttributeSchema{Name: "insecure_skip_verify"})},
+	// misc_check runs a program: it connects nowhere.
+	"misc_check": {Attributes: []hcl.AttributeSchema{
+		{Name: "retry"}, {Name: "nb_get_retry"}, {Name: "delay_before_retry"}, {Name: "delay_loop"},
+		{Name: "rise"}, {Name: "fall"},
+		{Name: "misc_path"}, {Name: "misc_timeout"}, {Name: "misc_dynamic"}, {Name: "user"},
+	}},
 }
 
 var httpAttrs = []hcl.AttributeSchema{
@@ -400,8 +408,57 @@ func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time
 		c.MySQL = d.mysqlCheck(b, content)
 	case CheckHTTP, CheckSSL:
 		c.HTTP = d.httpCheck(content, kind == CheckSSL)
+	case CheckMisc:
+		c.ConnectTimeout = 0
+		c.Misc = d.miscCheck(b, content, c.DelayLoop)
 	}
 	return c
+}
+
+// miscCheck decodes the misc_check specific attributes; misc_timeout
+// defaults to the checker's delay_loop, as in keepalived.
+func (d *decoder) miscCheck(b *hcl.Block, content *hcl.BodyContent, delayLoop time.Duration) *MiscCheck {
+	attrs := content.Attributes
+	m := &MiscCheck{Timeout: delayLoop}
+	if d.require(b, attrs, "misc_path") {
+		a := attrs["misc_path"]
+		if s, ok := d.str(a); ok {
+			m.Path = s
+			argv, err := SplitCommand(s)
+			switch {
+			case err != nil:
+				d.errorf(a.Expr.Range(), "Invalid misc_path", "misc_path is split into words like a shell would (quotes and backslashes, no expansion) and run without a shell; %q cannot be split: %v.", s, err)
+			case strings.ContainsRune(s, 0):
+				d.errorf(a.Expr.Range(), "Invalid misc_path", "misc_path must not contain a NUL character.")
+			case !strings.HasPrefix(argv[0], "/"):
+				d.errorf(a.Expr.Range(), "Invalid misc_path", "misc_path must start with an absolute program path such as \"/usr/local/bin/check_db\"; got %q.", argv[0])
+			default:
+				m.Argv = argv
+			}
+		}
+	}
+	if a := attrs["misc_timeout"]; a != nil {
+		if dur, ok := d.duration(a, false); ok {
+			m.Timeout = dur
+		}
+	}
+	if a := attrs["misc_dynamic"]; a != nil {
+		if v, ok := d.boolean(a); ok && v {
+			d.errorf(a.Expr.Range(), "misc_dynamic not supported yet",
+				"misc_dynamic = true (the exit code 2-255 sets the weight to code - 2) is not supported yet: lvsd takes weights from the configuration only. Remove it or set it to false (exit 0 = up, any other = down).")
+		}
+	}
+	if a := attrs["user"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if s == "" || strings.ContainsAny(s, " \t\r\n:") {
+				d.errorf(a.Expr.Range(), "Invalid user", "user must be a user name or numeric uid such as \"nobody\"; got %q. Remove it to run the program as root.", s)
+			}
+			// Resolved by the checker on each run, like ssl_get's
+			// ca_file: an account created later is picked up.
+			m.User = s
+		}
+	}
+	return m
 }
 
 // mysqlCheck decodes the mysql_check specific attributes.

@@ -132,14 +132,16 @@ const (
 	CheckMySQL = "mysql" // mysql_check
 	CheckHTTP  = "http"  // http_get
 	CheckSSL   = "ssl"   // ssl_get
+	CheckMisc  = "misc"  // misc_check
 )
 
-// Check is one checker block (tcp_check, mysql_check, http_get, ssl_get)
+// Check is one checker block (tcp_check, mysql_check, http_get, ssl_get,
+// misc_check)
 // with the common options cascaded from the virtual server (delay_loop) and
 // keepalived's defaults. Exactly the pointer field of its Kind is set (none
 // for tcp). Compare Checks with Equal, not ==.
 type Check struct {
-	Kind string // CheckTCP, CheckMySQL, CheckHTTP or CheckSSL
+	Kind string // CheckTCP, CheckMySQL, CheckHTTP, CheckSSL or CheckMisc
 	// Target is where the probe connects: connect_ip/connect_port when set,
 	// else the real server's address.
 	Target           netip.AddrPort
@@ -154,17 +156,41 @@ type Check struct {
 
 	MySQL *MySQLCheck // Kind CheckMySQL
 	HTTP  *HTTPCheck  // Kind CheckHTTP and CheckSSL
+	Misc  *MiscCheck  // Kind CheckMisc
 }
 
 // Equal reports whether two checks have the same settings (pointer fields
 // compared by value).
 func (c Check) Equal(o Check) bool {
 	a, b := c, o
-	a.MySQL, a.HTTP, b.MySQL, b.HTTP = nil, nil, nil, nil
+	a.MySQL, a.HTTP, a.Misc, b.MySQL, b.HTTP, b.Misc = nil, nil, nil, nil, nil, nil
 	if a != b {
 		return false
 	}
-	return c.MySQL.equal(o.MySQL) && c.HTTP.equal(o.HTTP)
+	return c.MySQL.equal(o.MySQL) && c.HTTP.equal(o.HTTP) && c.Misc.equal(o.Misc)
+}
+
+// MiscCheck is the misc_check part of a Check: a program whose exit code is
+// the verdict (0 up, anything else down). ConnectTimeout, connect_ip and
+// connect_port do not apply to it.
+type MiscCheck struct {
+	// Path is misc_path as written; Argv is it split into words
+	// (SplitCommand): Argv[0] is an absolute path, run without a shell.
+	Path string
+	Argv []string
+	// Timeout bounds one run (misc_timeout, default the delay_loop); the
+	// whole process group is killed when it expires.
+	Timeout time.Duration
+	// User runs the program under this account (name or numeric uid) with
+	// its primary group; "" = lvsd's own (root).
+	User string
+}
+
+func (m *MiscCheck) equal(o *MiscCheck) bool {
+	if m == nil || o == nil {
+		return m == o
+	}
+	return m.Path == o.Path && slices.Equal(m.Argv, o.Argv) && m.Timeout == o.Timeout && m.User == o.User
 }
 
 // MySQLCheck is the mysql_check part of a Check.

@@ -42,7 +42,7 @@ type ProbeStatus struct {
 type CheckStatus struct {
 	Kind        string    `json:"kind"`
 	Target      string    `json:"target"`
-	User        string    `json:"user,omitempty"` // mysql_check
+	User        string    `json:"user,omitempty"` // mysql_check, misc_check
 	Up          bool      `json:"up"`
 	LastError   string    `json:"last_error,omitempty"`
 	LastCheck   time.Time `json:"last_check,omitzero"`
@@ -177,6 +177,8 @@ func NewChecker(c conf.Check) Checker {
 		return NewMySQLChecker(c)
 	case conf.CheckHTTP, conf.CheckSSL:
 		return NewHTTPChecker(c)
+	case conf.CheckMisc:
+		return NewMiscChecker(c)
 	}
 	err := fmt.Errorf("healthcheck: unknown checker kind %q", c.Kind)
 	return checkerFunc(func(context.Context) error { return err })
@@ -200,6 +202,16 @@ func connectTimeout(c conf.Check) time.Duration {
 	return c.ConnectTimeout
 }
 
+// attemptTimeout bounds one attempt of c in the Manager: connect_timeout,
+// or for misc_check its misc_timeout plus a grace so that the checker kills
+// the program and reports the timeout itself.
+func attemptTimeout(c conf.Check) time.Duration {
+	if c.Kind == conf.CheckMisc && c.Misc != nil && c.Misc.Timeout > 0 {
+		return c.Misc.Timeout + miscGrace
+	}
+	return connectTimeout(c)
+}
+
 func policyOf(c conf.Check) Policy {
 	return Policy{Retry: c.Retry, DelayBeforeRetry: c.DelayBeforeRetry, DelayLoop: c.DelayLoop, Rise: c.Rise}
 }
@@ -213,6 +225,8 @@ func checkName(kind string) string {
 		return "http_get"
 	case conf.CheckSSL:
 		return "ssl_get"
+	case conf.CheckMisc:
+		return "misc_check"
 	}
 	return "tcp_check"
 }
@@ -435,7 +449,7 @@ func (m *Manager) fire(p *probe) {
 	}
 	// The Manager enforces connect_timeout whatever the Checker does.
 	runCtx := m.runCtx
-	ctx, cancel := context.WithTimeout(runCtx, connectTimeout(p.cfg))
+	ctx, cancel := context.WithTimeout(runCtx, attemptTimeout(p.cfg))
 	p.cancel = cancel
 	m.inflight.Add(1)
 	m.mu.Unlock()
@@ -561,6 +575,9 @@ func (m *Manager) Status() []ProbeStatus {
 			}
 			if p.cfg.MySQL != nil {
 				cs.User = p.cfg.MySQL.User
+			}
+			if p.cfg.Misc != nil {
+				cs.User = p.cfg.Misc.User
 			}
 			if ps.LastError == "" && !st.Up {
 				ps.LastError = st.LastErr

@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/lvsd/lvsd/conf"
 )
 
 // Severity says whether a finding blocks the conversion.
@@ -651,6 +653,81 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 			}
 			seen[block] = true
 			c.check(body, ch, block)
+		case "MISC_CHECK":
+			if seen["misc_check"] {
+				c.unsupported(body, ch, ch.Keyword, "keepalived would run this second MISC_CHECK as well; lvsd runs at most one misc_check per real server")
+				continue
+			}
+			if !ch.Block {
+				c.invalid(body, ch, "a block")
+				continue
+			}
+			seen["misc_check"] = true
+			c.miscCheck(body, ch)
+		default:
+			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
+		}
+	}
+}
+
+// miscCheck maps MISC_CHECK onto misc_check. A MISC_CHECK whose program
+// lvsd cannot run as keepalived would is left out.
+func (c *converter) miscCheck(rsBody *hclwrite.Body, n *Node) {
+	var path *Node // keepalived keeps the last misc_path
+	for _, ch := range n.Children {
+		if ch.Keyword == "misc_path" {
+			path = ch
+		}
+	}
+	if path == nil || len(path.Args) == 0 || path.Block {
+		c.unsupported(rsBody, n, n.Keyword, "keepalived ignores a MISC_CHECK without misc_path (it logs a configuration error and runs no such checker); left out")
+		return
+	}
+	// keepalived splits the (quoted) string into words like lvsd does, and
+	// runs it without a shell.
+	cmd := strings.Join(path.Args, " ")
+	argv, err := conf.SplitCommand(cmd)
+	switch {
+	case err != nil:
+		c.unsupported(rsBody, n, n.Keyword, fmt.Sprintf("lvsd cannot split misc_path %q into words (%v); left out", cmd, err))
+		return
+	case !strings.HasPrefix(argv[0], "/"):
+		c.unsupported(rsBody, n, n.Keyword, fmt.Sprintf("keepalived would look %q up in its PATH; lvsd's misc_path needs an absolute program path; left out", argv[0]))
+		return
+	}
+	c.comments(rsBody, n)
+	body := rsBody.AppendNewBlock("misc_check", nil).Body()
+	for _, ch := range n.Children {
+		switch ch.Keyword {
+		case "misc_timeout", "delay_before_retry", "delay_loop":
+			c.setDuration(body, ch, ch.Keyword)
+		case "retry", "nb_get_retry":
+			c.alias(ch, "retry")
+			c.setInt(body, ch, "retry")
+		case "misc_path":
+			if ch == path {
+				c.setString(body, ch, "misc_path", cmd)
+				continue
+			}
+			c.comments(body, ch)
+			comment(body, fmt.Sprintf("lvsd convert: ignored (%s): %s (a later misc_path replaces it)", ch.Pos, source(ch)))
+			c.add(ch, Info, ch.Keyword, "keepalived keeps the last misc_path")
+		case "misc_dynamic":
+			v, ok := c.flag(body, ch)
+			if !ok || !v {
+				continue
+			}
+			c.unsupported(body, ch, ch.Keyword, "keepalived would set the real server's weight from exit codes 2-255 (weight = code - 2); lvsd does not support misc_dynamic yet (exit 0 = up, any other code = down)")
+		case "user":
+			switch {
+			case len(ch.Args) == 1 && !ch.Block:
+				c.setString(body, ch, "user", ch.Args[0])
+			case len(ch.Args) == 2 && !ch.Block:
+				c.setString(body, ch, "user", ch.Args[0])
+				c.unsupported(body, ch, "user "+ch.Args[0]+" "+ch.Args[1], fmt.Sprintf("keepalived would run the script with group %s; lvsd uses the user's own groups", ch.Args[1]))
+			default:
+				c.invalid(body, ch, "a user name and an optional group")
+			}
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
 		}
@@ -1023,13 +1100,12 @@ var descriptions = map[string]string{
 	"lthreshold":  "keepalived would resume sending connections below this number",
 	"HTTP_GET":    "keepalived would fetch the URLs over HTTP and compare status code or digest (lvsd's real_server takes it as http_get)",
 	"SSL_GET":     "keepalived would fetch the URLs over HTTPS and compare status code or digest (lvsd's real_server takes it as ssl_get)",
-	"MISC_CHECK":  "keepalived would run this script and take the server down on a non-zero exit; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
-	"SMTP_CHECK":  "keepalived would check for an SMTP greeting and HELO; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
-	"DNS_CHECK":   "keepalived would send a DNS query and wait for an answer; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
-	"UDP_CHECK":   "keepalived would send a UDP datagram and wait for an answer; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
-	"PING_CHECK":  "keepalived would send ICMP echo requests; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
-	"FILE_CHECK":  "keepalived would read the server's state from a file; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
-	"BFD_CHECK":   "keepalived would follow a BFD session; lvsd's checkers are tcp_check, mysql_check, http_get and ssl_get",
+	"SMTP_CHECK":  "keepalived would check for an SMTP greeting and HELO; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
+	"DNS_CHECK":   "keepalived would send a DNS query and wait for an answer; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
+	"UDP_CHECK":   "keepalived would send a UDP datagram and wait for an answer; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
+	"PING_CHECK":  "keepalived would send ICMP echo requests; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
+	"FILE_CHECK":  "keepalived would read the server's state from a file; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
+	"BFD_CHECK":   "keepalived would follow a BFD session; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
 	// checkers (TCP_CHECK, HTTP_GET, SSL_GET)
 	"bindto":           "keepalived would connect from this source address",
 	"bind_port":        "keepalived would connect from this source port",

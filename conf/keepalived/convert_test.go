@@ -131,9 +131,15 @@ func TestCorpus(t *testing.T) {
 			"10-web.conf:5 unsupported notify_down",
 		},
 		"misc_check.conf": {
-			"misc_check.conf:5 unsupported MISC_CHECK",
 			"misc_check.conf:10 unsupported bindto",
 			"misc_check.conf:12 unsupported TCP_CHECK",
+			"misc_check.conf:22 unsupported misc_dynamic",
+			"misc_check.conf:27 unsupported warmup",
+			"misc_check.conf:29 unsupported MISC_CHECK",
+			"misc_check.conf:34 unsupported MISC_CHECK",
+			"misc_check.conf:40 info misc_path",
+			"misc_check.conf:43 unsupported user nobody nogroup",
+			"misc_check.conf:44 info nb_get_retry",
 		},
 		"nat.conf": {
 			"nat.conf:3 info notification_email",
