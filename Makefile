@@ -60,6 +60,7 @@ demo: deps build
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	LVSD_BIN=$(LVSD) LVSD_BENCH_FAILOVER=1 $(GO) test -count=1 -tags integration -v -timeout 20m -run TestFailoverBenchmark ./integration/
 
 deps:
 	@if ! command -v ipvsadm >/dev/null || ! command -v keepalived >/dev/null || ! command -v qemu-system-x86_64 >/dev/null \
