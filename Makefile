@@ -14,7 +14,7 @@ STATICCHECK_VERSION ?= v0.8.2
 # Debian packages the tests and the demo need (installed by `make deps`).
 APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod systemd mariadb-server mariadb-client
 
-.PHONY: install all build test test-unit test-fuzz test-host test-vm lint demo bench deps clean
+.PHONY: install all build test test-unit test-fuzz test-host test-vm lint demo bench deps clean docs deb
 
 all: build
 
@@ -83,6 +83,12 @@ install: build
 	test -e $(DESTDIR)$(CONFDIR)/director.hcl || install -m 0600 examples/seed-001-director.hcl $(DESTDIR)$(CONFDIR)/director.hcl
 	test -e $(DESTDIR)$(CONFDIR)/agent.hcl || install -m 0600 examples/seed-001-agent.hcl $(DESTDIR)$(CONFDIR)/agent.hcl
 	install -D -m 0644 docs/operations.md $(DESTDIR)$(DOCDIR)/operations.md
+	install -D -m 0644 docs/configuration.md $(DESTDIR)$(DOCDIR)/configuration.md
+
+# docs/configuration.md is generated from the registry in conf/docref.go;
+# conf's TestReferenceUpToDate fails when it is stale.
+docs:
+	$(GO) run ./conf/cmd/gendoc -o docs/configuration.md
 
 clean:
 	rm -rf $(BIN)

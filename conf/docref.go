@@ -1,0 +1,213 @@
+package conf
+
+// The configuration reference: one entry per block and per attribute of the
+// language. docs/configuration.md is generated from it (make docs), and
+// TestDocRegistryMatchesSchemas fails when an entry is missing for something
+// the schemas accept, or names something they do not.
+//
+// Adding an attribute to a schema means adding one AttrDoc literal here, in
+// the block's group below; adding a block means a BlockDoc literal (and its
+// body schema in bodySchemas).
+
+// BlockDoc documents one block.
+type BlockDoc struct {
+	Path       string // as in SchemaBlock.Path
+	Keepalived string // the keepalived equivalent, "" if none
+	Count      string // how many may appear: "one", "any number", "at most one"
+	Desc       string // markdown, one or a few sentences
+}
+
+// AttrDoc documents one attribute of one block, or of every block in a group
+// (Block "@checkers": see docGroups).
+type AttrDoc struct {
+	Block      string // a block path, or "@group"
+	Name       string
+	Type       string // string, number, bool, duration, list of strings, ...
+	Default    string // markdown; "required" when it must be set
+	Keepalived string // the keepalived keyword, "" if lvsd only
+	Desc       string // markdown, one line
+}
+
+// Types used in AttrDoc.Type; "duration" is explained in the generated doc.
+const (
+	tString   = "string"
+	tNumber   = "number"
+	tBool     = "bool"
+	tDuration = "duration"
+	tStrings  = "list of strings"
+	tAddrPort = "string (`IP:PORT`)"
+	required  = "required"
+)
+
+const rsPath = "virtual_server.real_server"
+
+// docGroups names sets of blocks sharing attributes.
+var docGroups = map[string][]string{
+	// Every checker.
+	"@checkers": {rsPath + ".tcp_check", rsPath + ".mysql_check", rsPath + ".http_get", rsPath + ".ssl_get", rsPath + ".misc_check"},
+	// Checkers that connect to the real server.
+	"@connecting": {rsPath + ".tcp_check", rsPath + ".mysql_check", rsPath + ".http_get", rsPath + ".ssl_get"},
+	// HTTP checkers.
+	"@http": {rsPath + ".http_get", rsPath + ".ssl_get"},
+}
+
+var docBlocks = []BlockDoc{
+	{Path: "vrrp_instance", Keepalived: "vrrp_instance NAME", Count: "any number",
+		Desc: "A VRRP router (RFC 3768 version 2, RFC 5798 version 3 over IPv4): the master holds the virtual addresses, the backups take them over when its adverts stop."},
+	{Path: "vrrp_instance.authentication", Keepalived: "authentication", Count: "at most one",
+		Desc: "VRRP version 2 simple password authentication (RFC 3768 section 5.3.6). Not allowed with version 3."},
+	{Path: "virtual_server", Keepalived: "virtual_server IP PORT", Count: "any number",
+		Desc: "An IPVS service: the address clients connect to, balanced to its real servers. Both directors of a pair program it (hot standby); only the VRRP master receives the traffic."},
+	{Path: rsPath, Keepalived: "real_server IP PORT", Count: "any number",
+		Desc: "A destination of the service. It is in IPVS while all its checkers are up (a server without checkers is always up)."},
+	{Path: rsPath + ".tcp_check", Keepalived: "TCP_CHECK", Count: "at most one",
+		Desc: "Up when a TCP handshake with the target completes; nothing is sent."},
+	{Path: rsPath + ".mysql_check", Count: "at most one",
+		Desc: "Logs in over the MySQL protocol on a fresh connection each time; optionally runs a query, checks `@@global.read_only` and replication. keepalived needs a MISC_CHECK script for this."},
+	{Path: rsPath + ".mysql_check.replication", Count: "at most one",
+		Desc: "Checks `SHOW SLAVE STATUS` (`SHOW REPLICA STATUS` on MySQL 8.4): both replication threads running and the lag known and at most `max_lag`. Without the block replication is not checked."},
+	{Path: rsPath + ".http_get", Keepalived: "HTTP_GET", Count: "at most one",
+		Desc: "One `GET` on a fresh connection (no keep-alive, no redirects, no proxy); up when the status code, and the body if asked, match. A body over 1 MiB fails when `body_regex` or `digest` is set."},
+	{Path: rsPath + ".ssl_get", Keepalived: "SSL_GET", Count: "at most one",
+		Desc: "`http_get` over TLS. Unlike keepalived, the certificate is verified by default."},
+	{Path: rsPath + ".misc_check", Keepalived: "MISC_CHECK", Count: "at most one",
+		Desc: "Runs a program without a shell, in its own process group killed at the end of the run; exit 0 is up, anything else (or a signal) is down."},
+	{Path: "agent", Count: "exactly one, alone in its file",
+		Desc: "`lvsd agent` on a real server of a direct-routing service: keeps one `iptables -t nat PREROUTING -d VIP -j REDIRECT` rule per VIP (`ip6tables` for IPv6), tagged with the comment `lvsd: VIP`, so that traffic for the VIP is accepted locally. keepalived has no equivalent (rc.local scripts)."},
+}
+
+var docAttrs = []AttrDoc{
+	// vrrp_instance
+	{Block: "vrrp_instance", Name: "state", Type: tString, Default: `"BACKUP"`, Keepalived: "state",
+		Desc: "`MASTER` or `BACKUP`: the start state wished for. With `nopreempt` the node still starts as backup (keepalived silently drops nopreempt there; lvsd warns)."},
+	{Block: "vrrp_instance", Name: "interface", Type: tString, Default: required, Keepalived: "interface",
+		Desc: "Interface the adverts go out of and the virtual addresses go on."},
+	{Block: "vrrp_instance", Name: "virtual_router_id", Type: tNumber, Default: required, Keepalived: "virtual_router_id",
+		Desc: "1-255, unique per interface."},
+	{Block: "vrrp_instance", Name: "priority", Type: tNumber, Default: required, Keepalived: "priority",
+		Desc: "1-255; 255 is the address owner, which takes over at once."},
+	{Block: "vrrp_instance", Name: "nopreempt", Type: tBool, Default: "`false`", Keepalived: "nopreempt",
+		Desc: "A higher priority does not take over from a running master."},
+	{Block: "vrrp_instance", Name: "advert_int", Type: tDuration, Default: `"1s"`, Keepalived: "advert_int",
+		Desc: "Advertisement interval: whole seconds 1-255 with version 2; centiseconds from `\"10ms\"` to `\"40.95s\"` with version 3."},
+	{Block: "vrrp_instance", Name: "version", Type: tNumber, Default: "`2`", Keepalived: "version",
+		Desc: "`2` (RFC 3768) or `3` (RFC 5798, IPv4, no authentication)."},
+	{Block: "vrrp_instance", Name: "virtual_ipaddress", Type: tStrings, Default: required, Keepalived: "virtual_ipaddress",
+		Desc: "The virtual addresses, `\"IP\"` or `\"IP/len\"` (IPv4)."},
+	{Block: "vrrp_instance", Name: "unicast_src_ip", Type: tString, Default: "the interface's primary IPv4 address", Keepalived: "unicast_src_ip",
+		Desc: "Source address of the adverts, and the tie breaker at equal priority."},
+	{Block: "vrrp_instance", Name: "mcast_src_ip", Type: tString, Default: "", Keepalived: "mcast_src_ip",
+		Desc: "Deprecated alias of `unicast_src_ip` (warned); setting both is an error."},
+	{Block: "vrrp_instance", Name: "unicast_peer", Type: tStrings, Default: "none (multicast to 224.0.0.18)", Keepalived: "unicast_peer",
+		Desc: "Peers to send adverts to by unicast; adverts from other sources are dropped. An empty list is an error (keepalived falls back to multicast)."},
+	{Block: "vrrp_instance", Name: "preempt_delay", Type: tDuration, Default: "`0`", Keepalived: "preempt_delay",
+		Desc: "After startup or becoming backup, a lower-priority master is accepted this long before this node preempts it (0-1000 s)."},
+	{Block: "vrrp_instance", Name: "garp_master_delay", Type: tDuration, Default: `"5s"`, Keepalived: "garp_master_delay",
+		Desc: "A second burst of gratuitous ARPs this long after becoming master; `0` for none."},
+	{Block: "vrrp_instance", Name: "garp_master_repeat", Type: tNumber, Default: "`5`", Keepalived: "garp_master_repeat",
+		Desc: "Gratuitous ARPs per virtual address in a burst (1-255)."},
+	{Block: "vrrp_instance", Name: "garp_master_refresh", Type: tDuration, Default: "`0` (off)", Keepalived: "garp_master_refresh",
+		Desc: "While master, one gratuitous ARP per virtual address this often."},
+	{Block: "vrrp_instance", Name: "v3_checksum_as_v2", Type: tBool, Default: "`false`", Keepalived: "v3_checksum_as_v2",
+		Desc: "Version 3 only: checksum without the IP pseudo-header, as some vendors do."},
+
+	// vrrp_instance.authentication
+	{Block: "vrrp_instance.authentication", Name: "auth_type", Type: tString, Default: required, Keepalived: "auth_type",
+		Desc: "`PASS` or `NONE` (`AH` is refused)."},
+	{Block: "vrrp_instance.authentication", Name: "auth_pass", Type: tString, Default: "required with `PASS`", Keepalived: "auth_pass",
+		Desc: "At most 8 bytes (keepalived truncates longer ones silently; lvsd refuses them). Never logged nor shown by `lvsd status`."},
+
+	// virtual_server
+	{Block: "virtual_server", Name: "address", Type: tAddrPort, Default: required, Keepalived: "virtual_server IP PORT",
+		Desc: "Service address, `\"[IPv6]:PORT\"` for IPv6; unique per protocol."},
+	{Block: "virtual_server", Name: "protocol", Type: tString, Default: `"TCP"`, Keepalived: "protocol",
+		Desc: "`TCP`, `UDP` or `SCTP`."},
+	{Block: "virtual_server", Name: "lvs_sched", Type: tString, Default: `"wlc"`, Keepalived: "lvs_sched",
+		Desc: "IPVS scheduler: rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh."},
+	{Block: "virtual_server", Name: "lb_algo", Type: tString, Default: "", Keepalived: "lb_algo",
+		Desc: "Deprecated alias of `lvs_sched` (warned)."},
+	{Block: "virtual_server", Name: "lvs_method", Type: tString, Default: `"NAT"`, Keepalived: "lvs_method",
+		Desc: "Forwarding method: `NAT`, `DR` or `TUN` (only TUN mixes address families)."},
+	{Block: "virtual_server", Name: "lb_kind", Type: tString, Default: "", Keepalived: "lb_kind",
+		Desc: "Deprecated alias of `lvs_method` (warned)."},
+	{Block: "virtual_server", Name: "delay_loop", Type: tDuration, Default: `"60s"`, Keepalived: "delay_loop",
+		Desc: "Interval between health checks, the default of every checker below."},
+	{Block: "virtual_server", Name: "persistence_timeout", Type: tDuration, Default: "none (not persistent)", Keepalived: "persistence_timeout",
+		Desc: "IPVS persistence (`ipvsadm -p`): whole seconds, 1 to 2147483."},
+	{Block: "virtual_server", Name: "persistence_granularity", Type: "string or number", Default: "the whole address", Keepalived: "persistence_granularity",
+		Desc: "Clients sharing persistence (`ipvsadm -M`): an IPv4 netmask such as `\"255.255.255.0\"` or a prefix length (IPv6 1-128)."},
+	{Block: "virtual_server", Name: "inhibit_on_failure", Type: tBool, Default: "`false`", Keepalived: "inhibit_on_failure",
+		Desc: "Default of the real servers' `inhibit_on_failure`."},
+
+	// real_server
+	{Block: rsPath, Name: "address", Type: tAddrPort, Default: required, Keepalived: "real_server IP PORT",
+		Desc: "Destination address; with DR and TUN the port is the service's whatever is written (warned)."},
+	{Block: rsPath, Name: "weight", Type: tNumber, Default: "`1`", Keepalived: "weight",
+		Desc: "IPVS weight, 0-65535."},
+	{Block: rsPath, Name: "inhibit_on_failure", Type: tBool, Default: "the virtual server's", Keepalived: "inhibit_on_failure",
+		Desc: "While down the server stays in IPVS with weight 0 instead of being removed, so its connections finish."},
+
+	// every checker
+	{Block: "@checkers", Name: "retry", Type: tNumber, Default: "`1`", Keepalived: "retry",
+		Desc: "Failed attempts retried before the checker says down."},
+	{Block: "@checkers", Name: "nb_get_retry", Type: tNumber, Default: "", Keepalived: "nb_get_retry",
+		Desc: "Deprecated alias of `retry` (warned)."},
+	{Block: "@checkers", Name: "fall", Type: tNumber, Default: "`retry` + 1", Keepalived: "",
+		Desc: "Failed attempts in a row before down, HAProxy's way of saying `retry`; set one of them, not both."},
+	{Block: "@checkers", Name: "rise", Type: tNumber, Default: "`1`", Keepalived: "",
+		Desc: "Successes in a row, `delay_loop` apart, before a down checker is up again (1-1000)."},
+	{Block: "@checkers", Name: "delay_before_retry", Type: tDuration, Default: `"1s"`, Keepalived: "delay_before_retry",
+		Desc: "Pause before a retry; `0` retries at once."},
+	{Block: "@checkers", Name: "delay_loop", Type: tDuration, Default: "the virtual server's", Keepalived: "delay_loop",
+		Desc: "Interval between checks."},
+	{Block: "@connecting", Name: "connect_timeout", Type: tDuration, Default: `"5s"`, Keepalived: "connect_timeout",
+		Desc: "Bound of one attempt: connect, handshake, queries or request and body."},
+	{Block: "@connecting", Name: "connect_ip", Type: tString, Default: "the real server's", Keepalived: "connect_ip",
+		Desc: "Address to check instead of the real server's."},
+	{Block: "@connecting", Name: "connect_port", Type: tNumber, Default: "the real server's", Keepalived: "connect_port",
+		Desc: "Port to check instead of the real server's."},
+
+	// mysql_check
+	{Block: rsPath + ".mysql_check", Name: "user", Type: tString, Default: required,
+		Desc: "Account to log in with."},
+	{Block: rsPath + ".mysql_check", Name: "password", Type: tString, Default: "none",
+		Desc: "Its password. Never logged nor shown by `lvsd status`."},
+	{Block: rsPath + ".mysql_check", Name: "query", Type: tString, Default: "none",
+		Desc: "A query that must return at least one row."},
+	{Block: rsPath + ".mysql_check", Name: "read_only", Type: tBool, Default: "not checked",
+		Desc: "`@@global.read_only` must equal it."},
+	{Block: rsPath + ".mysql_check.replication", Name: "max_lag", Type: tDuration, Default: `"30s"`,
+		Desc: "Largest `Seconds_Behind_Master` accepted; `0` accepts no lag."},
+
+	// http_get, ssl_get
+	{Block: "@http", Name: "path", Type: tString, Default: `"/"`, Keepalived: "url { path }",
+		Desc: "Request path, may carry a query."},
+	{Block: "@http", Name: "status_code", Type: "list of numbers", Default: "`[200]`", Keepalived: "url { status_code }",
+		Desc: "Accepted status codes, each 100-599."},
+	{Block: "@http", Name: "body_regex", Type: tString, Default: "none", Keepalived: "url { regex }",
+		Desc: "RE2 expression the body must match."},
+	{Block: "@http", Name: "digest", Type: tString, Default: "none", Keepalived: "url { digest }",
+		Desc: "MD5 of the body as 32 hex digits (`md5sum` or `genhash` output)."},
+	{Block: "@http", Name: "virtualhost", Type: tString, Default: "none", Keepalived: "virtualhost",
+		Desc: "`Host` header."},
+	{Block: rsPath + ".ssl_get", Name: "ca_file", Type: tString, Default: "the system's CAs",
+		Desc: "PEM file of the CAs to trust, read at each check (an unreadable file fails the check, with the reason)."},
+	{Block: rsPath + ".ssl_get", Name: "server_name", Type: tString, Default: "`virtualhost`, else the IP", Keepalived: "enable_sni",
+		Desc: "SNI and the name the certificate must carry."},
+	{Block: rsPath + ".ssl_get", Name: "insecure_skip_verify", Type: tBool, Default: "`false`",
+		Desc: "`true` turns certificate verification off, as keepalived always does (warned)."},
+
+	// misc_check
+	{Block: rsPath + ".misc_check", Name: "misc_path", Type: tString, Default: required, Keepalived: "misc_path",
+		Desc: "Absolute program path and arguments, split like a shell would (quotes, backslashes) but run without one: no expansion, redirection or pipes."},
+	{Block: rsPath + ".misc_check", Name: "misc_timeout", Type: tDuration, Default: "the `delay_loop`", Keepalived: "misc_timeout",
+		Desc: "Bound of one run; the program's process group is then killed and the check fails."},
+	{Block: rsPath + ".misc_check", Name: "misc_dynamic", Type: tBool, Default: "`false`", Keepalived: "misc_dynamic",
+		Desc: "`true` (exit codes 2-255 set the weight) is refused: not supported yet."},
+	{Block: rsPath + ".misc_check", Name: "user", Type: tString, Default: "root", Keepalived: "user",
+		Desc: "User name or uid to run the program as, with its groups; resolved at each run."},
+
+	// agent
+	{Block: "agent", Name: "vips", Type: tStrings, Default: required,
+		Desc: "The VIPs to accept locally, plain addresses (IPv4 or IPv6)."},
+}
