@@ -84,6 +84,17 @@ install: build
 	test -e $(DESTDIR)$(CONFDIR)/agent.hcl || install -m 0600 examples/seed-001-agent.hcl $(DESTDIR)$(CONFDIR)/agent.hcl
 	install -D -m 0644 docs/operations.md $(DESTDIR)$(DOCDIR)/operations.md
 	install -D -m 0644 docs/configuration.md $(DESTDIR)$(DOCDIR)/configuration.md
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+# deb: bin/lvsd_<version>_<arch>.deb from what `make install` puts in a
+# scratch root (the files are listed once, above) plus packaging/deb
+# (control, conffiles = all of /etc/lvsd, maintainer scripts). DEB_OUT
+# chooses the directory.
+DEB_OUT ?= $(BIN)
+deb: build
+	rm -rf $(BIN)/debroot
+	$(MAKE) --no-print-directory install DESTDIR=$(BIN)/debroot VERSION=$(VERSION)
+	packaging/deb/build-deb.sh $(BIN)/debroot $(DEB_OUT) $(VERSION) $$($(GO) env GOARCH)
 
 # docs/configuration.md is generated from the registry in conf/docref.go;
 # conf's TestReferenceUpToDate fails when it is stale.
