@@ -63,6 +63,20 @@ if readelf -d "$root/usr/sbin/lvsd" 2>/dev/null | grep -q 'NEEDED.*libc\.so'; th
 	depends="libc6${glibc:+ (>= $glibc)}, $depends"
 fi
 
+# Debian policy files that are the package's, not the install's: changelog
+# and copyright (policy 12.5, 12.7), lintian overrides, a stripped binary
+# (policy 10.1; the unstripped one stays in bin/ for debugging).
+doc=$root/usr/share/doc/lvsd
+mkdir -p "$doc" "$root/usr/share/lintian/overrides"
+when=$(git log -1 --format=%cD 2>/dev/null || date -R)
+printf 'lvsd (%s) unstable; urgency=medium\n\n  * Built from git %s.\n\n -- lvsd developers <dev@lvsd.invalid>  %s\n' \
+	"$version" "$describe" "$when" | gzip -9n >"$doc/changelog.gz"
+install -m 0644 "$here/copyright" "$doc/copyright"
+install -m 0644 "$here/lintian-overrides" "$root/usr/share/lintian/overrides/lvsd"
+if command -v strip >/dev/null; then
+	strip --strip-unneeded --remove-section=.comment "$root/usr/sbin/lvsd"
+fi
+
 rm -rf "$root/DEBIAN"
 mkdir -p "$root/DEBIAN"
 size=$(du -sk "$root" | cut -f1)
