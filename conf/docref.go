@@ -7,7 +7,14 @@ package conf
 //
 // Adding an attribute to a schema means adding one AttrDoc literal here, in
 // the block's group below; adding a block means a BlockDoc literal (and its
-// body schema in bodySchemas).
+// body schema in bodySchemas, conf/docschema.go). Then run make docs.
+//
+// The entries are held to the decoder by TestDocRequiredAndDefaults: a
+// Default written as a literal ("`5`", `"1s"`, "`0` (off)") must parse to
+// the same configuration as leaving the attribute out, and an attribute
+// documented as required must really be (a new required attribute needs a
+// sample value in docSamples, conf/docref_test.go). Prose defaults ("the
+// virtual server's") are not checked.
 
 // BlockDoc documents one block.
 type BlockDoc struct {

@@ -2,8 +2,11 @@ package conf
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,4 +134,125 @@ func TestReferenceMentionsEverything(t *testing.T) {
 			}
 		}
 	}
+}
+
+// docSamples are valid values for the required attributes, from which
+// minimalFile builds the smallest file containing a block.
+var docSamples = map[string]string{
+	"vrrp_instance interface":                `"eth0"`,
+	"vrrp_instance virtual_router_id":        `51`,
+	"vrrp_instance priority":                 `100`,
+	"vrrp_instance virtual_ipaddress":        `["192.0.2.1"]`,
+	"vrrp_instance.authentication auth_type": `"NONE"`,
+	"virtual_server address":                 `"192.0.2.1:80"`,
+	rsPath + " address":                      `"192.0.2.2:80"`,
+	rsPath + ".mysql_check user":             `"monitor"`,
+	rsPath + ".misc_check misc_path":         `"/bin/true"`,
+	"agent vips":                             `["192.0.2.1"]`,
+}
+
+// minimalFile is the smallest file holding the block at path: it and its
+// parents with their documented required attributes only, the inner
+// block's last, then extra (which therefore shifts no range).
+func minimalFile(t *testing.T, path string, skip, extra string) string {
+	t.Helper()
+	labels := map[string][]string{}
+	for _, sb := range Schemas() {
+		labels[sb.Path] = sb.Labels
+	}
+	parts := strings.Split(path, ".")
+	var b strings.Builder
+	for i := range parts {
+		p := strings.Join(parts[:i+1], ".")
+		b.WriteString(parts[i])
+		for range labels[p] {
+			b.WriteString(` "x"`)
+		}
+		b.WriteString(" {\n")
+		for _, a := range docAttrs {
+			if a.Default != required || a.Name == skip && p == path || !slices.Contains(attrPaths(a), p) {
+				continue
+			}
+			v, ok := docSamples[p+" "+a.Name]
+			if !ok {
+				t.Fatalf("no sample value for the required attribute %s.%s: add one to docSamples in conf/docref_test.go", p, a.Name)
+			}
+			fmt.Fprintf(&b, "%s = %s\n", a.Name, v)
+		}
+	}
+	b.WriteString(extra + "\n" + strings.Repeat("}\n", len(parts)))
+	return b.String()
+}
+
+func attrPaths(a AttrDoc) []string {
+	if g, ok := docGroups[a.Block]; ok {
+		return g
+	}
+	return []string{a.Block}
+}
+
+// literalDefault extracts the HCL value of a documented default when it is
+// one (`"1s"`, "`5`", "`0` (off)"), not prose ("the virtual server's").
+func literalDefault(def string) (string, bool) {
+	if strings.HasPrefix(def, `"`) {
+		return def, true
+	}
+	if !strings.HasPrefix(def, "`") {
+		return "", false
+	}
+	lit, rest, ok := strings.Cut(def[1:], "`")
+	if !ok || (rest != "" && !strings.HasPrefix(rest, " (")) {
+		return "", false
+	}
+	return lit, true
+}
+
+// TestDocRequiredAndDefaults holds the registry's claims against the
+// decoder: the documented required attributes are enough for every block,
+// each of them is really required, and setting an attribute to its
+// documented default changes nothing in the parsed configuration.
+func TestDocRequiredAndDefaults(t *testing.T) {
+	parse := func(src string) (*Config, hcl.Diagnostics) {
+		cfg, diags := Parse([]byte(src), "doc.hcl")
+		if cfg != nil {
+			cfg.Warnings = nil
+		}
+		return cfg, diags
+	}
+	checked := 0
+	for _, sb := range Schemas()[1:] {
+		base := minimalFile(t, sb.Path, "", "")
+		want, diags := parse(base)
+		if diags.HasErrors() {
+			t.Errorf("%s: the documented required attributes are not enough: %s\n%s", sb.Path, diags.Error(), base)
+			continue
+		}
+		for _, a := range docAttrs {
+			if !slices.Contains(attrPaths(a), sb.Path) {
+				continue
+			}
+			if a.Default == required {
+				src := minimalFile(t, sb.Path, a.Name, "")
+				if _, diags := parse(src); !diags.HasErrors() || !strings.Contains(diags.Error(), a.Name) {
+					t.Errorf("%s.%s is documented as required, but a file without it gives %q", sb.Path, a.Name, diags.Error())
+				}
+				continue
+			}
+			lit, ok := literalDefault(a.Default)
+			if !ok {
+				continue
+			}
+			src := minimalFile(t, sb.Path, "", a.Name+" = "+lit)
+			got, diags := parse(src)
+			if diags.HasErrors() {
+				t.Errorf("%s.%s: the documented default %s is refused: %s", sb.Path, a.Name, lit, diags.Error())
+				continue
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s.%s: setting the documented default %s changes the configuration:\n got %+v\nwant %+v", sb.Path, a.Name, lit, got, want)
+			}
+			checked++
+		}
+	}
+	t.Logf("%d documented defaults checked against the decoder", checked)
 }
