@@ -8,6 +8,8 @@ import (
 	"strings"
 )
 
+//go:generate go run ./cmd/gendoc -o ../docs/configuration.md
+
 // ReferenceFile is where the generated reference lives, relative to the
 // module root.
 const ReferenceFile = "docs/configuration.md"
