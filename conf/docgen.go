@@ -153,7 +153,7 @@ a **list** is written ` + "`[\"a\", \"b\"]`" + `; booleans are ` + "`true`/`fals
 			for _, h := range sb.Schema.Blocks {
 				inner = append(inner, fmt.Sprintf("[`%s`](#%s)", h.Type, anchor(sb.Path+"."+h.Type)))
 			}
-			fmt.Fprintf(&b, "Blocks inside: %s.\n", strings.Join(inner, ", "))
+			fmt.Fprintf(&b, "\nBlocks inside: %s.\n", strings.Join(inner, ", "))
 		}
 		if len(sb.Schema.Attributes) == 0 {
 			continue
