@@ -228,3 +228,95 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestDebMaintainerScripts runs the maintainer scripts as dpkg would on a
+// systemd host (a private mount namespace with /run/systemd/system, and
+// systemctl and deb-systemd-invoke replaced by recorders) and checks the
+// promise: they reload systemd's view of the units and never enable,
+// start or restart one; only a removal stops them. With DPKG_ROOT (an
+// install into another root) they leave this host's systemd alone.
+func TestDebMaintainerScripts(t *testing.T) {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare not installed")
+	}
+	if _, err := os.Stat("/etc/systemd/system"); err != nil {
+		t.Skipf("no systemd here: %v", err)
+	}
+	dir := t.TempDir()
+	log := filepath.Join(dir, "calls")
+	for _, tool := range []string{"systemctl", "deb-systemd-invoke"} {
+		// is-active answers "running", so the upgrade note is printed.
+		shim := "#!/bin/sh\necho \"" + tool + " $*\" >>\"$CALLS\"\n"
+		if err := os.WriteFile(filepath.Join(dir, tool), []byte(shim), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scripts, err := filepath.Abs(filepath.Join("..", "packaging", "deb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		script   string
+		args     []string
+		dpkgRoot string
+		want     []string
+	}{
+		{"postinst", []string{"configure"}, "", []string{"systemctl daemon-reload", "systemctl is-active --quiet lvsd-director.service", "systemctl is-active --quiet lvsd-agent.service"}},
+		{"postinst", []string{"configure", "0.0.0+git1.gabcdef0"}, "", []string{"systemctl daemon-reload", "systemctl is-active --quiet lvsd-director.service", "systemctl is-active --quiet lvsd-agent.service"}},
+		{"postinst", []string{"configure"}, dir, nil},
+		{"prerm", []string{"upgrade", "1.0"}, "", nil},
+		{"prerm", []string{"remove"}, "", []string{"deb-systemd-invoke stop lvsd-director.service lvsd-agent.service"}},
+		{"prerm", []string{"remove"}, dir, nil},
+		{"postrm", []string{"upgrade", "1.0"}, "", nil},
+		{"postrm", []string{"remove"}, "", []string{"systemctl daemon-reload"}},
+		{"postrm", []string{"purge"}, "", []string{"systemctl daemon-reload"}},
+	}
+	for _, c := range cases {
+		name := c.script + " " + strings.Join(c.args, " ")
+		if c.dpkgRoot != "" {
+			name += " (DPKG_ROOT)"
+		}
+		t.Run(name, func(t *testing.T) {
+			os.Remove(log)
+			// The tmpfs mounts exist only in the private namespace: the
+			// host's /run and /etc/systemd/system are never touched. An
+			// operator's enablement links are there for purge to remove.
+			args := append([]string{"--mount", "--propagation", "private", "sh", "-c", `set -e
+mount -t tmpfs lvsd-test /run
+mkdir -p /run/systemd/system
+mount -t tmpfs lvsd-test /etc/systemd/system
+mkdir /etc/systemd/system/multi-user.target.wants
+ln -s /lib/systemd/system/lvsd-director.service /etc/systemd/system/multi-user.target.wants/
+"$0" "$@"
+ls /etc/systemd/system/multi-user.target.wants | sed 's/^/wants: /'`,
+				filepath.Join(scripts, c.script)}, c.args...)
+			cmd := exec.Command("unshare", args...)
+			cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "CALLS="+log, "DPKG_ROOT="+c.dpkgRoot)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			var calls []string
+			if b, err := os.ReadFile(log); err == nil {
+				calls = strings.Split(strings.TrimSpace(string(b)), "\n")
+			}
+			if strings.Join(calls, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(c.want, "\n"))
+			}
+			for _, call := range calls {
+				for _, bad := range []string{" start", " restart", " enable", " reload-or-restart", " try-restart"} {
+					if strings.Contains(call, bad) {
+						t.Errorf("maintainer script ran %q", call)
+					}
+				}
+			}
+			kept := strings.Contains(string(out), "wants: lvsd-director.service")
+			if purge := c.script == "postrm" && c.args[0] == "purge"; kept == purge {
+				t.Errorf("enablement link kept %v after %s:\n%s", kept, name, out)
+			}
+			if c.script == "postinst" && c.dpkgRoot == "" && !strings.Contains(string(out), "restart it when convenient") {
+				t.Errorf("postinst with running units does not tell the operator to restart them:\n%s", out)
+			}
+		})
+	}
+}
