@@ -173,10 +173,14 @@ func TestDeb(t *testing.T) {
 		t.Errorf("dpkg-query: %q", status)
 	}
 	lvsd := filepath.Join(root, "usr/sbin/lvsd")
-	if v := runCmd(t, lvsd, "version"); strings.TrimSpace(v) == "" {
-		t.Error("lvsd version printed nothing")
-	} else {
-		t.Logf("installed lvsd version: %s", strings.TrimSpace(v))
+	// The package's version is the binary's own (git describe), in
+	// Debian's spelling.
+	v := strings.TrimSpace(runCmd(t, lvsd, "version"))
+	t.Logf("installed lvsd version: %s", v)
+	describe := strings.TrimPrefix(v, "lvsd ")
+	commits := strings.TrimSpace(runCmd(t, "git", "rev-list", "--count", "HEAD"))
+	if dv := strings.TrimSpace(runCmd(t, filepath.Join("..", "packaging", "deb", "build-deb.sh"), "--debian-version", describe, commits)); describe == v || dv != version {
+		t.Errorf("installed binary says %q (Debian %q), package version %q", v, dv, version)
 	}
 	for _, f := range []string{"director.hcl", "agent.hcl"} {
 		runCmd(t, lvsd, "check", "-f", filepath.Join(root, "etc/lvsd", f))
