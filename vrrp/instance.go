@@ -192,10 +192,8 @@ func validate(cfg conf.VRRPInstance) error {
 	case len(cfg.VIPs) > 255:
 		return errors.New("more than 255 virtual addresses")
 	}
-	for _, p := range cfg.VIPs {
-		if !p.Addr().Is4() {
-			return fmt.Errorf("virtual address %v: IPv4 only (VRRPv3 over IPv6 is not implemented)", p)
-		}
+	if err := validateFamily(cfg); err != nil {
+		return err
 	}
 	if cfg.UnicastSrcIP.IsValid() && !cfg.UnicastSrcIP.Is4() {
 		return fmt.Errorf("unicast_src_ip %v: VRRPv2 runs over IPv4 only", cfg.UnicastSrcIP)

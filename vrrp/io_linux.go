@@ -26,20 +26,32 @@ func openSystem(cfg conf.VRRPInstance) (*system, error) {
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", cfg.Interface, err)
 	}
-	local := cfg.UnicastSrcIP
-	if !local.IsValid() {
-		if local, err = primaryIPv4(link, cfg.VIPs); err != nil {
+	var (
+		conn Conn
+		ann  Announcer
+	)
+	if IsIPv6(cfg) {
+		conn, ann, err = openIPv6(ifi, link, !cfg.V3ChecksumAsV2)
+		if err != nil {
 			return nil, err
 		}
-	}
-	conn, err := openRawConn(ifi, local, cfg.UnicastPeers, cfg.Version == Version3 && !cfg.V3ChecksumAsV2)
-	if err != nil {
-		return nil, err
-	}
-	ann, err := openAnnouncer(ifi)
-	if err != nil {
-		conn.Close()
-		return nil, err
+	} else {
+		local := cfg.UnicastSrcIP
+		if !local.IsValid() {
+			if local, err = primaryIPv4(link, cfg.VIPs); err != nil {
+				return nil, err
+			}
+		}
+		rc, err := openRawConn(ifi, local, cfg.UnicastPeers, cfg.Version == Version3 && !cfg.V3ChecksumAsV2)
+		if err != nil {
+			return nil, err
+		}
+		a, err := openAnnouncer(ifi)
+		if err != nil {
+			rc.Close()
+			return nil, err
+		}
+		conn, ann = rc, a
 	}
 	// A handle of its own: its socket lives in the network namespace
 	// current now, whatever thread later changes VIPs.
@@ -224,11 +236,19 @@ func (v *netlinkVIPs) Close() error {
 	return nil
 }
 
+// vipAddr is the netlink form of a VIP. IPv6 VIPs are added with
+// IFA_F_NODAD, as keepalived does: duplicate address detection would keep
+// the address tentative (unusable as a source, not answered) for a second
+// or more after a failover, and VRRP already guarantees one owner.
 func vipAddr(p netip.Prefix) *netlink.Addr {
-	return &netlink.Addr{IPNet: &net.IPNet{
+	a := &netlink.Addr{IPNet: &net.IPNet{
 		IP:   net.IP(p.Addr().AsSlice()),
-		Mask: net.CIDRMask(p.Bits(), 32),
+		Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen()),
 	}}
+	if p.Addr().Is6() {
+		a.Flags = unix.IFA_F_NODAD
+	}
+	return a
 }
 
 // arpAnnouncer is Announcer over an AF_PACKET socket. The socket is opened
