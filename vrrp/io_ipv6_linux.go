@@ -219,4 +219,3 @@ func ipv6Forwarding(ifname string) bool {
 	}
 	return strings.TrimSpace(string(b)) == "1"
 }
-
