@@ -104,6 +104,12 @@ type rawConn struct {
 	// per destination (RFC 5798 §5.2.8).
 	pseudo bool
 	buf    []byte
+	// id is the IP identification of the last advert. Like keepalived
+	// (vrrp_build_ip4) we number adverts 1, 2, 3, ... per instance instead
+	// of letting the kernel choose: peers ignore the field (adverts are
+	// never fragmented), and with it our packets match keepalived's byte
+	// for byte. Only the FSM goroutine writes.
+	id uint16
 }
 
 // openRawConn opens the VRRP socket. In unicast mode (peers given) it joins
@@ -174,6 +180,10 @@ func (c *rawConn) ReadAdvert(b []byte) (int, int, netip.Addr, netip.Addr, error)
 // failing peer does not stop the others; the first error is returned). For
 // VRRPv3 it rewrites b's checksum for each destination.
 func (c *rawConn) WriteAdvert(b []byte) error {
+	c.id++
+	if c.id == 0 {
+		c.id = 1 // 0 would let the kernel pick one
+	}
 	if len(c.peers) == 0 {
 		return c.writeTo(b, Group)
 	}
@@ -199,7 +209,8 @@ func (c *rawConn) writeTo(b []byte, dst netip.Addr) error {
 		Protocol: Protocol,
 		Src:      net.IP(c.local.AsSlice()),
 		Dst:      net.IP(dst.AsSlice()),
-		// ID and header checksum are filled in by the kernel.
+		ID:       int(c.id),
+		// The header checksum is filled in by the kernel.
 	}
 	if err := c.c.WriteTo(h, b, nil); err != nil {
 		return fmt.Errorf("send VRRP advert to %v: %w", dst, err)
