@@ -203,6 +203,13 @@ type benchPair struct {
 }
 
 func newBenchPair(t *testing.T, prefix string, c benchCell, keepalived bool) *benchPair {
+	return newBenchPairRT(t, prefix, c, keepalived, 0)
+}
+
+// newBenchPairRT is newBenchPair with realtime scheduling when rt > 0:
+// keepalived with its own vrrp_rt_priority (SCHED_RR for its VRRP process),
+// lvsd under `chrt -r rt` (every thread SCHED_RR).
+func newBenchPairRT(t *testing.T, prefix string, c benchCell, keepalived bool, rt int) *benchPair {
 	t.Helper()
 	l, err := lab.New(prefix, t.TempDir(), nil)
 	if err != nil {
@@ -225,8 +232,14 @@ func newBenchPair(t *testing.T, prefix string, c benchCell, keepalived bool) *be
 		bp.closers = append(bp.closers, stop)
 	}
 	start := func(h *lab.Host, state string, prio int) *lab.Proc {
-		if keepalived {
+		switch {
+		case keepalived && rt > 0:
+			conf := strings.Replace(keepalivedBenchConf(c, state, prio), "global_defs {\n", fmt.Sprintf("global_defs {\n  vrrp_rt_priority %d\n", rt), 1)
+			return startKeepalived(t, l, h, conf)
+		case keepalived:
 			return startKeepalived(t, l, h, keepalivedBenchConf(c, state, prio))
+		case rt > 0:
+			return startDirectorRT(t, l, h, lvsdBenchConf(c, state, prio), rt)
 		}
 		return startDirector(t, l, h, lvsdBenchConf(c, state, prio))
 	}
@@ -528,7 +541,9 @@ func failoverRun(t *testing.T, c benchCell, keepalived bool, i int) runResult {
 // sets 5m), and counts false failovers: the backup entering MASTER, or
 // adverts from the backup heard by the client, while the master never
 // stopped. It also reports the master's advert send jitter under that load,
-// from kernel receive timestamps on the client.
+// from kernel receive timestamps on the client. LVSD_BENCH_SOAK_RT=N runs
+// both under realtime scheduling at priority N (keepalived:
+// vrrp_rt_priority N; lvsd: chrt -r N), to compare with the defaults.
 func TestFailoverSoak(t *testing.T) {
 	s := os.Getenv("LVSD_BENCH_SOAK")
 	if s == "" {
@@ -539,6 +554,12 @@ func TestFailoverSoak(t *testing.T) {
 		t.Fatalf("LVSD_BENCH_SOAK=%q: want a positive Go duration such as 5m", s)
 	}
 	needKeepalived(t)
+	rt := 0
+	if s := os.Getenv("LVSD_BENCH_SOAK_RT"); s != "" {
+		if rt, err = strconv.Atoi(s); err != nil || rt < 1 || rt > 99 {
+			t.Fatalf("LVSD_BENCH_SOAK_RT=%q: want a realtime priority 1-99", s)
+		}
+	}
 	c := benchCell{name: "v3-20ms", version: 3, advert: 20 * time.Millisecond}
 	type side struct {
 		impl string
@@ -551,7 +572,7 @@ func TestFailoverSoak(t *testing.T) {
 		if ka {
 			impl, prefix = "keepalived", "vwsk"
 		}
-		bp := newBenchPair(t, prefix, c, ka)
+		bp := newBenchPairRT(t, prefix, c, ka, rt)
 		defer bp.Close()
 		mon, err := startAdvertMonitor(bp.client)
 		if err != nil {
@@ -569,7 +590,7 @@ func TestFailoverSoak(t *testing.T) {
 		before[sd.impl] = masterEntries(sd.bp.p2.Output())
 	}
 	hogs := startHogs(t, 2)
-	t.Logf("soak: %v at 20 ms adverts, %d busy loops", dur, len(hogs))
+	t.Logf("soak: %v at 20 ms adverts, %d busy loops, realtime priority %d (0: normal scheduling)", dur, len(hogs), rt)
 	start := time.Now()
 	vipOnBackup := map[string]int{}
 	for time.Since(start) < dur {
@@ -685,4 +706,19 @@ func prepareCut(l *lab.Lab, host string) (func() error, error) {
 		defer h.Close()
 		return h.LinkSetDown(link)
 	}, nil
+}
+
+// startDirectorRT is startDirector under `chrt -r rt`.
+func startDirectorRT(t *testing.T, l *lab.Lab, h *lab.Host, content string, rt int) *lab.Proc {
+	t.Helper()
+	f, err := l.WriteFile(h.Name+".hcl", content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.Start(h.Name, "chrt", "-r", strconv.Itoa(rt), lvsdBin, "director", "-f", f, "--control", l.Dir+"/"+h.Name+".sock",
+		"--pid-file", l.Dir+"/"+h.Name+".pid", "--log-level", "debug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
