@@ -39,6 +39,10 @@ type wirePacket struct {
 	flow     uint32 // IPv6 flow label
 	src, dst netip.Addr
 	vrrp     []byte
+	// announce is set for a gratuitous ARP (the 28-byte ARP packet, with
+	// the Ethernet destination in front) or an unsolicited neighbour
+	// advertisement (the ICMPv6 message); vrrp is then nil.
+	announce []byte
 }
 
 func (p wirePacket) String() string {
@@ -94,6 +98,19 @@ func readPcap(file string) ([]wirePacket, error) {
 				src: netip.AddrFrom4([4]byte(ip[12:16])), dst: netip.AddrFrom4([4]byte(ip[16:20])),
 				vrrp: append([]byte(nil), ip[hl:tl]...),
 			})
+		case et == 0x0806 && len(ip) >= 28 && bytes.Equal(ip[14:18], ip[24:28]): // gratuitous: sender = target
+			out = append(out, wirePacket{announce: append(append([]byte(nil), f[0:6]...), ip[:28]...)})
+		case et == 0x86dd && len(ip) >= 45 && ip[6] == 58 && ip[40] == 136 && ip[44]&0x40 == 0: // unsolicited NA
+			pl := int(binary.BigEndian.Uint16(ip[4:6]))
+			if 40+pl > len(ip) {
+				continue
+			}
+			vtf := binary.BigEndian.Uint32(ip[0:4])
+			out = append(out, wirePacket{
+				v6: true, ttl: int(ip[7]), tos: int(vtf >> 20 & 0xff),
+				src: netip.AddrFrom16([16]byte(ip[8:24])), dst: netip.AddrFrom16([16]byte(ip[24:40])),
+				announce: append([]byte(nil), ip[40:40+pl]...),
+			})
 		case et == 0x86dd && len(ip) >= 40 && ip[6] == Protocol:
 			pl := int(binary.BigEndian.Uint16(ip[4:6]))
 			if 40+pl > len(ip) {
@@ -114,7 +131,7 @@ func readPcap(file string) ([]wirePacket, error) {
 // the adverts captured and the pcap file.
 func capture(t *testing.T, host, file string) (stop func() []wirePacket) {
 	t.Helper()
-	cmd := exec.Command("ip", "netns", "exec", host, "tcpdump", "-i", "eth0", "--immediate-mode", "-U", "-w", file, "ip proto 112 or ip6 proto 112")
+	cmd := exec.Command("ip", "netns", "exec", host, "tcpdump", "-i", "eth0", "--immediate-mode", "-U", "-w", file, "ip proto 112 or ip6 proto 112 or arp or (icmp6 and ip6[40] == 136)")
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
@@ -271,6 +288,23 @@ func TestWireCompareKeepalived(t *testing.T) {
 					t.Errorf("IP IDs: keepalived %v, lvsd %v", k, l)
 				}
 			}
+			// The first gratuitous ARP / neighbour advertisement for
+			// each VIP: same bytes (for NA: ICMPv6 message, checksum
+			// included) and, for NA, same source, destination and hop
+			// limit.
+			kaAnn, lvAnn := announces(kaPk), announces(lvPk)
+			if len(kaAnn) == 0 || len(kaAnn) != len(lvAnn) {
+				t.Errorf("announcements: keepalived %d, lvsd %d", len(kaAnn), len(lvAnn))
+			}
+			for k := range min(len(kaAnn), len(lvAnn)) {
+				ka, lv := kaAnn[k], lvAnn[k]
+				if !bytes.Equal(ka.announce, lv.announce) || ka.src != lv.src || ka.dst != lv.dst || ka.ttl != lv.ttl || ka.tos != lv.tos {
+					t.Errorf("announcement %d differs:\nkeepalived %v %x\nlvsd       %v %x", k, ka, ka.announce, lv, lv.announce)
+				}
+			}
+			if len(lvAnn) > 0 {
+				t.Logf("first announcement: %x", lvAnn[0].announce)
+			}
 			// tshark decodes ours as VRRP with a good checksum.
 			st := tsharkChecks(t, lvPcap)
 			if len(st) == 0 || len(st)%2 != 0 {
@@ -288,7 +322,7 @@ func TestWireCompareKeepalived(t *testing.T) {
 // lastAt is the last captured advert with priority prio.
 func lastAt(pk []wirePacket, prio uint8) *wirePacket {
 	for k := len(pk) - 1; k >= 0; k-- {
-		if len(pk[k].vrrp) > 2 && pk[k].vrrp[2] == prio {
+		if pk[k].announce == nil && len(pk[k].vrrp) > 2 && pk[k].vrrp[2] == prio {
 			return &pk[k]
 		}
 	}
@@ -301,7 +335,9 @@ func ids(pk []wirePacket) []uint16 {
 		if len(out) == 3 {
 			break
 		}
-		out = append(out, p.id)
+		if p.announce == nil {
+			out = append(out, p.id)
+		}
 	}
 	return out
 }
@@ -318,4 +354,19 @@ func startKeepalivedConf(t *testing.T, host, text string) *proc {
 		"-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"))
 	p.start()
 	return p
+}
+
+// announces returns the first gratuitous ARP or neighbour advertisement per
+// distinct message (one per VIP: a burst repeats the same bytes).
+func announces(pk []wirePacket) []wirePacket {
+	var out []wirePacket
+	seen := map[string]bool{}
+	for _, p := range pk {
+		if p.announce == nil || seen[string(p.announce)] {
+			continue
+		}
+		seen[string(p.announce)] = true
+		out = append(out, p)
+	}
+	return out
 }
