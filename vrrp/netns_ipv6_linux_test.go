@@ -165,7 +165,11 @@ func TestNetnsIPv6KeepalivedMasterLvsdBackup(t *testing.T) {
 	a, b := l.hosts[0], l.hosts[1]
 	ka := startKeepalived6(t, a, 150)
 	pb := startLvsd(t, b, v6Cfg(100))
-	waitFor(t, masterDown+settle, "keepalived master", func() bool { return l.hasVIP6(a) })
+	// lvsd may start first and be master for a moment, until keepalived's
+	// higher priority adverts arrive: wait for both sides to settle.
+	waitFor(t, masterDown+settle, "keepalived master, lvsd backup", func() bool {
+		return l.hasVIP6(a) && !l.hasVIP6(b) && pb.st().State == "BACKUP"
+	})
 	holdFor(t, 3*time.Second, "lvsd backup", func() bool { return !l.hasVIP6(b) && pb.st().State == "BACKUP" })
 	if st := pb.st(); st.RxAdverts < 20 || len(st.Drops) != 0 || !strings.HasPrefix(st.MasterIP, "fe80::") {
 		t.Fatalf("lvsd status %+v", st)
@@ -189,8 +193,13 @@ func TestNetnsIPv6LvsdMasterKeepalivedBackup(t *testing.T) {
 	kb := startKeepalived6(t, b, 100)
 	waitFor(t, masterDown+settle, "lvsd master", func() bool { return l.hasVIP6(a) && pa.st().State == "MASTER" })
 	holdFor(t, 4*time.Second, "keepalived backup", func() bool { return !l.hasVIP6(b) })
-	if kb.logHas("Entering MASTER STATE") || kaComplained(kb) || kb.logHas("checksum") {
-		t.Fatal("keepalived did not accept lvsd's IPv6 adverts")
+	// A MASTER entry alone can be scheduling starvation on a loaded
+	// machine (adverts every 100 ms); a complaint is a wire problem.
+	if kaComplained(kb) || kb.logHas("checksum") {
+		t.Fatal("keepalived complained about lvsd's IPv6 adverts")
+	}
+	if kb.logHas("Entering MASTER STATE") {
+		t.Fatal("keepalived became master while lvsd was advertising (adverts not accepted, or starved: see the log)")
 	}
 	start := time.Now()
 	pa.signal(syscall.SIGTERM)
