@@ -9,10 +9,14 @@ VMRUN     := $(BIN)/lvsd-vm
 DEMO      := $(BIN)/lvsd-demo
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME  ?= 10s
+# make bench: false-failover soak length, and an optional realtime priority
+# for both daemons in it (empty: normal scheduling, the defaults).
+BENCH_SOAK    ?= 5m
+BENCH_SOAK_RT ?=
 STATICCHECK_VERSION ?= v0.8.2
 
 # Debian packages the tests and the demo need (installed by `make deps`).
-APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod systemd mariadb-server mariadb-client
+APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump tshark qemu-system-x86 linux-image-amd64 busybox-static kmod systemd mariadb-server mariadb-client
 
 .PHONY: install all build test test-unit test-fuzz test-host test-vm lint demo bench deps clean docs deb
 
@@ -60,11 +64,12 @@ demo: deps build
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	LVSD_BIN=$(LVSD) LVSD_BENCH_FAILOVER=1 $(GO) test -count=1 -tags integration -v -timeout 20m -run TestFailoverBenchmark ./integration/
+	LVSD_BIN=$(LVSD) LVSD_BENCH_FAILOVER=1 $(GO) test -count=1 -tags integration -v -timeout 30m -run TestFailoverBenchmark ./integration/
+	LVSD_BIN=$(LVSD) LVSD_BENCH_SOAK=$(BENCH_SOAK) LVSD_BENCH_SOAK_RT=$(BENCH_SOAK_RT) $(GO) test -count=1 -tags integration -v -timeout 30m -run TestFailoverSoak ./integration/
 
 deps:
 	@if ! command -v ipvsadm >/dev/null || ! command -v keepalived >/dev/null || ! command -v qemu-system-x86_64 >/dev/null \
-	   || ! command -v tcpdump >/dev/null || ! test -x /usr/sbin/mariadbd || ! command -v mariadb >/dev/null || ! command -v systemd-analyze >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! test -x /bin/busybox; then \
+	   || ! command -v tcpdump >/dev/null || ! command -v tshark >/dev/null || ! test -x /usr/sbin/mariadbd || ! command -v mariadb >/dev/null || ! command -v systemd-analyze >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! test -x /bin/busybox; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	fi
 

@@ -111,12 +111,24 @@ func (d *decoder) vrrpInstance(b *hcl.Block) (VRRPInstance, bool) {
 			vi.Nopreempt = v
 		}
 	}
+	// Decoded before version: IPv6 addresses imply version 3.
+	if a := attrs["virtual_ipaddress"]; a != nil {
+		vi.VIPs = d.vips(a)
+	}
+	ipv6 := len(vi.VIPs) > 0 && vi.VIPs[0].Addr().Is6()
+	if ipv6 {
+		vi.Version = 3
+	}
 	if a := attrs["version"]; a != nil {
 		if n, ok := d.integer(a, 1, 255); ok {
 			switch n {
 			case 2, 3:
 			default:
 				d.errorf(a.Expr.Range(), "Invalid version", "version must be 2 (RFC 3768) or 3 (RFC 5798); got %d.", n)
+			}
+			if n == 2 && ipv6 {
+				d.errorf(a.Expr.Range(), "Invalid version",
+					"virtual_ipaddress is IPv6, which VRRP version 2 cannot carry (RFC 3768 is IPv4 only); use version = 3 or leave version out.")
 			}
 			vi.Version = int(n)
 		}
@@ -131,9 +143,6 @@ func (d *decoder) vrrpInstance(b *hcl.Block) (VRRPInstance, bool) {
 				d.checkV3AdvertInt(a, dur)
 			}
 		}
-	}
-	if a := attrs["virtual_ipaddress"]; a != nil {
-		vi.VIPs = d.vips(a)
 	}
 	if ab := d.singleBlock(content.Blocks, "authentication"); ab != nil {
 		vi.AuthType, vi.AuthPass = d.authentication(ab)
@@ -241,8 +250,9 @@ func (d *decoder) uniqueVRID(vi VRRPInstance, a *hcl.Attribute) {
 	d.vrids[k] = "vrrp_instance \"" + vi.Name + "\" at " + pos(vi.DeclRange)
 }
 
-// vips decodes virtual_ipaddress. VRRP version 2 carries IPv4 addresses only
-// (RFC 3768 section 5.3.9), so IPv6 entries are refused until version 3.
+// vips decodes virtual_ipaddress: all IPv4, or all IPv6 (which makes the
+// instance VRRP version 3, RFC 5798; version 2 is IPv4 only, RFC 3768
+// section 5.3.9).
 func (d *decoder) vips(a *hcl.Attribute) []netip.Prefix {
 	elems, _ := d.strList(a)
 	var out []netip.Prefix
@@ -254,9 +264,15 @@ func (d *decoder) vips(a *hcl.Attribute) []netip.Prefix {
 				"virtual_ipaddress entries must be \"IP\" or \"IP/len\"; %q is not: %v.", e.s, err)
 			continue
 		}
-		if !p.Addr().Is4() {
-			d.errorf(e.rng, "Invalid virtual_ipaddress",
-				"%q is not IPv4: VRRP version 2 carries IPv4 addresses only (RFC 3768 section 5.3.9), and lvsd does not run version 3 over IPv6 yet.", e.s)
+		if p.Addr().Is4In6() {
+			d.errorf(e.rng, "Invalid virtual_ipaddress", "%q is an IPv4-mapped IPv6 address; write the IPv4 address.", e.s)
+			continue
+		}
+		if len(out) > 0 && out[0].Addr().Is6() != p.Addr().Is6() {
+			// As keepalived: one instance, one family (the family is the
+			// IP version of the adverts, RFC 5798 section 5.2.5).
+			d.errorf(e.rng, "Mixed address families in virtual_ipaddress",
+				"%s and %s are of different families: a vrrp_instance carries IPv4 or IPv6 addresses, not both; use one instance per family.", out[0].Addr(), p.Addr())
 			continue
 		}
 		if first, ok := seen[p.Addr()]; ok {
@@ -351,6 +367,10 @@ func (d *decoder) unicast(attrs hcl.Attributes, vi *VRRPInstance) {
 	}
 	a := attrs["unicast_peer"]
 	if a == nil {
+		return
+	}
+	if len(vi.VIPs) > 0 && vi.VIPs[0].Addr().Is6() {
+		d.errorf(a.NameRange, "unicast_peer with IPv6", "lvsd runs IPv6 instances over multicast ff02::12 only; remove unicast_peer or use IPv4 virtual addresses.")
 		return
 	}
 	elems, ok := d.strList(a) // refuses an empty list

@@ -3,6 +3,7 @@ package conf
 import (
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,7 +100,8 @@ func TestVRRPOptionErrors(t *testing.T) {
 		{"v3 advert_int above 40.95s", "  version = 3\n  advert_int = 41", "at most 40.95s", 3},
 		{"v3 with auth", "  version = 3\n  authentication {\n    auth_type = \"PASS\"\n    auth_pass = \"x\"\n  }", "VRRP version 3 has no authentication", 3},
 		{"v3_checksum_as_v2 with v2", "  v3_checksum_as_v2 = true", "applies to VRRP version 3 only", 2},
-		{"v3 ipv6 vip", "  version = 3\n  virtual_ipaddress = [\"2001:db8::1\"]", "does not run version 3 over IPv6 yet", 3},
+		{"ipv6 vip with unicast", "  virtual_ipaddress = [\"2001:db8::1\"]\n  unicast_peer = [\"198.51.100.21\"]", "unicast_peer with IPv6", 3},
+		{"ipv6 vip v2 advert_int", "  virtual_ipaddress = [\"2001:db8::1\"]\n  advert_int = \"15ms\"", "multiple of 10ms", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, diags := Parse([]byte(vrrp("v", tc.extra)), "test.hcl")
@@ -129,4 +131,17 @@ func TestVRRPv3(t *testing.T) {
 	vi = mustParse(t, vrrp("v", "  version = 3\n  advert_int = 40.95")).VRRP[0]
 	checkEq(t, "AdvertInt", vi.AdvertInt, 40950*time.Millisecond)
 	checkEq(t, "V3ChecksumAsV2", vi.V3ChecksumAsV2, false)
+}
+
+// IPv6 virtual addresses make the instance VRRPv3 (RFC 5798), as keepalived
+// does: version may be left out, or set to 3.
+func TestVRRPIPv6(t *testing.T) {
+	vi := mustParse(t, vrrp("v", "  virtual_ipaddress = [\"2001:db8::100/64\", \"2001:db8::101\"]\n  advert_int = \"20ms\"")).VRRP[0]
+	checkEq(t, "Version", vi.Version, 3)
+	checkEq(t, "AdvertInt", vi.AdvertInt, 20*time.Millisecond)
+	if want := []netip.Prefix{netip.MustParsePrefix("2001:db8::100/64"), netip.MustParsePrefix("2001:db8::101/128")}; !slices.Equal(vi.VIPs, want) {
+		t.Errorf("VIPs = %v, want %v", vi.VIPs, want)
+	}
+	vi = mustParse(t, vrrp("v", "  version = 3\n  virtual_ipaddress = [\"2001:db8::100\"]")).VRRP[0]
+	checkEq(t, "Version", vi.Version, 3)
 }

@@ -39,7 +39,8 @@ const (
 	ReasonType
 	// ReasonChecksum: Internet checksum of the message is wrong.
 	ReasonChecksum
-	// ReasonSource: IP source is not a unicast IPv4 address.
+	// ReasonSource: IP source is not a unicast address of the instance's
+	// family.
 	ReasonSource
 	// ReasonUnicastPeer: unicast mode, and the IP source is not one of
 	// unicast_peer. keepalived accepts any source unless
@@ -105,6 +106,11 @@ func CheckAdvert(ttl int, src, dst netip.Addr, payload []byte, cfg conf.VRRPInst
 	drop := func(r Reason) CheckResult { return CheckResult{Reason: r} }
 	unicast := len(cfg.UnicastPeers) > 0
 	v3 := cfg.Version == Version3
+	v6 := IsIPv6(cfg)
+	alen := 4
+	if v6 {
+		alen = 16
+	}
 	minLen := MinLen
 	if v3 {
 		minLen = MinLenV3
@@ -121,12 +127,12 @@ func CheckAdvert(ttl int, src, dst netip.Addr, payload []byte, cfg conf.VRRPInst
 	if payload[1] != cfg.VRID {
 		return drop(ReasonVRID)
 	}
-	msgLen := minLen + 4*int(payload[3])
+	msgLen := minLen + alen*int(payload[3])
 	if len(payload) < msgLen {
 		return drop(ReasonLength)
 	}
 	payload = payload[:msgLen]
-	if !src.Is4() || src.IsUnspecified() || src.IsMulticast() || src == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+	if !validSource(src, v6) {
 		return drop(ReasonSource)
 	}
 	if unicast && !slices.Contains(cfg.UnicastPeers, src) {
@@ -194,10 +200,32 @@ func checkV3(src, dst netip.Addr, payload []byte, cfg conf.VRRPInstance, unicast
 		return drop(ReasonMode)
 	}
 	var a Advert
-	if err := a.UnmarshalBinary(payload); err != nil {
+	decode := a.UnmarshalBinary
+	if IsIPv6(cfg) {
+		decode = a.UnmarshalIPv6
+	}
+	if err := decode(payload); err != nil {
 		return drop(ReasonLength)
 	}
 	return CheckResult{Advert: a, AddrMismatch: !sameAddrs(a.Addrs, cfg.VIPs)}
+}
+
+// IsIPv6 reports whether cfg is a VRRPv3 instance over IPv6: its virtual
+// addresses are IPv6 (conf refuses mixing families in one instance, as
+// keepalived does).
+func IsIPv6(cfg conf.VRRPInstance) bool {
+	return len(cfg.VIPs) > 0 && cfg.VIPs[0].Addr().Is6()
+}
+
+// validSource: an advert's IP source must be a unicast address of the
+// instance's family (RFC 5798 §5.1.1.1, §5.1.2.1). Over IPv6 it is normally
+// the sender's link-local address; keepalived 2.2.7 does not insist on
+// link-local, nor do we.
+func validSource(src netip.Addr, v6 bool) bool {
+	if v6 {
+		return src.Is6() && !src.Is4In6() && !src.IsUnspecified() && !src.IsMulticast() && !src.IsLoopback()
+	}
+	return src.Is4() && !src.IsUnspecified() && !src.IsMulticast() && src != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
 
 // localAuth returns the auth type and the 8 auth data bytes we send and

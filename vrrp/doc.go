@@ -1,7 +1,8 @@
 // Package vrrp implements VRRP version 2 (RFC 3768, with simple-text PASS
-// authentication) and version 3 (RFC 5798, IPv4 only) over IPv4 multicast
-// or unicast (unicast_peer), with keepalived's preempt_delay and
-// garp_master_* options, interoperable with keepalived.
+// authentication) and version 3 (RFC 5798) over IPv4 multicast or unicast
+// (unicast_peer) and, for version 3, IPv6 multicast (ff02::12, unsolicited
+// neighbour advertisements instead of gratuitous ARP), with keepalived's
+// preempt_delay and garp_master_* options, interoperable with keepalived.
 //
 // It owns:
 //   - the advertisement wire format (packet.go: Advert, MarshalBinary,
@@ -13,7 +14,9 @@
 //   - the driver that runs one vrrp_instance on a real clock (instance.go:
 //     Instance, New, Run, Status);
 //   - the Linux edges (*_linux.go): the raw IP protocol 112 socket, the
-//     virtual addresses (netlink) and gratuitous ARP.
+//     virtual addresses (netlink) and gratuitous ARP; over IPv6 the raw
+//     socket, link-local source and neighbour advertisements
+//     (io_ipv6_linux.go).
 //
 // It must not touch anything but the VRRP socket, the configured VIPs on the
 // configured interface, and ARP on that interface: IPVS, iptables and health

@@ -29,12 +29,12 @@ type Conn interface {
 	// destination address. After Close it returns an error.
 	ReadAdvert(b []byte) (n, ttl int, src, dst netip.Addr, err error)
 	// WriteAdvert sends one VRRP message with TTL 255 and TOS 0xc0, from
-	// LocalAddr: to 224.0.0.18, or in unicast mode one copy to each
-	// unicast_peer.
+	// LocalAddr: to 224.0.0.18 (IPv6: ff02::12), or in unicast mode one
+	// copy to each unicast_peer.
 	WriteAdvert(b []byte) error
 	// LocalAddr is unicast_src_ip, or else the interface's primary IPv4
-	// address: the source of our adverts and the tie breaker between
-	// masters of equal priority.
+	// address (IPv6: its link-local address): the source of our adverts
+	// and the tie breaker between masters of equal priority.
 	LocalAddr() netip.Addr
 	Close() error
 }
@@ -51,7 +51,8 @@ type VIPs interface {
 // Announcer sends gratuitous ARP on the instance's interface.
 type Announcer interface {
 	// GARP broadcasts one gratuitous ARP request for ip (sender = target
-	// = ip, from the interface's hardware address).
+	// = ip, from the interface's hardware address); for an IPv6 ip, one
+	// unsolicited neighbour advertisement to ff02::1.
 	GARP(ip netip.Addr) error
 	Close() error
 }
@@ -192,10 +193,8 @@ func validate(cfg conf.VRRPInstance) error {
 	case len(cfg.VIPs) > 255:
 		return errors.New("more than 255 virtual addresses")
 	}
-	for _, p := range cfg.VIPs {
-		if !p.Addr().Is4() {
-			return fmt.Errorf("virtual address %v: IPv4 only (VRRPv3 over IPv6 is not implemented)", p)
-		}
+	if err := validateFamily(cfg); err != nil {
+		return err
 	}
 	if cfg.UnicastSrcIP.IsValid() && !cfg.UnicastSrcIP.Is4() {
 		return fmt.Errorf("unicast_src_ip %v: VRRPv2 runs over IPv4 only", cfg.UnicastSrcIP)

@@ -26,20 +26,32 @@ func openSystem(cfg conf.VRRPInstance) (*system, error) {
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", cfg.Interface, err)
 	}
-	local := cfg.UnicastSrcIP
-	if !local.IsValid() {
-		if local, err = primaryIPv4(link, cfg.VIPs); err != nil {
+	var (
+		conn Conn
+		ann  Announcer
+	)
+	if IsIPv6(cfg) {
+		conn, ann, err = openIPv6(ifi, link, !cfg.V3ChecksumAsV2)
+		if err != nil {
 			return nil, err
 		}
-	}
-	conn, err := openRawConn(ifi, local, cfg.UnicastPeers, cfg.Version == Version3 && !cfg.V3ChecksumAsV2)
-	if err != nil {
-		return nil, err
-	}
-	ann, err := openAnnouncer(ifi)
-	if err != nil {
-		conn.Close()
-		return nil, err
+	} else {
+		local := cfg.UnicastSrcIP
+		if !local.IsValid() {
+			if local, err = primaryIPv4(link, cfg.VIPs); err != nil {
+				return nil, err
+			}
+		}
+		rc, err := openRawConn(ifi, local, cfg.UnicastPeers, cfg.Version == Version3 && !cfg.V3ChecksumAsV2)
+		if err != nil {
+			return nil, err
+		}
+		a, err := openAnnouncer(ifi)
+		if err != nil {
+			rc.Close()
+			return nil, err
+		}
+		conn, ann = rc, a
 	}
 	// A handle of its own: its socket lives in the network namespace
 	// current now, whatever thread later changes VIPs.
@@ -92,6 +104,12 @@ type rawConn struct {
 	// per destination (RFC 5798 §5.2.8).
 	pseudo bool
 	buf    []byte
+	// id is the IP identification of the last advert. Like keepalived
+	// (vrrp_build_ip4) we number adverts 1, 2, 3, ... per instance instead
+	// of letting the kernel choose: peers ignore the field (adverts are
+	// never fragmented), and with it our packets match keepalived's byte
+	// for byte. Only the FSM goroutine writes.
+	id uint16
 }
 
 // openRawConn opens the VRRP socket. In unicast mode (peers given) it joins
@@ -162,6 +180,10 @@ func (c *rawConn) ReadAdvert(b []byte) (int, int, netip.Addr, netip.Addr, error)
 // failing peer does not stop the others; the first error is returned). For
 // VRRPv3 it rewrites b's checksum for each destination.
 func (c *rawConn) WriteAdvert(b []byte) error {
+	c.id++
+	if c.id == 0 {
+		c.id = 1 // 0 would let the kernel pick one
+	}
 	if len(c.peers) == 0 {
 		return c.writeTo(b, Group)
 	}
@@ -187,7 +209,8 @@ func (c *rawConn) writeTo(b []byte, dst netip.Addr) error {
 		Protocol: Protocol,
 		Src:      net.IP(c.local.AsSlice()),
 		Dst:      net.IP(dst.AsSlice()),
-		// ID and header checksum are filled in by the kernel.
+		ID:       int(c.id),
+		// The header checksum is filled in by the kernel.
 	}
 	if err := c.c.WriteTo(h, b, nil); err != nil {
 		return fmt.Errorf("send VRRP advert to %v: %w", dst, err)
@@ -224,11 +247,19 @@ func (v *netlinkVIPs) Close() error {
 	return nil
 }
 
+// vipAddr is the netlink form of a VIP. IPv6 VIPs are added with
+// IFA_F_NODAD, as keepalived does: duplicate address detection would keep
+// the address tentative (unusable as a source, not answered) for a second
+// or more after a failover, and VRRP already guarantees one owner.
 func vipAddr(p netip.Prefix) *netlink.Addr {
-	return &netlink.Addr{IPNet: &net.IPNet{
+	a := &netlink.Addr{IPNet: &net.IPNet{
 		IP:   net.IP(p.Addr().AsSlice()),
-		Mask: net.CIDRMask(p.Bits(), 32),
+		Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen()),
 	}}
+	if p.Addr().Is6() {
+		a.Flags = unix.IFA_F_NODAD
+	}
+	return a
 }
 
 // arpAnnouncer is Announcer over an AF_PACKET socket. The socket is opened

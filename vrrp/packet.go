@@ -11,7 +11,7 @@ import (
 const (
 	// Version2 is VRRP of RFC 3768 §5.3.1.
 	Version2 = 2
-	// Version3 is VRRP of RFC 5798 (IPv4 only here).
+	// Version3 is VRRP of RFC 5798, over IPv4 or IPv6.
 	Version3 = 3
 	// MaxAdvertIntV3 is the largest v3 Max Adver Int: 12 bits of
 	// centiseconds (RFC 5798 §5.2.7).
@@ -36,8 +36,10 @@ const (
 	authDataLen = 8
 	// MinLen is the length of an advert with no addresses.
 	MinLen = headerLen + authDataLen
-	// MaxLen is the length of an advert with 255 addresses.
+	// MaxLen is the length of an IPv4 advert with 255 addresses.
 	MaxLen = MinLen + 255*4
+	// MaxLenIPv6 is the length of a v3 IPv6 advert with 255 addresses.
+	MaxLenIPv6 = MinLenV3 + 255*16
 	// MinLenV3 is the length of a v3 advert with no addresses: v3 has no
 	// authentication data (RFC 5798 §5.1).
 	MinLenV3 = headerLen
@@ -45,6 +47,9 @@ const (
 
 // Group is the IPv4 multicast group VRRP adverts are sent to (RFC 3768 §5.2.2).
 var Group = netip.AddrFrom4([4]byte{224, 0, 0, 18})
+
+// GroupIPv6 is the IPv6 multicast group of VRRPv3 (RFC 5798 §5.1.2.2).
+var GroupIPv6 = netip.MustParseAddr("ff02::12")
 
 // Advert is one VRRPv2 (RFC 3768 §5.1) or VRRPv3 (RFC 5798 §5.1)
 // advertisement.
@@ -59,8 +64,11 @@ type Advert struct {
 	AdvertInt uint8
 	// MaxAdvertInt is the v3 Max Adver Int in centiseconds (12 bits).
 	MaxAdvertInt uint16
-	// Addrs are the IPv4 virtual addresses; their number is the
-	// "Count IP Addrs" field.
+	// Addrs are the virtual addresses, all IPv4 or (v3 only) all IPv6;
+	// their number is the "Count IPvX Addrs" field. Which family a v3
+	// message carries is not in the message (RFC 5798 §5.2.5: it is the IP
+	// version of the packet), so UnmarshalBinary decodes IPv4 and
+	// UnmarshalIPv6 IPv6.
 	Addrs []netip.Addr
 	// AuthData is the password, zero padded, for AuthType AuthPass.
 	AuthData [8]byte
@@ -80,6 +88,7 @@ var (
 	ErrChecksum  = errors.New("bad checksum")
 	ErrType      = errors.New("type out of range")
 	ErrAddr      = errors.New("not an IPv4 address")
+	ErrFamily    = errors.New("addresses of both IPv4 and IPv6 (or IPv6 in VRRPv2)")
 	ErrCount     = errors.New("too many addresses")
 	ErrAdvertInt = errors.New("advertisement interval out of range")
 )
@@ -123,11 +132,14 @@ func (a *Advert) MarshalBinary() ([]byte, error) {
 	if len(a.Addrs) > 255 {
 		return nil, &FieldError{Field: "addrs", Err: ErrCount, Got: len(a.Addrs), Want: 255}
 	}
-	n := MinLen
+	n, alen := MinLen, 4
 	if a.Version == Version3 {
 		n = MinLenV3
+		if len(a.Addrs) > 0 && !a.Addrs[0].Is4() {
+			alen = 16
+		}
 	}
-	b := make([]byte, n+4*len(a.Addrs))
+	b := make([]byte, n+alen*len(a.Addrs))
 	b[0] = a.Version<<4 | a.Type
 	b[1] = a.VRID
 	b[2] = a.Priority
@@ -143,12 +155,19 @@ func (a *Advert) MarshalBinary() ([]byte, error) {
 	// b[6:8], the checksum, is zero while summing.
 	off := headerLen
 	for _, ip := range a.Addrs {
-		if !ip.Is4() {
+		switch {
+		case alen == 4 && ip.Is4():
+			a4 := ip.As4()
+			copy(b[off:], a4[:])
+		case alen == 16 && ip.Is6() && !ip.Is4In6():
+			a16 := ip.As16()
+			copy(b[off:], a16[:])
+		case ip.Is6() || alen == 16 && ip.Is4():
+			return nil, &FieldError{Field: "addrs", Err: ErrFamily}
+		default:
 			return nil, &FieldError{Field: "addrs", Err: ErrAddr}
 		}
-		a4 := ip.As4()
-		copy(b[off:], a4[:])
-		off += 4
+		off += alen
 	}
 	if a.Version == Version2 {
 		copy(b[off:], a.AuthData[:])
@@ -165,7 +184,20 @@ func (a *Advert) MarshalBinary() ([]byte, error) {
 // Bytes after the message (as long as the declared count of addresses says,
 // plus for v2 the authentication data) are ignored. Semantic checks (TTL,
 // VRID, auth, interval, type) are CheckAdvert's.
-func (a *Advert) UnmarshalBinary(b []byte) error {
+func (a *Advert) UnmarshalBinary(b []byte) error { return a.unmarshal(b, 4) }
+
+// UnmarshalIPv6 decodes a VRRPv3 message carried over IPv6 (RFC 5798
+// §5.2.9: 16-byte addresses), as UnmarshalBinary does over IPv4. A v2
+// message is refused: VRRPv2 is IPv4 only.
+func (a *Advert) UnmarshalIPv6(b []byte) error {
+	if len(b) >= 1 && b[0]>>4 != Version3 {
+		return &FieldError{Field: "version", Err: ErrVersion, Got: int(b[0] >> 4), Want: Version3}
+	}
+	return a.unmarshal(b, 16)
+}
+
+// unmarshal decodes with addresses of alen bytes (4 or 16).
+func (a *Advert) unmarshal(b []byte, alen int) error {
 	if len(b) < headerLen {
 		return &FieldError{Field: "length", Err: ErrTooShort, Got: len(b), Want: headerLen}
 	}
@@ -182,7 +214,7 @@ func (a *Advert) UnmarshalBinary(b []byte) error {
 		return &FieldError{Field: "length", Err: ErrTooShort, Got: len(b), Want: minLen}
 	}
 	n := int(b[3])
-	msgLen := minLen + 4*n
+	msgLen := minLen + alen*n
 	if len(b) < msgLen {
 		return &FieldError{Field: "length", Err: ErrLength, Got: len(b), Want: msgLen}
 	}
@@ -207,37 +239,61 @@ func (a *Advert) UnmarshalBinary(b []byte) error {
 	if n > 0 {
 		a.Addrs = make([]netip.Addr, n)
 		for i := range n {
-			a.Addrs[i] = netip.AddrFrom4([4]byte(b[headerLen+4*i : headerLen+4*i+4]))
+			f := b[headerLen+alen*i:]
+			if alen == 16 {
+				a.Addrs[i] = netip.AddrFrom16([16]byte(f[:16]))
+			} else {
+				a.Addrs[i] = netip.AddrFrom4([4]byte(f[:4]))
+			}
 		}
 	}
 	return nil
 }
 
-// pseudoSum is the one's complement sum (not yet complemented) of the IPv4
-// pseudo-header of RFC 5798 §5.2.8 (as for UDP, RFC 768): source,
-// destination, zero, protocol 112, VRRP message length.
-func pseudoSum(src, dst netip.Addr, msgLen int) uint32 {
-	s4, d4 := src.As4(), dst.As4()
-	return uint32(s4[0])<<8 | uint32(s4[1]) + (uint32(s4[2])<<8 | uint32(s4[3])) +
-		(uint32(d4[0])<<8 | uint32(d4[1])) + (uint32(d4[2])<<8 | uint32(d4[3])) +
-		Protocol + uint32(msgLen)
+// pseudoSum is the one's complement sum (not yet complemented) of the
+// pseudo-header of RFC 5798 §5.2.8. For IPv4 (as for UDP, RFC 768): source,
+// destination, zero, protocol 112, VRRP message length. For IPv6 (RFC 8200
+// §8.1): source, destination, 32-bit upper-layer length, three zero bytes,
+// next header 112. ok is false when src and dst are not both of one family.
+func pseudoSum(src, dst netip.Addr, msgLen int) (sum uint32, ok bool) {
+	switch {
+	case src.Is4() && dst.Is4():
+		s4, d4 := src.As4(), dst.As4()
+		return sum16(s4[:]) + sum16(d4[:]) + Protocol + uint32(msgLen), true
+	case src.Is6() && dst.Is6() && !src.Is4In6() && !dst.Is4In6():
+		s16, d16 := src.As16(), dst.As16()
+		return sum16(s16[:]) + sum16(d16[:]) + uint32(msgLen)>>16 + uint32(msgLen)&0xffff + Protocol, true
+	}
+	return 0, false
+}
+
+// sum16 adds the big-endian 16-bit words of b (even length).
+func sum16(b []byte) uint32 {
+	var s uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	return s
 }
 
 // SetChecksumV3 rewrites the checksum of the v3 message b (as from
-// MarshalBinary) for the IP source src and destination dst: the RFC 5798
-// §5.2.8 checksum over the pseudo-header and the message.
+// MarshalBinary) for the IP source src and destination dst, both IPv4 or
+// both IPv6: the RFC 5798 §5.2.8 checksum over the pseudo-header and the
+// message.
 func SetChecksumV3(b []byte, src, dst netip.Addr) {
-	if len(b) < headerLen || !src.Is4() || !dst.Is4() {
+	ps, ok := pseudoSum(src, dst, len(b))
+	if len(b) < headerLen || !ok {
 		return
 	}
 	b[6], b[7] = 0, 0
-	binary.BigEndian.PutUint16(b[6:8], checksum(pseudoSum(src, dst, len(b)), b))
+	binary.BigEndian.PutUint16(b[6:8], checksum(ps, b))
 }
 
 // VerifyChecksumV3 reports whether the v3 message b carries the right
 // pseudo-header checksum for src and dst.
 func VerifyChecksumV3(b []byte, src, dst netip.Addr) bool {
-	return src.Is4() && dst.Is4() && checksum(pseudoSum(src, dst, len(b)), b) == 0
+	ps, ok := pseudoSum(src, dst, len(b))
+	return ok && checksum(ps, b) == 0
 }
 
 // Checksum returns the Internet checksum (RFC 1071) of b: the one's
