@@ -136,7 +136,10 @@ func buildVirtualServers(vss []conf.VirtualServer, probes []healthcheck.ProbeSta
 		if proto == "" {
 			proto = ipvs.TCP
 		}
-		key := ipvs.Key{Protocol: proto, Addr: vs.Address}
+		key := ipvs.KeyOf(vs)
+		if vs.FWMark == 0 {
+			key.Protocol = proto
+		}
 		ks, inKernel := kernel[key]
 		cs, haveStats := counters[key]
 		if haveStats {
