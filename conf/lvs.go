@@ -428,7 +428,12 @@ func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, add
 
 	addrOK := false
 	if a := attrs["address"]; a != nil {
-		if rs.Address, addrOK = d.addrPort(a); addrOK {
+		if vs.FWMark != 0 {
+			rs.Address, addrOK = d.fwmarkRSAddr(a)
+		} else {
+			rs.Address, addrOK = d.addrPort(a)
+		}
+		if addrOK {
 			d.checkRSAddr(a, rs, vs, vsAddrOK, addrs)
 		}
 	}
@@ -492,6 +497,23 @@ func (d *decoder) checkRSAddr(a *hcl.Attribute, rs RealServer, vs *VirtualServer
 		d.warnf(a.Expr.Range(), "Port ignored with lvs_method "+rs.Method,
 			"lvs_method %s cannot rewrite ports: clients reach %s on port %d, not %d.", rs.Method, rs.Address.Addr(), vs.Address.Port(), rs.Address.Port())
 	}
+}
+
+// fwmarkRSAddr decodes the address of a fwmark service's real server:
+// "IP:PORT", or "IP" / "IP:0" for port 0, which IPVS reads as "the port the
+// client used" (a fwmark service matches many ports).
+func (d *decoder) fwmarkRSAddr(a *hcl.Attribute) (netip.AddrPort, bool) {
+	s, ok := d.str(a)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	if ip, err := parseAddr(s); err == nil {
+		return netip.AddrPortFrom(ip, 0), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil && ap.Port() == 0 && ap.Addr().Zone() == "" {
+		return ap, true
+	}
+	return d.addrPort(a)
 }
 
 // thresholds decodes uthreshold and lthreshold (connections, 0 = none).
@@ -583,6 +605,11 @@ func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time
 		}
 	}
 	c.Target = netip.AddrPortFrom(ip, port)
+	if port == 0 && kind != CheckMisc {
+		// A fwmark service's real server may have no port; its checker
+		// must then say where to connect.
+		d.errorf(b.DefRange, "Missing connect_port", "real server %s has no port (fwmark service): set connect_port in %s.", rs.Address, b.Type)
+	}
 	switch kind {
 	case CheckMySQL:
 		c.MySQL = d.mysqlCheck(b, content)

@@ -112,9 +112,7 @@ func TestSeed001(t *testing.T) {
 func TestCorpus(t *testing.T) {
 	want := map[string][]string{
 		"dr.conf": nil,
-		"fwmark.conf": {
-			"fwmark.conf:10 unsupported virtual_server fwmark",
-		},
+		"fwmark.conf": nil,
 		"http.conf": {
 			"http.conf:18 unsupported authentication",
 			"http.conf:31 info v3_checksum_as_v2",
@@ -152,6 +150,12 @@ func TestCorpus(t *testing.T) {
 			"nat.conf:19 unsupported sorry_server",
 		},
 		"params.conf": nil,
+		"shapes.conf": {
+			"shapes.conf:3 info router_id",
+			"shapes.conf:23 unsupported mh-port",
+			"shapes.conf:33 unsupported lvs_method type gue port 6080",
+			"shapes.conf:37 unsupported ops",
+		},
 		"sync_group.conf": {
 			"sync_group.conf:1 unsupported vrrp_script",
 			"sync_group.conf:6 unsupported vrrp_sync_group",
