@@ -549,11 +549,18 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 			return
 		}
 	}
-	proto := "TCP"
+	proto := ""
 	for _, ch := range n.Children {
 		if ch.Keyword == "protocol" && len(ch.Args) == 1 {
 			proto = strings.ToUpper(ch.Args[0])
 		}
+	}
+	// keepalived 2.2 programs an address virtual server without protocol
+	// as UDP ("no protocol set - defaulting to UDP", vs_end_handler), not
+	// TCP; lvsd's default is TCP, so the converted file says UDP.
+	defaultUDP := proto == "" && mark == 0
+	if defaultUDP {
+		proto = "UDP"
 	}
 	label := ap.String()
 	if mark != 0 {
@@ -575,6 +582,11 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 		}
 	} else {
 		body.SetAttributeValue("address", cty.StringVal(ap.String()))
+	}
+	if defaultUDP {
+		c.add(n, Note, "protocol", "not set: keepalived programs this virtual server as UDP (it logs \"no protocol set - defaulting to UDP\"); written as protocol = \"UDP\" so the IPVS table stays the same. Write protocol TCP in keepalived.conf, or change it here, if TCP was meant")
+		comment(body, "keepalived defaults a virtual_server without protocol to UDP")
+		body.SetAttributeValue("protocol", cty.StringVal("UDP"))
 	}
 	rsLabels := map[string]bool{}
 	// keepalived applies a scheduler flag keyword against the scheduler

@@ -20,7 +20,9 @@ virtual_server "fwmark-1" {
 }
 
 virtual_server "198.51.100.60:80" {
-  address    = "198.51.100.60:80"
+  address = "198.51.100.60:80"
+  # keepalived defaults a virtual_server without protocol to UDP
+  protocol   = "UDP"
   lvs_method = "DR"
 
   real_server "198.51.100.15:80" {

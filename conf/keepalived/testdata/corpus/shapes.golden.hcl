@@ -47,8 +47,9 @@ virtual_server "198.51.100.70:53" {
 }
 
 virtual_server "198.51.100.70:443" {
-  address = "198.51.100.70:443"
-  # lvsd convert: unsupported (testdata/corpus/shapes.conf:37): ops: ops (one-packet scheduling) only applies to UDP services; lvsd refuses it on TCP
+  address  = "198.51.100.70:443"
+  protocol = "TCP"
+  # lvsd convert: unsupported (testdata/corpus/shapes.conf:38): ops: ops (one-packet scheduling) only applies to UDP services; lvsd refuses it on TCP
   lvs_flags = ["flag-3"]
   lvs_sched = "wrr"
 }
