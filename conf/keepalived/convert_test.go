@@ -111,7 +111,7 @@ func TestSeed001(t *testing.T) {
 // passes conf.Parse (unsupported items become comments).
 func TestCorpus(t *testing.T) {
 	want := map[string][]string{
-		"dr.conf":     nil,
+		"dr.conf": nil,
 		"fwmark.conf": {
 			"fwmark.conf:19 note protocol",
 		},
