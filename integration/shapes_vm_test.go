@@ -283,6 +283,11 @@ virtual_server "nomod" {
 	if err != nil || !strings.Contains(st, `scheduler "ovf" is not available in this kernel`) {
 		t.Errorf("lvsd status does not show the refused scheduler (%v):\n%s", err, st)
 	}
+	// A reload says it too, and is applied (the other service is fine).
+	rl, err := h.Run(lvsdBin, "reload", "--control", l.Dir+"/lvsd.sock")
+	if err != nil || !strings.Contains(rl, "error: "+wantErr) {
+		t.Errorf("lvsd reload does not name the refused scheduler (%v):\n%s", err, rl)
+	}
 	// Autoloading back: the next resync adds the service.
 	restore()
 	if _, ok := lab.WaitFor(20*time.Second, func() bool { got = table(); return strings.Contains(got, "198.51.100.40:81 ovf") }); !ok {
