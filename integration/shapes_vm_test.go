@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -407,8 +408,10 @@ func testShapeTraffic(t *testing.T) {
 	must(dir, "ip", "addr", "add", "198.51.100.42/32", "dev", "eth0")
 	must(dir, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.eth0.send_redirects=0")
 	must(cli, "ip", "addr", "add", "203.0.113.50/24", "dev", "eth0")
+	var rss []*lab.Host
 	for _, rs := range []struct{ name, cidr string }{{"rs1", "198.51.100.10/24"}, {"rs2", "198.51.100.11/24"}} {
 		h := addHost(t, l, rs.name, rs.cidr)
+		rss = append(rss, h)
 		must(h, "ip", "route", "add", "default", "via", "198.51.100.20")
 		must(h, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2",
 			"net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0")
@@ -475,7 +478,26 @@ virtual_server "tun" {
 		t.Fatalf("lvsd did not program the services; ipvsadm -Ln:\n%s\nlvsd log:\n%s", tbl, p.Output())
 	}
 	t.Logf("ipvsadm -Ln:\n%s", tbl)
+	// Packets decapsulated on each real server's tunl0: only the TUN
+	// service may add to them, which tells tunnelling from direct routing
+	// (both would reach a real server holding the VIP).
+	tunnelled := func() []int {
+		var n []int
+		for _, h := range rss {
+			out, err := h.Run("cat", "/sys/class/net/tunl0/statistics/rx_packets")
+			if err != nil {
+				t.Fatalf("%s tunl0 counters: %v\n%s", h.Name, err, out)
+			}
+			var v int
+			if _, err := fmt.Sscan(out, &v); err != nil {
+				t.Fatalf("%s tunl0 rx_packets %q: %v", h.Name, out, err)
+			}
+			n = append(n, v)
+		}
+		return n
+	}
 	for _, vip := range []string{"203.0.113.100:80", "198.51.100.41:80", "198.51.100.42:80"} {
+		before := tunnelled()
 		seen := map[string]int{}
 		for range 6 {
 			got, err := cli.Dial(vip, 5*time.Second)
@@ -485,10 +507,15 @@ virtual_server "tun" {
 			}
 			seen[got]++
 		}
+		after := tunnelled()
+		viaTunnel := after[0] > before[0] && after[1] > before[1]
+		if wantTunnel := vip == "198.51.100.42:80"; viaTunnel != wantTunnel || (!wantTunnel && !slices.Equal(after, before)) {
+			t.Errorf("%s: tunl0 rx packets %v -> %v; want an increase on both real servers only for the TUN service", vip, before, after)
+		}
 		if seen["rs1"] == 0 || seen["rs2"] == 0 || len(seen) != 2 {
 			t.Errorf("%s: answers %v, want both real servers (rr)", vip, seen)
 		} else {
-			t.Logf("%s: answers %v", vip, seen)
+			t.Logf("%s: answers %v, tunl0 rx %v -> %v", vip, seen, before, after)
 		}
 	}
 	if t.Failed() {
