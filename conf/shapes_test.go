@@ -138,8 +138,8 @@ func TestServiceShapeErrors(t *testing.T) {
 	}
 }
 
-// A warning, not an error: keepalived applies generic flags to any
-// scheduler, and an empty lvs_timeouts block changes nothing.
+// Generic flags apply to any scheduler, as in keepalived (no diagnostic);
+// an empty lvs_timeouts block changes nothing and is warned.
 func TestShapeWarnings(t *testing.T) {
 	cfg, diags := Parse([]byte("lvs_timeouts {\n}\n"+vs("vs", `  lvs_flags = ["flag-2"]`)), "test.hcl")
 	if diags.HasErrors() {
