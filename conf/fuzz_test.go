@@ -50,6 +50,13 @@ func FuzzParse(f *testing.F) {
 		"vrrp_instance \"v\" { priority = 1 + \"a\" }",
 		"vrrp_instance \"v\" { interface = \"${\"eth\"}0\" }",
 		"vrrp_instance \"v\" {\n  virtual_ipaddress = {a = 1}\n}",
+		// Service shapes.
+		vs("v", "  lvs_sched = \"sh\"\n  lvs_flags = [\"sh-port\", \"sh-fallback\", \"flag-3\"]"),
+		vs("v", "  protocol = \"udp\"\n  lvs_sched = \"mh\"\n  lvs_flags = [\"mh-port\", \"ops\", \"ops\"]"),
+		"virtual_server \"m\" {\n  fwmark = 7\n  ip_family = \"inet6\"\n  real_server \"a\" {\n    address = \"[2001:db8::1]:80\"\n    lvs_method = \"TUN\"\n    uthreshold = 10\n    lthreshold = 5\n  }\n}\n",
+		"virtual_server \"m\" {\n  fwmark = 7\n  address = \"198.51.100.30:80\"\n}\n",
+		rs("    lvs_method = \"TUN\"\n    tun_type = \"gue\"\n    tun_port = 6080\n    lthreshold = 9"),
+		"lvs_timeouts {\n  tcp = 900\n  tcpfin = \"1.5s\"\n  udp = 1e300\n}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -78,6 +85,16 @@ func FuzzParse(f *testing.F) {
 			}
 			if (cfg.Agent != nil) && (len(cfg.VRRP) > 0 || len(cfg.VirtualServers) > 0) {
 				t.Fatalf("agent and director config together: %+v", cfg)
+			}
+			for _, vs := range cfg.VirtualServers {
+				if vs.FWMark != 0 && (vs.Address.Port() != 0 || !vs.Address.Addr().IsUnspecified()) {
+					t.Fatalf("fwmark service with address %v", vs.Address)
+				}
+				for _, rs := range vs.RealServers {
+					if rs.Method == "" || rs.LThreshold > rs.UThreshold || rs.Address.Addr().Is4() != vs.Address.Addr().Is4() {
+						t.Fatalf("real server %+v of %+v", rs, vs)
+					}
+				}
 			}
 		}
 		if err := WriteDiagnostics(io.Discard, diags, map[string][]byte{"fuzz.hcl": src}); err != nil {

@@ -90,6 +90,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "vrrp_instance", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 		{Type: "agent"},
+		{Type: "lvs_timeouts"},
 	},
 }
 
@@ -109,8 +110,9 @@ type vridKey struct {
 }
 
 type vsKey struct {
-	addr  netip.AddrPort
-	proto string
+	addr   netip.AddrPort
+	proto  string
+	fwmark uint32
 }
 
 func (d *decoder) errorf(subject hcl.Range, summary, format string, args ...any) {
@@ -158,6 +160,12 @@ func (d *decoder) root(body hcl.Body, filename string) *Config {
 			if vs, ok := d.virtualServer(b); ok && !dup {
 				cfg.VirtualServers = append(cfg.VirtualServers, vs)
 			}
+		case "lvs_timeouts":
+			if cfg.LVSTimeouts != nil {
+				d.errorf(b.DefRange, "Duplicate lvs_timeouts block", "only one lvs_timeouts block is allowed per file.")
+				continue
+			}
+			cfg.LVSTimeouts = d.lvsTimeouts(b)
 		case "agent":
 			agentBlocks = append(agentBlocks, b)
 			if len(agentBlocks) > 1 {
@@ -170,10 +178,13 @@ func (d *decoder) root(body hcl.Body, filename string) *Config {
 		}
 	}
 
-	if len(agentBlocks) > 0 && (len(vrrpSeen) > 0 || len(vsSeen) > 0) {
+	if len(agentBlocks) > 0 && (len(vrrpSeen) > 0 || len(vsSeen) > 0 || cfg.LVSTimeouts != nil) {
 		other := "vrrp_instance"
 		if len(vrrpSeen) == 0 {
 			other = "virtual_server"
+			if len(vsSeen) == 0 {
+				other = "lvs_timeouts"
+			}
 		}
 		d.errorf(agentBlocks[0].DefRange, "Agent block in a director file",
 			"an agent block cannot be combined with vrrp_instance or virtual_server blocks (found %s); a file configures either a director or an agent.", other)

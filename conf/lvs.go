@@ -2,6 +2,7 @@ package conf
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/big"
 	"math/bits"
@@ -44,12 +45,21 @@ var vsSchema = &hcl.BodySchema{
 		{Name: "persistence_timeout"},
 		{Name: "persistence_granularity"},
 		{Name: "inhibit_on_failure"},
+		{Name: "fwmark"},
+		{Name: "ip_family"},
+		{Name: "lvs_flags"},
+		{Name: "tun_type"},
+		{Name: "tun_port"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "real_server", LabelNames: []string{"name"}}},
 }
 
 var rsSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "weight"}, {Name: "inhibit_on_failure"}},
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address"}, {Name: "weight"}, {Name: "inhibit_on_failure"},
+		{Name: "lvs_method"}, {Name: "lb_kind"}, {Name: "uthreshold"}, {Name: "lthreshold"},
+		{Name: "tun_type"}, {Name: "tun_port"},
+	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "tcp_check"}, {Type: "mysql_check"}, {Type: "http_get"}, {Type: "ssl_get"},
 		{Type: "misc_check"},
@@ -124,29 +134,35 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 	content, diags := b.Body.Content(vsSchema)
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes
-	d.require(b, attrs, "address")
 
-	addrOK := false
-	if a := attrs["address"]; a != nil {
-		vs.Address, addrOK = d.addrPort(a)
-	}
+	addrOK := d.vsIdentity(b, attrs, &vs)
 	protoOK := true
 	if a := attrs["protocol"]; a != nil {
 		vs.Protocol, protoOK = d.enum(a, strings.ToUpper, "TCP", "UDP", "SCTP")
 	}
 	if addrOK && protoOK {
-		d.uniqueVS(vs, attrs["address"])
+		key := attrs["address"]
+		if key == nil {
+			key = attrs["fwmark"]
+		}
+		d.uniqueVS(vs, key)
 	}
+	schedOK := true
 	if a := d.alias(attrs, "lvs_sched", "lb_algo"); a != nil {
-		if s, ok := d.enum(a, strings.ToLower, schedulers...); ok {
+		var s string
+		if s, schedOK = d.enum(a, strings.ToLower, schedulers...); schedOK {
 			vs.Sched = s
 		}
+	}
+	if a := attrs["lvs_flags"]; a != nil && schedOK && protoOK {
+		vs.SchedFlags = d.schedFlags(a, vs)
 	}
 	if a := d.alias(attrs, "lvs_method", "lb_kind"); a != nil {
 		if s, ok := d.enum(a, strings.ToUpper, "NAT", "DR", "TUN"); ok {
 			vs.Method = s
 		}
 	}
+	d.tunnel(attrs, vs.Method)
 	if a := attrs["delay_loop"]; a != nil {
 		if dur, ok := d.duration(a, false); ok {
 			vs.DelayLoop = dur
@@ -171,6 +187,114 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 		}
 	}
 	return vs, !d.diags[errs:].HasErrors()
+}
+
+// vsIdentity decodes what identifies the service in IPVS: address, or
+// fwmark with ip_family. It returns whether vs.Address is usable (for a
+// fwmark service: the unspecified address of its family, port 0).
+func (d *decoder) vsIdentity(b *hcl.Block, attrs hcl.Attributes, vs *VirtualServer) bool {
+	addr, mark, fam := attrs["address"], attrs["fwmark"], attrs["ip_family"]
+	switch {
+	case addr != nil && mark != nil:
+		d.errorf(mark.NameRange, "Conflicting fwmark",
+			"a virtual_server is either an address (address) or a firewall mark (fwmark), not both (address at %s).", pos(addr.NameRange))
+		return false
+	case addr == nil && mark == nil:
+		d.errorf(b.DefRange, "Missing required attribute", "%s needs address (or fwmark).", blockName(b))
+		return false
+	case addr != nil:
+		if fam != nil {
+			d.errorf(fam.NameRange, "ip_family with address",
+				"ip_family only applies to a fwmark virtual_server; this one's family is its address's.")
+		}
+		var ok bool
+		vs.Address, ok = d.addrPort(addr)
+		return ok
+	}
+	// IPVS keys firewall-mark services by mark and address family
+	// (ip_vs_ctl.c); mark 0 means "no mark" to the kernel.
+	n, ok := d.integer(mark, 1, math.MaxUint32)
+	if !ok {
+		return false
+	}
+	vs.FWMark = uint32(n)
+	vs.Address = netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
+	if fam != nil {
+		f, ok := d.enum(fam, strings.ToLower, "inet", "inet6")
+		if !ok {
+			return false
+		}
+		if f == "inet6" {
+			vs.Address = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
+		}
+	}
+	return true
+}
+
+// schedFlags decodes lvs_flags: keepalived's flag keywords, each valid
+// for vs.Sched (sh-* only with sh, mh-* only with mh, as ipvsadm -b names
+// them; flag-1..3 with any scheduler) and ops only for UDP services and
+// fwmark services, as ipvsadm --ops requires. Names are kept as written,
+// lower-cased; a duplicate is an error.
+func (d *decoder) schedFlags(a *hcl.Attribute, vs VirtualServer) []string {
+	elems, ok := d.strList(a)
+	if !ok {
+		return nil
+	}
+	var out []string
+	seen := map[string]hcl.Range{}
+	for _, e := range elems {
+		name := strings.ToLower(e.s)
+		if first, dup := seen[name]; dup {
+			d.errorf(e.rng, "Duplicate lvs_flags entry", "%q is already listed at %s.", e.s, pos(first))
+			continue
+		}
+		seen[name] = e.rng
+		switch {
+		case !slices.Contains(lvsFlags, name):
+			d.errorf(e.rng, "Invalid lvs_flags", "unknown flag %q; allowed: %s.", e.s, strings.Join(lvsFlags, " "))
+			continue
+		case strings.HasPrefix(name, "sh-") || strings.HasPrefix(name, "mh-"):
+			if sched := name[:2]; vs.Sched != sched {
+				d.errorf(e.rng, "Invalid lvs_flags", "%s only applies to lvs_sched %q; this virtual_server uses %q.", name, sched, vs.Sched)
+				continue
+			}
+		case name == "ops":
+			if vs.FWMark == 0 && vs.Protocol != "UDP" {
+				d.errorf(e.rng, "Invalid lvs_flags", "ops (one-packet scheduling) only applies to UDP services; this one is %s.", vs.Protocol)
+				continue
+			}
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// lvsFlags are the lvs_flags names: keepalived's keywords for IPVS service
+// flags (ipvsadm -b and --ops).
+var lvsFlags = []string{"sh-fallback", "sh-port", "mh-fallback", "mh-port", "flag-1", "flag-2", "flag-3", "ops"}
+
+// tunnel refuses tunnel options lvsd cannot program. The kernel (5.3+)
+// takes IPVS_DEST_ATTR_TUN_TYPE/TUN_PORT for GUE and GRE tunnels, but
+// moby/ipvs does not send them, so only ipip, the kernel's default when the
+// attribute is absent, can be honoured; anything else is an error rather
+// than a silently different tunnel.
+func (d *decoder) tunnel(attrs hcl.Attributes, method string) {
+	if a := attrs["tun_type"]; a != nil {
+		if t, ok := d.enum(a, strings.ToLower, "ipip", "gue", "gre"); ok {
+			switch {
+			case method != "TUN":
+				d.errorf(a.NameRange, "tun_type without TUN", "tun_type only applies with lvs_method TUN; this one is %s.", method)
+			case t != "ipip":
+				d.errorf(a.Expr.Range(), "Unsupported tun_type",
+					"tun_type %q is not supported: lvsd programs IPVS through moby/ipvs, which cannot send the tunnel type, so only \"ipip\" (the kernel's default) is available.", t)
+			}
+		}
+	}
+	if a := attrs["tun_port"]; a != nil {
+		d.errorf(a.NameRange, "Unsupported tun_port",
+			"tun_port is only meaningful for GUE tunnels, which lvsd cannot program (moby/ipvs cannot send the tunnel type); remove it to use ipip.")
+	}
 }
 
 // maxPersistenceTimeout is the largest timeout IPVS keeps: the kernel
@@ -258,13 +382,27 @@ func (d *decoder) uniqueVS(vs VirtualServer, a *hcl.Attribute) {
 	if d.vsAddrs == nil {
 		d.vsAddrs = map[vsKey]string{}
 	}
-	k := vsKey{vs.Address, vs.Protocol}
+	k := vsKey{vs.Address, vs.Protocol, vs.FWMark}
+	what := vs.Address.String() + " " + vs.Protocol
+	if vs.FWMark != 0 {
+		// The kernel keys fwmark services by mark and family only.
+		k.proto = ""
+		what = fmt.Sprintf("fwmark %d (%s)", vs.FWMark, familyName(vs.Address.Addr()))
+	}
 	if first, ok := d.vsAddrs[k]; ok {
 		d.errorf(a.Expr.Range(), "Duplicate virtual_server address",
-			"%s %s is already used by %s.", vs.Address, vs.Protocol, first)
+			"%s is already used by %s.", what, first)
 		return
 	}
 	d.vsAddrs[k] = "virtual_server \"" + vs.Name + "\" at " + pos(vs.DeclRange)
+}
+
+// familyName is keepalived's ip_family word for a's family.
+func familyName(a netip.Addr) string {
+	if a.Is6() {
+		return "inet6"
+	}
+	return "inet"
 }
 
 // realServer decodes one real_server block inside vs. vsAddrOK says whether
@@ -272,15 +410,30 @@ func (d *decoder) uniqueVS(vs VirtualServer, a *hcl.Attribute) {
 // used in this virtual server.
 func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, addrs map[string]hcl.Range) (RealServer, bool) {
 	errs := len(d.diags)
-	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, InhibitOnFailure: vs.InhibitOnFailure, DeclRange: b.DefRange}
+	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, InhibitOnFailure: vs.InhibitOnFailure, Method: vs.Method, DeclRange: b.DefRange}
 	content, diags := b.Body.Content(rsSchema)
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes
 	d.require(b, attrs, "address")
+	// Before the address, whose cross-checks depend on the method.
+	if a := d.alias(attrs, "lvs_method", "lb_kind"); a != nil {
+		if s, ok := d.enum(a, strings.ToUpper, "NAT", "DR", "TUN"); ok {
+			rs.Method = s
+		}
+	}
+	if attrs["tun_type"] != nil || attrs["tun_port"] != nil {
+		d.tunnel(attrs, rs.Method)
+	}
+	d.thresholds(attrs, &rs)
 
 	addrOK := false
 	if a := attrs["address"]; a != nil {
-		if rs.Address, addrOK = d.addrPort(a); addrOK {
+		if vs.FWMark != 0 {
+			rs.Address, addrOK = d.fwmarkRSAddr(a)
+		} else {
+			rs.Address, addrOK = d.addrPort(a)
+		}
+		if addrOK {
 			d.checkRSAddr(a, rs, vs, vsAddrOK, addrs)
 		}
 	}
@@ -323,18 +476,67 @@ func (d *decoder) checkRSAddr(a *hcl.Attribute, rs RealServer, vs *VirtualServer
 	if !vsAddrOK {
 		return
 	}
-	// Only tunnelling can carry packets across address families; NAT and
-	// DR forward the original packet.
-	if vs.Method != "TUN" && rs.Address.Addr().Is4() != vs.Address.Addr().Is4() {
+	// NAT and DR forward the original packet, so the families must match.
+	// A TUN destination of the other family needs IPVS_DEST_ATTR_ADDR_FAMILY,
+	// which moby/ipvs does not send (the kernel would read the address as
+	// the service's family), so lvsd refuses that too rather than program
+	// a wrong destination.
+	if rs.Address.Addr().Is4() != vs.Address.Addr().Is4() {
+		vsWhat := "virtual server " + vs.Address.String()
+		if vs.FWMark != 0 {
+			vsWhat = fmt.Sprintf("fwmark virtual server (ip_family %q)", familyName(vs.Address.Addr()))
+		}
 		d.errorf(a.Expr.Range(), "Invalid address",
-			"real server %s and virtual server %s are of different address families; only lvs_method TUN can mix them.", rs.Address, vs.Address)
+			"real server %s and %s are of different address families; lvsd cannot mix them (not even with lvs_method TUN).", rs.Address, vsWhat)
 		return
 	}
 	// DR (and TUN) deliver the packet unchanged, so the real server sees
-	// the virtual server's port whatever port is configured here.
-	if vs.Method != "NAT" && rs.Address.Port() != vs.Address.Port() {
-		d.warnf(a.Expr.Range(), "Port ignored with lvs_method "+vs.Method,
-			"lvs_method %s cannot rewrite ports: clients reach %s on port %d, not %d.", vs.Method, rs.Address.Addr(), vs.Address.Port(), rs.Address.Port())
+	// the virtual server's port whatever port is configured here. A fwmark
+	// service matches any port.
+	if vs.FWMark == 0 && rs.Method != "NAT" && rs.Address.Port() != vs.Address.Port() {
+		d.warnf(a.Expr.Range(), "Port ignored with lvs_method "+rs.Method,
+			"lvs_method %s cannot rewrite ports: clients reach %s on port %d, not %d.", rs.Method, rs.Address.Addr(), vs.Address.Port(), rs.Address.Port())
+	}
+}
+
+// fwmarkRSAddr decodes the address of a fwmark service's real server:
+// "IP:PORT", or "IP" / "IP:0" for port 0, which IPVS reads as "the port the
+// client used" (a fwmark service matches many ports).
+func (d *decoder) fwmarkRSAddr(a *hcl.Attribute) (netip.AddrPort, bool) {
+	s, ok := d.str(a)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	if ip, err := parseAddr(s); err == nil {
+		return netip.AddrPortFrom(ip, 0), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil && ap.Port() == 0 && ap.Addr().Zone() == "" {
+		return ap, true
+	}
+	return d.addrPort(a)
+}
+
+// thresholds decodes uthreshold and lthreshold (connections, 0 = none).
+// The kernel refuses a lower threshold above the upper one, 0 included
+// (ip_vs_ctl.c: ERANGE), so that is a config error here.
+func (d *decoder) thresholds(attrs hcl.Attributes, rs *RealServer) {
+	u, l := attrs["uthreshold"], attrs["lthreshold"]
+	uOK, lOK := true, true
+	if u != nil {
+		var n int64
+		if n, uOK = d.integer(u, 0, math.MaxUint32); uOK {
+			rs.UThreshold = uint32(n)
+		}
+	}
+	if l != nil {
+		var n int64
+		if n, lOK = d.integer(l, 0, math.MaxUint32); lOK {
+			rs.LThreshold = uint32(n)
+		}
+	}
+	if l != nil && uOK && lOK && rs.LThreshold > rs.UThreshold {
+		d.errorf(l.Expr.Range(), "Invalid lthreshold",
+			"lthreshold (%d) must not exceed uthreshold (%d, 0 = unset): the kernel refuses it.", rs.LThreshold, rs.UThreshold)
 	}
 }
 
@@ -403,6 +605,11 @@ func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time
 		}
 	}
 	c.Target = netip.AddrPortFrom(ip, port)
+	if port == 0 && kind != CheckMisc {
+		// A fwmark service's real server may have no port; its checker
+		// must then say where to connect.
+		d.errorf(b.DefRange, "Missing connect_port", "real server %s has no port (fwmark service): set connect_port in %s.", rs.Address, b.Type)
+	}
 	switch kind {
 	case CheckMySQL:
 		c.MySQL = d.mysqlCheck(b, content)

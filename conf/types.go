@@ -17,6 +17,9 @@ type Config struct {
 
 	VRRP           []VRRPInstance
 	VirtualServers []VirtualServer
+	// LVSTimeouts is the lvs_timeouts block; nil = the kernel's timeouts
+	// are not managed.
+	LVSTimeouts *LVSTimeouts
 	// Agent is nil in a director file.
 	Agent *Agent
 
@@ -86,12 +89,23 @@ type VRRPInstance struct {
 
 // VirtualServer is one virtual_server block.
 type VirtualServer struct {
-	Name      string
-	Address   netip.AddrPort
-	Protocol  string // "TCP", "UDP", "SCTP"
-	Sched     string // lvs_sched: rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh
-	Method    string // lvs_method: "NAT", "DR", "TUN"
-	DelayLoop time.Duration
+	Name string
+	// Address is the service address; for a fwmark service it is the
+	// unspecified address of its ip_family with port 0 (0.0.0.0:0 or
+	// [::]:0), so Address.Addr() still tells the family.
+	Address netip.AddrPort
+	// FWMark, when not 0, makes this a firewall-mark service (keepalived's
+	// "virtual_server fwmark N"): packets the firewall marked N, whatever
+	// their address, protocol and port.
+	FWMark   uint32
+	Protocol string // "TCP", "UDP", "SCTP"
+	Sched    string // lvs_sched: rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh
+	// SchedFlags are the lvs_flags (keepalived's flag keywords), lower
+	// case: sh-fallback sh-port (sh only), mh-fallback mh-port (mh only),
+	// flag-1 flag-2 flag-3, ops (UDP and fwmark services only).
+	SchedFlags []string
+	Method     string // lvs_method: "NAT", "DR", "TUN"; the real servers' default
+	DelayLoop  time.Duration
 	// PersistenceTimeout > 0 makes the service persistent: IPVS sends a
 	// client (or its PersistenceGranularity network) to the same real
 	// server while a connection or template younger than this exists.
@@ -114,6 +128,14 @@ type RealServer struct {
 	Name    string
 	Address netip.AddrPort
 	Weight  int // default 1
+	// Method is the forwarding method (lvs_method), cascaded from the
+	// virtual server when not set.
+	Method string
+	// UThreshold and LThreshold are the connection thresholds
+	// (uthreshold/lthreshold): no new connections at UThreshold, again
+	// below LThreshold. 0 = none.
+	UThreshold uint32
+	LThreshold uint32
 	// InhibitOnFailure keeps the server in IPVS with weight 0 while it is
 	// down instead of removing it (keepalived's inhibit_on_failure): no new
 	// connections, but established ones are not cut off. Cascaded from the

@@ -43,6 +43,10 @@ func TestMobyRoundTrip(t *testing.T) {
 		svc(Key{Protocol: UDP, Addr: ap("198.51.100.30:53")}, "sh"),
 		svc(Key{Protocol: SCTP, Addr: ap("203.0.113.1:5060")}, "wlc"),
 		svc(Key{Protocol: TCP, Addr: ap("[2001:db8::30]:3306")}, "mh"),
+		{Key: tcp("198.51.100.30:80"), Sched: "sh", Flags: FlagSched1 | FlagSched2},
+		{Key: Key{Protocol: UDP, Addr: ap("198.51.100.30:53")}, Sched: "rr", Flags: FlagOnePacket, Persistence: Persistence{Timeout: 60, Bits: 24}},
+		{Key: FWMarkKey(1, false), Sched: "wlc"},
+		{Key: FWMarkKey(2, true), Sched: "mh", Flags: FlagSched2, Persistence: Persistence{Timeout: 300, Bits: 64}},
 		// A v4-mapped address is the same service as the plain one.
 	}
 	for _, s := range services {
@@ -64,6 +68,7 @@ func TestMobyRoundTrip(t *testing.T) {
 		nat("198.51.100.11:3306", 0),
 		{Addr: ap("198.51.100.12:3306"), Weight: 65535, Method: TUN},
 		{Addr: ap("[2001:db8::10]:3306"), Weight: 2, Method: DR},
+		{Addr: ap("198.51.100.13:3306"), Weight: 1, Method: NAT, UThreshold: 100, LThreshold: 50},
 	} {
 		md, err := toMobyDest(d)
 		if err != nil {
@@ -78,9 +83,22 @@ func TestMobyRoundTrip(t *testing.T) {
 
 func TestFromMobyDumpShapes(t *testing.T) {
 	// The kernel dump gives IPv4 addresses as 4 bytes (moby cuts them by
-	// family); fwmark services have no address and are skipped.
-	if _, ok := fromMobyService(&mipvs.Service{FWMark: 7, AddressFamily: unix.AF_INET, SchedName: "rr"}); ok {
-		t.Error("fwmark service not skipped")
+	// family); fwmark services have no address: their key is the mark and
+	// the unspecified address of their family.
+	for _, tc := range []struct {
+		ms   mipvs.Service
+		want Service
+	}{
+		{mipvs.Service{FWMark: 7, AddressFamily: unix.AF_INET, SchedName: "rr"}, Service{Key: FWMarkKey(7, false), Sched: "rr"}},
+		{mipvs.Service{FWMark: 8, AddressFamily: unix.AF_INET6, SchedName: "sh", Flags: 0x2 | 0x8 | 0x10}, Service{Key: FWMarkKey(8, true), Sched: "sh", Flags: FlagSched1 | FlagSched2}},
+	} {
+		got, ok := fromMobyService(&tc.ms)
+		if !ok || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("fwmark %+v: got %+v %v, want %+v", tc.ms, got, ok, tc.want)
+		}
+	}
+	if _, ok := fromMobyService(&mipvs.Service{FWMark: 7, AddressFamily: 99}); ok {
+		t.Error("fwmark service of an unknown family not skipped")
 	}
 	if _, ok := fromMobyService(&mipvs.Service{Protocol: 99, Address: net.IP{198, 51, 100, 1}, AddressFamily: unix.AF_INET}); ok {
 		t.Error("unknown protocol not skipped")

@@ -27,12 +27,12 @@ func Desired(vss []conf.VirtualServer, up func(vs conf.VirtualServer, rs conf.Re
 	out := make([]Service, 0, len(vss))
 	seen := make(map[Key]bool, len(vss))
 	for _, vs := range vss {
-		key := Key{Protocol: vs.Protocol, Addr: vs.Address}
+		key := KeyOf(vs)
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
-		svc := Service{Key: key, Sched: vs.Sched}
+		svc := Service{Key: key, Sched: vs.Sched, Flags: SchedFlags(vs)}
 		if vs.PersistenceTimeout > 0 {
 			// conf guarantees whole seconds within the kernel's range.
 			svc.Persistence = Persistence{Timeout: uint32(vs.PersistenceTimeout / time.Second), Bits: vs.PersistenceGranularity}
@@ -53,10 +53,54 @@ func Desired(vss []conf.VirtualServer, up func(vs conf.VirtualServer, rs conf.Re
 				w = 0
 			}
 			addrs[rs.Address] = true
-			svc.Dests = append(svc.Dests, Dest{Addr: rs.Address, Weight: w, Method: vs.Method})
+			svc.Dests = append(svc.Dests, Dest{
+				Addr: rs.Address, Weight: w, Method: rsMethod(vs, rs),
+				UThreshold: rs.UThreshold, LThreshold: rs.LThreshold,
+			})
 		}
 		out = append(out, svc)
 	}
 	sortTable(out)
 	return out
+}
+
+// KeyOf is the IPVS key of a configured virtual server: protocol, address
+// and port, or, for a fwmark service, mark and family.
+func KeyOf(vs conf.VirtualServer) Key {
+	if vs.FWMark != 0 {
+		return FWMarkKey(vs.FWMark, vs.Address.Addr().Is6())
+	}
+	return Key{Protocol: vs.Protocol, Addr: vs.Address}
+}
+
+// SchedFlags maps a virtual server's lvs_flags to IPVS service flags. conf
+// has validated each name for the scheduler; a name that does not apply
+// (only possible for a hand-built VirtualServer) is left out.
+func SchedFlags(vs conf.VirtualServer) Flags {
+	var f Flags
+	for _, name := range vs.SchedFlags {
+		if b, ok := FlagByName(vs.Sched, name); ok {
+			f |= b
+		}
+	}
+	return f
+}
+
+// rsMethod is the real server's forwarding method: its own lvs_method,
+// else the virtual server's (conf cascades it; a hand-built RealServer may
+// leave it empty).
+func rsMethod(vs conf.VirtualServer, rs conf.RealServer) string {
+	if rs.Method != "" {
+		return rs.Method
+	}
+	return vs.Method
+}
+
+// TimeoutsOf converts the config's lvs_timeouts; ok is false when the
+// config does not manage timeouts.
+func TimeoutsOf(t *conf.LVSTimeouts) (Timeouts, bool) {
+	if t == nil {
+		return Timeouts{}, false
+	}
+	return Timeouts{TCP: t.TCP, TCPFin: t.TCPFin, UDP: t.UDP}, true
 }

@@ -14,9 +14,9 @@ import (
 // desired. Observed services that are not managed belong to someone else
 // and are never touched.
 //
-// The ops are minimal: a service whose scheduler or persistence differs is
+// The ops are minimal: a service whose scheduler, flags or persistence differs is
 // updated in place (deleting and re-adding it would drop every connection), a
-// destination whose weight or method differs is updated, and a service that
+// destination whose weight, method or thresholds differ is updated, and a service that
 // goes away is deleted with one op (the kernel removes its destinations).
 //
 // The order is deterministic: all service adds, service updates, dest adds,
@@ -69,8 +69,8 @@ func Diff(desired, observed []Service, managed map[Key]bool) []Op {
 				emit(Op{Kind: AddDest, Service: bare(w), Dest: d})
 			}
 		default:
-			if w.Sched != h.Sched || w.Persistence != h.Persistence {
-				emit(Op{Kind: UpdateService, Service: bare(w), OldSched: h.Sched, OldPersistence: h.Persistence})
+			if w.Sched != h.Sched || w.Persistence != h.Persistence || w.Flags != h.Flags {
+				emit(Op{Kind: UpdateService, Service: bare(w), OldSched: h.Sched, OldPersistence: h.Persistence, OldFlags: h.Flags})
 			}
 			diffDests(w, h, emit)
 		}

@@ -10,7 +10,8 @@ import (
 // a small space of keys and destinations (so that collisions, and thus
 // updates, are common). Each service takes 3 bytes: selector, scheduler,
 // destination bitmap; each destination's weight and method come from the
-// selector byte.
+// selector byte. Selector bit 5 picks a fwmark key; scheduler bits 2-3 are
+// the scheduler flags; bitmap bits 6-7 the upper threshold.
 func tablesFromBytes(b []byte) (desired, observed []Service, managed map[Key]bool) {
 	scheds := []string{"rr", "wlc", "sh"}
 	methods := []string{DR, NAT, TUN}
@@ -19,13 +20,19 @@ func tablesFromBytes(b []byte) (desired, observed []Service, managed map[Key]boo
 	for ; len(b) >= 3; b = b[3:] {
 		sel, sc, bits := b[0], b[1], b[2]
 		key := Key{Protocol: []string{TCP, UDP}[sel&1], Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 30 + (sel>>1)&3}), 3306)}
-		s := Service{Key: key, Sched: scheds[int(sc)%len(scheds)]}
+		if sel&0x20 != 0 {
+			// fwmark services of both families share the key space.
+			key = FWMarkKey(1+uint32(sel>>1)&3, sel&1 != 0)
+		}
+		s := Service{Key: key, Sched: scheds[int(sc)%len(scheds)], Flags: Flags(sc>>2&3) << 3}
 		for i := range 4 {
 			if bits&(1<<i) != 0 {
 				s.Dests = append(s.Dests, Dest{
 					Addr:   netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 10 + byte(i)}), 3306),
 					Weight: int(sc>>4) & 3,
 					Method: methods[int(bits>>4)%len(methods)],
+					// Thresholds vary with the bitmap's top bits.
+					UThreshold: uint32(bits>>6) * 10,
 				})
 			}
 		}

@@ -4,10 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	mipvs "github.com/moby/ipvs"
 	"github.com/vishvananda/netlink"
@@ -60,8 +62,8 @@ func (n *Netlink) Close() error {
 // Dump lists every service, then the destinations of each. The kernel has
 // no "all destinations" dump (IPVS_CMD_GET_DEST needs a service), so this is
 // one service dump plus one destination dump per service, never a lookup
-// per desired service. Services lvsd cannot express (fwmark, unknown
-// protocols) are skipped: they can never be managed.
+// per desired service. Services lvsd cannot express (unknown protocols)
+// are skipped: they can never be managed.
 func (n *Netlink) Dump() ([]Service, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -106,7 +108,47 @@ func (n *Netlink) Apply(o Op) error {
 		what += " -> " + o.Dest.Addr.String()
 	}
 	if err := n.apply(o); err != nil {
+		if (o.Kind == AddService || o.Kind == UpdateService) && errors.Is(err, unix.ENOENT) {
+			// The kernel answers ENOENT when request_module("ip_vs_%s")
+			// found no scheduler (ip_vs_sched.c): say which, instead of
+			// a bare "no such file or directory".
+			return fmt.Errorf("%s: scheduler %q is not available in this kernel (module ip_vs_%s missing or will not load): %w", what, o.Service.Sched, o.Service.Sched, err)
+		}
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// Timeouts reads the kernel's global IPVS timeouts (ipvsadm -L --timeout).
+func (n *Netlink) Timeouts() (Timeouts, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.h == nil {
+		return Timeouts{}, fmt.Errorf("get ipvs timeouts: %w", net.ErrClosed)
+	}
+	c, err := n.h.GetConfig()
+	if err != nil {
+		return Timeouts{}, fmt.Errorf("get ipvs timeouts: %w", err)
+	}
+	return Timeouts{TCP: c.TimeoutTCP, TCPFin: c.TimeoutTCPFin, UDP: c.TimeoutUDP}, nil
+}
+
+// SetTimeouts sets the kernel's global IPVS timeouts; zero fields are left
+// as they are (moby/ipvs sends all three attributes and the kernel skips a
+// zero, ip_vs_set_timeout).
+func (n *Netlink) SetTimeouts(t Timeouts) error {
+	for _, d := range []time.Duration{t.TCP, t.TCPFin, t.UDP} {
+		if d < 0 || d%time.Second != 0 || d/time.Second > math.MaxInt32/1000 {
+			return fmt.Errorf("set ipvs timeouts %s: %v is not whole seconds within the kernel's range: %w", t, d, unix.EINVAL)
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.h == nil {
+		return fmt.Errorf("set ipvs timeouts: %w", net.ErrClosed)
+	}
+	if err := n.h.SetConfig(&mipvs.Config{TimeoutTCP: t.TCP, TimeoutTCPFin: t.TCPFin, TimeoutUDP: t.UDP}); err != nil {
+		return fmt.Errorf("set ipvs timeouts %s: %w", t, err)
 	}
 	return nil
 }
@@ -164,14 +206,17 @@ func family(a netip.Addr) (af uint16, netmask uint32) {
 // does not name it.
 const svcFlagPersistent = 0x0001
 
-// toMobyService converts the key, scheduler and persistence. Flags carries
-// only the persistent bit: moby/ipvs sends flags with a full mask, so an
-// update also clears flags lvsd does not model on an adopted service, which
+// toMobyService converts the key, scheduler, flags and persistence. Flags
+// carries the persistent bit and Service.Flags: moby/ipvs sends flags with
+// a full mask, so an update also clears flags lvsd does not model (hashed
+// is the kernel's own and ignored on input) on an adopted service, which
 // matches the config.
+//
+// A fwmark service goes out with IPVS_SVC_ATTR_FWMARK and its family only:
+// moby/ipvs then leaves protocol, address and port out, as ipvsadm -f does.
 func toMobyService(s Service) (*mipvs.Service, error) {
-	proto, ok := protoNumbers[s.Protocol]
-	if !ok {
-		return nil, fmt.Errorf("protocol %q: %w", s.Protocol, unix.EPROTONOSUPPORT)
+	if s.Flags&^FlagsMask != 0 {
+		return nil, fmt.Errorf("service flags 0x%x: %w", uint32(s.Flags), unix.EINVAL)
 	}
 	a := s.Addr.Addr().Unmap()
 	if !a.IsValid() {
@@ -179,12 +224,19 @@ func toMobyService(s Service) (*mipvs.Service, error) {
 	}
 	af, mask := family(a)
 	ms := &mipvs.Service{
-		Address:       net.IP(a.AsSlice()),
-		Protocol:      proto,
-		Port:          s.Addr.Port(),
 		SchedName:     s.Sched,
+		Flags:         uint32(s.Flags),
 		Netmask:       mask,
 		AddressFamily: af,
+	}
+	if s.FWMark != 0 {
+		ms.FWMark = s.FWMark
+	} else {
+		proto, ok := protoNumbers[s.Protocol]
+		if !ok {
+			return nil, fmt.Errorf("protocol %q: %w", s.Protocol, unix.EPROTONOSUPPORT)
+		}
+		ms.Address, ms.Protocol, ms.Port = net.IP(a.AsSlice()), proto, s.Addr.Port()
 	}
 	if p := s.Persistence; p.Timeout > 0 {
 		if p.Bits < 0 || p.Bits > a.BitLen() || (a.Is6() && p.Bits == 0) {
@@ -192,7 +244,7 @@ func toMobyService(s Service) (*mipvs.Service, error) {
 			// which value instead of its bare EINVAL.
 			return nil, fmt.Errorf("persistence granularity /%d: %w", p.Bits, unix.EINVAL)
 		}
-		ms.Flags = svcFlagPersistent
+		ms.Flags |= svcFlagPersistent
 		ms.Timeout = p.Timeout
 		ms.Netmask = netmaskAttr(a.Is4(), p.Bits)
 	}
@@ -254,14 +306,26 @@ func toMobyDest(d Dest) (*mipvs.Destination, error) {
 		Weight:          d.Weight,
 		ConnectionFlags: flags,
 		AddressFamily:   af,
+		UpperThreshold:  d.UThreshold,
+		LowerThreshold:  d.LThreshold,
 	}, nil
 }
 
 // fromMobyService converts a dumped service; ok is false for services lvsd
-// cannot express (fwmark, unknown protocol).
+// cannot express (unknown protocol or family).
 func fromMobyService(ms *mipvs.Service) (Service, bool) {
 	if ms.FWMark != 0 {
-		return Service{}, false
+		var v6 bool
+		switch ms.AddressFamily {
+		case unix.AF_INET:
+		case unix.AF_INET6:
+			v6 = true
+		default:
+			return Service{}, false
+		}
+		svc := Service{Key: FWMarkKey(ms.FWMark, v6), Sched: ms.SchedName}
+		fromMobyOptions(ms, &svc)
+		return svc, true
 	}
 	var proto string
 	for name, num := range protoNumbers {
@@ -277,6 +341,13 @@ func fromMobyService(ms *mipvs.Service) (Service, bool) {
 		Key:   Key{Protocol: proto, Addr: netip.AddrPortFrom(a.Unmap(), ms.Port)},
 		Sched: ms.SchedName,
 	}
+	fromMobyOptions(ms, &svc)
+	return svc, true
+}
+
+// fromMobyOptions reads flags and persistence into svc, whose key is set.
+func fromMobyOptions(ms *mipvs.Service, svc *Service) {
+	svc.Flags = Flags(ms.Flags) & FlagsMask
 	if ms.Flags&svcFlagPersistent != 0 {
 		// A mask lvsd cannot express reads as -1 bits: never equal to a
 		// desired value, so the service is updated to the config's.
@@ -286,7 +357,6 @@ func fromMobyService(ms *mipvs.Service) (Service, bool) {
 		}
 		svc.Persistence = Persistence{Timeout: ms.Timeout, Bits: b}
 	}
-	return svc, true
 }
 
 func fromMobyDest(md *mipvs.Destination) (Dest, error) {
@@ -303,5 +373,8 @@ func fromMobyDest(md *mipvs.Destination) (Dest, error) {
 	if method == "" {
 		method = fmt.Sprintf("fwd(%d)", md.ConnectionFlags&mipvs.ConnectionFlagFwdMask)
 	}
-	return Dest{Addr: netip.AddrPortFrom(a.Unmap(), md.Port), Weight: md.Weight, Method: method}, nil
+	return Dest{
+		Addr: netip.AddrPortFrom(a.Unmap(), md.Port), Weight: md.Weight, Method: method,
+		UThreshold: md.UpperThreshold, LThreshold: md.LowerThreshold,
+	}, nil
 }

@@ -81,12 +81,15 @@ func TestKernel(t *testing.T) {
 	ipvsadm(t, ns, "-A", "-t", "203.0.113.5:80", "-s", "wlc")
 	ipvsadm(t, ns, "-A", "-f", "7", "-s", "rr")
 	foreign := svc(other, "wlc")
+	// The fwmark service is dumped (lvsd manages fwmark services too) and
+	// sorts first: its key has no protocol.
+	fw := svc(FWMarkKey(7, false), "rr")
 
 	got, err := k.Dump()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []Service{foreign}) {
+	if !reflect.DeepEqual(got, []Service{fw, foreign}) {
 		t.Fatalf("initial dump %+v", got)
 	}
 
@@ -100,8 +103,8 @@ func TestKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []Service{want, foreign}) {
-		t.Fatalf("dump after programming:\n got %+v\nwant %+v", got, []Service{want, foreign})
+	if !reflect.DeepEqual(got, []Service{fw, want, foreign}) {
+		t.Fatalf("dump after programming:\n got %+v\nwant %+v", got, []Service{fw, want, foreign})
 	}
 
 	out := ipvsadm(t, ns, "-Ln")
@@ -142,7 +145,7 @@ func TestKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("ops:\n%s", strings.Join(rec.take(), "\n"))
-	if got, _ := k.Dump(); !reflect.DeepEqual(got, []Service{changed, foreign}) {
+	if got, _ := k.Dump(); !reflect.DeepEqual(got, []Service{fw, changed, foreign}) {
 		t.Errorf("dump after change %+v", got)
 	}
 	out = ipvsadm(t, ns, "-Ln")
@@ -163,14 +166,14 @@ func TestKernel(t *testing.T) {
 	if !rec.has(slog.LevelWarn, "repaired") {
 		t.Errorf("no repaired warning: %v", rec.take())
 	}
-	if got, _ := k.Dump(); !reflect.DeepEqual(got, []Service{changed, foreign}) {
+	if got, _ := k.Dump(); !reflect.DeepEqual(got, []Service{fw, changed, foreign}) {
 		t.Errorf("dump after repair %+v", got)
 	}
 
 	if err := r.Cleanup(); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := k.Dump(); !reflect.DeepEqual(got, []Service{foreign}) {
+	if got, _ := k.Dump(); !reflect.DeepEqual(got, []Service{fw, foreign}) {
 		t.Errorf("dump after cleanup %+v", got)
 	}
 	if out := ipvsadm(t, ns, "-Ln"); !loose("FWM 7 rr").MatchString(out) {

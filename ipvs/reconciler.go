@@ -285,6 +285,7 @@ func applyOp(table []Service, o Op) []Service {
 		if i >= 0 {
 			table[i].Sched = o.Service.Sched
 			table[i].Persistence = o.Service.Persistence
+			table[i].Flags = o.Service.Flags
 		}
 	case DeleteService:
 		if i >= 0 {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Protocols of an IPVS service, as written in the config.
@@ -28,31 +29,62 @@ const (
 )
 
 // Key is the identity of an IPVS service: the kernel looks services up by
-// protocol, address and port, so two services with the same Key cannot
-// coexist. (fwmark services will get their own key form later.)
+// protocol, address and port, or, for a firewall-mark service, by mark and
+// address family (ip_vs_ctl.c keeps two hash tables), so two services with
+// the same Key cannot coexist.
+//
+// A fwmark key has FWMark set, Protocol "" and Addr the unspecified address
+// of its family with port 0 (0.0.0.0:0 or [::]:0): the kernel neither
+// stores nor dumps an address, protocol or port for it.
 type Key struct {
-	Protocol string         `json:"protocol"` // TCP, UDP, SCTP
+	Protocol string         `json:"protocol,omitempty"` // TCP, UDP, SCTP; "" for fwmark
 	Addr     netip.AddrPort `json:"addr"`
+	FWMark   uint32         `json:"fwmark,omitzero"`
 }
 
-// String renders the key the way ipvsadm -Ln does: "TCP 198.51.100.30:3306".
+// FWMarkKey is the key of the firewall-mark service mark of the family of
+// IPv6 (true) or IPv4.
+func FWMarkKey(mark uint32, v6 bool) Key {
+	a := netip.IPv4Unspecified()
+	if v6 {
+		a = netip.IPv6Unspecified()
+	}
+	return Key{Addr: netip.AddrPortFrom(a, 0), FWMark: mark}
+}
+
+// String renders the key the way ipvsadm -Ln does: "TCP 198.51.100.30:3306",
+// "FWM 1" or, for IPv6, "FWM 1 IPv6".
 func (k Key) String() string {
+	if k.FWMark != 0 {
+		s := "FWM " + strconv.FormatUint(uint64(k.FWMark), 10)
+		if k.Addr.Addr().Is6() {
+			s += " IPv6"
+		}
+		return s
+	}
 	return k.Protocol + " " + k.Addr.String()
 }
 
-// compareKeys orders keys by protocol, then address, then port, so that
-// every listing and every op sequence is deterministic.
+// compareKeys orders keys by protocol, then address, then port, then mark
+// (fwmark keys, whose protocol is "", come first), so that every listing
+// and every op sequence is deterministic.
 func compareKeys(a, b Key) int {
 	if c := cmp.Compare(a.Protocol, b.Protocol); c != 0 {
 		return c
 	}
-	return a.Addr.Compare(b.Addr)
+	if c := a.Addr.Compare(b.Addr); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.FWMark, b.FWMark)
 }
 
 // Service is one virtual service with its destinations.
 type Service struct {
 	Key
 	Sched string `json:"sched"` // scheduler name: rr, wrr, lc, wlc, ...
+	// Flags are the scheduler and one-packet flags (FlagSched1..3,
+	// FlagOnePacket); the persistent flag lives in Persistence.
+	Flags Flags `json:"flags,omitzero"`
 	// Persistence is the zero value for a service that is not persistent.
 	Persistence Persistence `json:"persistence,omitzero"`
 	Dests       []Dest      `json:"dests"` // sorted by Addr, unique Addr
@@ -85,11 +117,94 @@ func (p Persistence) describe(k Key) string {
 	return fmt.Sprintf("persistent %d mask %s", p.Timeout, mask)
 }
 
+// Flags are IPVS service flags lvsd manages besides persistence
+// (IP_VS_SVC_F_* in linux/ip_vs.h).
+type Flags uint32
+
+// The flags of Service.Flags. The kernel names the scheduler flags
+// generically; sh and mh read SCHED1 as "fallback" and SCHED2 as "port"
+// (ip_vs_sh.c, ip_vs_mh.c), which is how keepalived and ipvsadm spell them.
+const (
+	FlagOnePacket Flags = 0x0004 // ops: schedule each UDP datagram on its own
+	FlagSched1    Flags = 0x0008 // flag-1: sh-fallback, mh-fallback
+	FlagSched2    Flags = 0x0010 // flag-2: sh-port, mh-port
+	FlagSched3    Flags = 0x0020 // flag-3: unused by the kernel's schedulers
+	// FlagsMask are all the flags Service.Flags may hold.
+	FlagsMask = FlagOnePacket | FlagSched1 | FlagSched2 | FlagSched3
+)
+
+// FlagByName maps a keepalived flag keyword (ipvsadm -b names, and "ops")
+// to its flag for scheduler sched; ok is false for a name that does not
+// apply to sched (sh-port on rr, say). flag-1..3 apply to every scheduler,
+// as in keepalived.
+func FlagByName(sched, name string) (Flags, bool) {
+	switch name {
+	case "ops":
+		return FlagOnePacket, true
+	case "flag-1":
+		return FlagSched1, true
+	case "flag-2":
+		return FlagSched2, true
+	case "flag-3":
+		return FlagSched3, true
+	case "sh-fallback", "mh-fallback":
+		return FlagSched1, sched == name[:2]
+	case "sh-port", "mh-port":
+		return FlagSched2, sched == name[:2]
+	}
+	return 0, false
+}
+
+// describe names the flags for scheduler sched the way ipvsadm prints them
+// after the scheduler ("sh-fallback,sh-port"), "" when there are none.
+func (f Flags) describe(sched string) string {
+	var names []string
+	for _, b := range []struct {
+		f          Flags
+		generic    string
+		shmh       string // suffix after "sh-"/"mh-"
+		namedForSh bool
+	}{
+		{FlagSched1, "flag-1", "fallback", true},
+		{FlagSched2, "flag-2", "port", true},
+		{FlagSched3, "flag-3", "", false},
+	} {
+		if f&b.f == 0 {
+			continue
+		}
+		if b.namedForSh && (sched == "sh" || sched == "mh") {
+			names = append(names, sched+"-"+b.shmh)
+		} else {
+			names = append(names, b.generic)
+		}
+	}
+	if f&FlagOnePacket != 0 {
+		names = append(names, "ops")
+	}
+	if rest := f &^ FlagsMask; rest != 0 {
+		names = append(names, fmt.Sprintf("0x%x", uint32(rest)))
+	}
+	return strings.Join(names, ",")
+}
+
 // Dest is one destination (real server) of a service.
 type Dest struct {
 	Addr   netip.AddrPort `json:"addr"`
 	Weight int            `json:"weight"`
 	Method string         `json:"method"` // NAT, DR, TUN (LOCAL only when observed)
+	// UThreshold stops new connections to the destination while it has
+	// this many (active + inactive); LThreshold lets them resume below it
+	// (ipvsadm -x/-y, keepalived uthreshold/lthreshold). 0 = no limit.
+	UThreshold uint32 `json:"uthreshold,omitzero"`
+	LThreshold uint32 `json:"lthreshold,omitzero"`
+}
+
+// describeThresholds renders non-zero thresholds for a log line.
+func (d Dest) describeThresholds() string {
+	if d.UThreshold == 0 && d.LThreshold == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" uthreshold %d lthreshold %d", d.UThreshold, d.LThreshold)
 }
 
 // methodWord is how ipvsadm -Ln names a forwarding method in its Forward
@@ -155,6 +270,8 @@ type Op struct {
 	OldSched string
 	// OldPersistence is the observed persistence (UpdateService).
 	OldPersistence Persistence
+	// OldFlags are the observed flags (UpdateService).
+	OldFlags Flags
 	// OldDest is the observed destination (UpdateDest).
 	OldDest Dest
 }
@@ -176,6 +293,9 @@ func (o Op) String() string {
 	switch o.Kind {
 	case AddService:
 		b.WriteString(" " + o.Service.Sched)
+		if f := o.Service.Flags.describe(o.Service.Sched); f != "" {
+			b.WriteString(" (" + f + ")")
+		}
 		if o.Service.Persistence.Timeout != 0 {
 			b.WriteString(" " + o.Service.Persistence.describe(o.Service.Key))
 		}
@@ -187,8 +307,11 @@ func (o Op) String() string {
 		if o.OldPersistence != o.Service.Persistence {
 			fmt.Fprintf(&b, " %s->%s", o.OldPersistence.describe(o.Service.Key), o.Service.Persistence.describe(o.Service.Key))
 		}
+		if o.OldFlags != o.Service.Flags {
+			fmt.Fprintf(&b, " flags (%s)->(%s)", o.OldFlags.describe(o.OldSched), o.Service.Flags.describe(o.Service.Sched))
+		}
 	case AddDest:
-		fmt.Fprintf(&b, " -> %s %s weight %d", o.Dest.Addr, methodWord(o.Dest.Method), o.Dest.Weight)
+		fmt.Fprintf(&b, " -> %s %s weight %d%s", o.Dest.Addr, methodWord(o.Dest.Method), o.Dest.Weight, o.Dest.describeThresholds())
 	case UpdateDest:
 		fmt.Fprintf(&b, " -> %s", o.Dest.Addr)
 		if o.OldDest.Method != o.Dest.Method {
@@ -196,6 +319,9 @@ func (o Op) String() string {
 		}
 		if o.OldDest.Weight != o.Dest.Weight {
 			fmt.Fprintf(&b, " weight %d->%d", o.OldDest.Weight, o.Dest.Weight)
+		}
+		if o.OldDest.UThreshold != o.Dest.UThreshold || o.OldDest.LThreshold != o.Dest.LThreshold {
+			fmt.Fprintf(&b, " thresholds %d/%d->%d/%d", o.OldDest.UThreshold, o.OldDest.LThreshold, o.Dest.UThreshold, o.Dest.LThreshold)
 		}
 	case DeleteDest:
 		fmt.Fprintf(&b, " -> %s", o.Dest.Addr)
@@ -223,4 +349,41 @@ func cloneTable(svcs []Service) []Service {
 		out[i].Dests = slices.Clone(s.Dests)
 	}
 	return out
+}
+
+// Timeouts are the kernel's global IPVS connection timeouts (ipvsadm
+// --set tcp tcpfin udp; keepalived's lvs_timeouts). They apply to every
+// service of the network namespace. A zero field leaves the kernel's value
+// unchanged, as the kernel itself does with a zero (ip_vs_set_timeout).
+type Timeouts struct {
+	TCP    time.Duration `json:"tcp,omitzero"`
+	TCPFin time.Duration `json:"tcpfin,omitzero"`
+	UDP    time.Duration `json:"udp,omitzero"`
+}
+
+// Overlay returns cur with the non-zero fields of t: the table the kernel
+// holds after SetTimeouts(t).
+func (t Timeouts) Overlay(cur Timeouts) Timeouts {
+	if t.TCP != 0 {
+		cur.TCP = t.TCP
+	}
+	if t.TCPFin != 0 {
+		cur.TCPFin = t.TCPFin
+	}
+	if t.UDP != 0 {
+		cur.UDP = t.UDP
+	}
+	return cur
+}
+
+// String renders timeouts like ipvsadm -L --timeout, in seconds.
+func (t Timeouts) String() string {
+	return fmt.Sprintf("tcp %d tcpfin %d udp %d", int64(t.TCP/time.Second), int64(t.TCPFin/time.Second), int64(t.UDP/time.Second))
+}
+
+// TimeoutKernel is the part of a Kernel that owns the global timeouts;
+// Netlink implements it.
+type TimeoutKernel interface {
+	Timeouts() (Timeouts, error)
+	SetTimeouts(Timeouts) error
 }

@@ -80,6 +80,8 @@ func (d *director) Start(ctx context.Context) error {
 	if err := d.ensureIPVS(d.cfg); err != nil {
 		return err
 	}
+	d.applyTimeouts(d.cfg)
+	d.logSchedProblems(d.cfg)
 	if err := d.applyVRRP(d.cfg); err != nil {
 		return err
 	}
@@ -106,7 +108,7 @@ func (d *director) goRun(f func(context.Context) error) {
 // ensureIPVS opens the kernel adapter the first time a config names a
 // virtual server; a VRRP-only director never needs IPVS in the kernel.
 func (d *director) ensureIPVS(cfg *conf.Config) error {
-	if d.rec != nil || len(cfg.VirtualServers) == 0 {
+	if d.rec != nil || (len(cfg.VirtualServers) == 0 && cfg.LVSTimeouts == nil) {
 		return nil
 	}
 	k, err := d.newKernel()
@@ -208,6 +210,8 @@ func (d *director) Reload(cfg *conf.Config) ([]string, error) {
 	if err := d.ensureIPVS(cfg); err != nil {
 		return nil, err
 	}
+	d.applyTimeouts(cfg)
+	schedErrs := d.logSchedProblems(cfg)
 	d.mu.Lock()
 	d.cfg = cfg
 	d.mu.Unlock()
@@ -234,7 +238,7 @@ func (d *director) Reload(cfg *conf.Config) ([]string, error) {
 			d.publishDesired()
 		}
 	}
-	return plan.changes(), nil
+	return append(plan.changes(), schedErrs...), nil
 }
 
 func (d *director) Stop() {

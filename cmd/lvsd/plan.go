@@ -46,7 +46,23 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lvsd plan: %v\n", err)
 		return 1
 	}
-	writePlan(stdout, planOps(cfg.VirtualServers, observed))
+	line, err := planTimeouts(cfg, k)
+	if err != nil {
+		fmt.Fprintf(stderr, "lvsd plan: %v\n", err)
+		return 1
+	}
+	ops := planOps(cfg.VirtualServers, observed)
+	if line != "" {
+		fmt.Fprintln(stdout, line)
+	}
+	if line == "" || len(ops) > 0 {
+		writePlan(stdout, ops)
+	}
+	// A service whose scheduler the kernel lacks is in the plan but would
+	// fail: say so and exit non-zero, so a scripted plan notices.
+	if writeSchedProblems(stderr, cfg.VirtualServers) {
+		return 1
+	}
 	return 0
 }
 

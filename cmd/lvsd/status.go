@@ -60,8 +60,11 @@ type vsStatus struct {
 	Name     string         `json:"name"`
 	Protocol string         `json:"protocol"`
 	Addr     netip.AddrPort `json:"addr"`
-	Sched    string         `json:"sched"`
-	Method   string         `json:"method"`
+	// FWMark is set for a firewall-mark service (Addr is then the
+	// unspecified address of its family, port 0).
+	FWMark uint32 `json:"fwmark,omitempty"`
+	Sched  string `json:"sched"`
+	Method string `json:"method"`
 	// InKernel says whether the service was in the kernel table when last
 	// read.
 	InKernel    bool           `json:"in_kernel"`
@@ -136,14 +139,17 @@ func buildVirtualServers(vss []conf.VirtualServer, probes []healthcheck.ProbeSta
 		if proto == "" {
 			proto = ipvs.TCP
 		}
-		key := ipvs.Key{Protocol: proto, Addr: vs.Address}
+		key := ipvs.KeyOf(vs)
+		if vs.FWMark == 0 {
+			key.Protocol = proto
+		}
 		ks, inKernel := kernel[key]
 		cs, haveStats := counters[key]
 		if haveStats {
 			// The counters dump is fresher than the last sync.
 			inKernel = true
 		}
-		st := vsStatus{Name: vs.Name, Protocol: proto, Addr: vs.Address, Sched: vs.Sched, Method: vs.Method, InKernel: inKernel}
+		st := vsStatus{Name: vs.Name, Protocol: proto, Addr: vs.Address, FWMark: vs.FWMark, Sched: vs.Sched, Method: vs.Method, InKernel: inKernel}
 		if haveStats {
 			c := cs.Counters
 			st.Stats = &c
@@ -243,7 +249,12 @@ func printStatus(out io.Writer, st *statusDoc, now time.Time) {
 			if !vs.InKernel {
 				name += " NOT IN KERNEL"
 			}
-			fmt.Fprintf(tw, "%s  %s %s%s\t\t\t\t\t%s\t\t\t\n", vs.Protocol, vs.Addr, vs.Sched, name, counterCols(vs.Stats))
+			proto, addr := vs.Protocol, vs.Addr.String()
+			if vs.FWMark != 0 {
+				// As ipvsadm -Ln names it.
+				proto, addr = "FWM", ipvs.FWMarkKey(vs.FWMark, vs.Addr.Addr().Is6()).String()[len("FWM "):]
+			}
+			fmt.Fprintf(tw, "%s  %s %s%s\t\t\t\t\t%s\t\t\t\n", proto, addr, vs.Sched, name, counterCols(vs.Stats))
 			for _, rs := range vs.RealServers {
 				weight := "-"
 				if rs.KernelWeight != nil {

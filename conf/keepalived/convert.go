@@ -227,6 +227,8 @@ func (c *converter) globalDefs(root *hclwrite.Body, n *Node) {
 		case "router_id", "notification_email", "notification_email_from", "smtp_server",
 			"smtp_connect_timeout", "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker":
 			c.ignored(root, ch)
+		case "lvs_timeouts":
+			c.lvsTimeouts(root, ch)
 		default:
 			c.unsupported(root, ch, "global_defs "+ch.Keyword, describe(ch.Keyword))
 		}
@@ -522,26 +524,48 @@ func addrPort(ip, port string) (netip.AddrPort, bool) {
 }
 
 func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
-	if len(n.Args) >= 1 && (n.Args[0] == "fwmark" || n.Args[0] == "group") {
+	if len(n.Args) >= 1 && n.Args[0] == "group" {
 		c.unsupported(root, n, "virtual_server "+n.Args[0], describe("virtual_server "+n.Args[0]))
 		return
 	}
 	if len(n.Args) != 2 || !n.Block {
-		c.unsupported(root, n, n.Keyword, "expected `virtual_server IP PORT { ... }`")
+		c.unsupported(root, n, n.Keyword, "expected `virtual_server IP PORT { ... }` or `virtual_server fwmark N { ... }`")
 		return
 	}
-	ap, ok := addrPort(n.Args[0], n.Args[1])
-	if !ok {
-		c.unsupported(root, n, n.Keyword, fmt.Sprintf("%s %s is not an IP address and a port 1-65535 (keepalived would reject the virtual server)", n.Args[0], n.Args[1]))
-		return
+	var ap netip.AddrPort
+	var mark uint64
+	if n.Args[0] == "fwmark" {
+		m, err := strconv.ParseUint(n.Args[1], 10, 32)
+		if err != nil || m == 0 {
+			c.unsupported(root, n, "virtual_server fwmark", fmt.Sprintf("%s is not a firewall mark 1-4294967295 (keepalived would reject the virtual server)", n.Args[1]))
+			return
+		}
+		mark = m
+	} else {
+		var ok bool
+		ap, ok = addrPort(n.Args[0], n.Args[1])
+		if !ok {
+			c.unsupported(root, n, n.Keyword, fmt.Sprintf("%s %s is not an IP address and a port 1-65535 (keepalived would reject the virtual server)", n.Args[0], n.Args[1]))
+			return
+		}
 	}
-	proto := "TCP"
+	proto := ""
 	for _, ch := range n.Children {
 		if ch.Keyword == "protocol" && len(ch.Args) == 1 {
 			proto = strings.ToUpper(ch.Args[0])
 		}
 	}
+	// keepalived 2.2 programs an address virtual server without protocol
+	// as UDP ("no protocol set - defaulting to UDP", vs_end_handler), not
+	// TCP; lvsd's default is TCP, so the converted file says UDP.
+	defaultUDP := proto == "" && mark == 0
+	if defaultUDP {
+		proto = "UDP"
+	}
 	label := ap.String()
+	if mark != 0 {
+		label = "fwmark-" + strconv.FormatUint(mark, 10)
+	}
 	if c.vsLabels[label] {
 		label += "/" + proto
 	}
@@ -549,8 +573,29 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 
 	c.comments(root, n)
 	body := root.AppendNewBlock("virtual_server", []string{label}).Body()
-	body.SetAttributeValue("address", cty.StringVal(ap.String()))
+	if mark != 0 {
+		body.SetAttributeValue("fwmark", cty.NumberUIntVal(mark))
+		// keepalived takes the family from ip_family, else from the real
+		// servers; lvsd needs it said when it is IPv6.
+		if fam := fwmarkFamily(n); fam == "inet6" {
+			body.SetAttributeValue("ip_family", cty.StringVal(fam))
+		}
+	} else {
+		body.SetAttributeValue("address", cty.StringVal(ap.String()))
+	}
+	if defaultUDP {
+		c.add(n, Note, "protocol", "not set: keepalived programs this virtual server as UDP (it logs \"no protocol set - defaulting to UDP\"); written as protocol = \"UDP\" so the IPVS table stays the same. Write protocol TCP in keepalived.conf, or change it here, if TCP was meant")
+		comment(body, "keepalived defaults a virtual_server without protocol to UDP")
+		body.SetAttributeValue("protocol", cty.StringVal("UDP"))
+	}
 	rsLabels := map[string]bool{}
+	// keepalived applies a scheduler flag keyword against the scheduler
+	// set so far (lbflags_handler), so the order matters; its default
+	// scheduler is wlc, like lvsd's. The flags are written as one
+	// lvs_flags list where the first valid one stood.
+	sched := "wlc"
+	flags := vsFlags(n.Children, proto, mark != 0)
+	flagsWritten := false
 	for _, ch := range n.Children {
 		switch ch.Keyword {
 		case "delay_loop":
@@ -558,13 +603,32 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 		case "lvs_sched", "lb_algo":
 			if s, ok := c.arg(body, ch); ok {
 				c.alias(ch, "lvs_sched")
-				c.setString(body, ch, "lvs_sched", strings.ToLower(s))
+				sched = strings.ToLower(s)
+				c.setString(body, ch, "lvs_sched", sched)
+			}
+		case "ops", "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback":
+			if len(ch.Args) != 0 || ch.Block {
+				c.invalid(body, ch, "a flag without a value")
+				continue
+			}
+			if why := flagProblem(ch.Keyword, sched, proto, mark != 0); why != "" {
+				c.unsupported(body, ch, ch.Keyword, why)
+				continue
+			}
+			c.comments(body, ch)
+			if !flagsWritten {
+				flagsWritten = true
+				body.SetAttributeValue("lvs_flags", cty.TupleVal(flags))
+			}
+		case "ip_family":
+			if s, ok := c.arg(body, ch); ok && mark == 0 {
+				c.add(ch, Info, ch.Keyword, "ignored: the address says the family")
+			} else if ok && s != "inet" && s != "inet6" {
+				c.invalid(body, ch, "inet or inet6")
 			}
 		case "lvs_method", "lb_kind":
-			if s, ok := c.arg(body, ch); ok {
-				c.alias(ch, "lvs_method")
-				c.setString(body, ch, "lvs_method", strings.ToUpper(s))
-			}
+			c.alias(ch, "lvs_method")
+			c.method(body, ch)
 		case "protocol":
 			if s, ok := c.arg(body, ch); ok {
 				c.setString(body, ch, "protocol", strings.ToUpper(s))
@@ -585,6 +649,115 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 			c.realServer(body, ch, ap, rsLabels)
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
+		}
+	}
+}
+
+// flagProblem says why keepalived (or lvsd) would not apply scheduler flag
+// keyword kw with the scheduler set so far; "" when it applies.
+func flagProblem(kw, sched, proto string, fwmark bool) string {
+	if pre := kw[:3]; (pre == "sh-" || pre == "mh-") && sched != kw[:2] {
+		return fmt.Sprintf("keepalived ignores %s here (it only applies to lvs_sched %s, and the scheduler at this point is %s)", kw, kw[:2], sched)
+	}
+	if kw == "ops" && !fwmark && proto != "UDP" {
+		return "ops (one-packet scheduling) only applies to UDP services; lvsd refuses it on " + proto
+	}
+	return ""
+}
+
+// vsFlags are the scheduler flag keywords of a virtual_server body that
+// apply, in order, without duplicates.
+func vsFlags(children []*Node, proto string, fwmark bool) []cty.Value {
+	sched := "wlc"
+	var out []cty.Value
+	seen := map[string]bool{}
+	for _, ch := range children {
+		switch ch.Keyword {
+		case "lvs_sched", "lb_algo":
+			if len(ch.Args) == 1 {
+				sched = strings.ToLower(ch.Args[0])
+			}
+		case "ops", "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback":
+			if len(ch.Args) == 0 && !ch.Block && flagProblem(ch.Keyword, sched, proto, fwmark) == "" && !seen[ch.Keyword] {
+				seen[ch.Keyword] = true
+				out = append(out, cty.StringVal(ch.Keyword))
+			}
+		}
+	}
+	return out
+}
+
+// fwmarkFamily is the family keepalived gives a fwmark virtual server:
+// its ip_family, else its first real server's.
+func fwmarkFamily(n *Node) string {
+	for _, ch := range n.Children {
+		if ch.Keyword == "ip_family" && len(ch.Args) == 1 {
+			return ch.Args[0]
+		}
+	}
+	for _, ch := range n.Children {
+		if ch.Keyword == "real_server" && len(ch.Args) >= 1 {
+			if a, err := netip.ParseAddr(ch.Args[0]); err == nil && a.Is6() {
+				return "inet6"
+			}
+			return "inet"
+		}
+	}
+	return "inet"
+}
+
+// method maps `lvs_method NAT|DR|TUN [type ipip|gue|gre] [port N] [csum...]`
+// (virtual_server or real_server). Only ipip tunnels can be programmed by
+// lvsd (moby/ipvs does not send the tunnel type), so the others are
+// reported and the method left out.
+func (c *converter) method(body *hclwrite.Body, n *Node) {
+	if len(n.Args) == 0 || n.Block {
+		c.invalid(body, n, "NAT, DR or TUN")
+		return
+	}
+	m := strings.ToUpper(n.Args[0])
+	if m != "NAT" && m != "DR" && m != "TUN" {
+		c.invalid(body, n, "NAT, DR or TUN")
+		return
+	}
+	opts := n.Args[1:]
+	tunType := ""
+	if len(opts) == 2 && opts[0] == "type" && opts[1] == "ipip" {
+		tunType, opts = "ipip", nil
+	}
+	if len(opts) > 0 {
+		c.unsupported(body, n, n.Keyword+" "+strings.Join(opts, " "), "keepalived would program a "+strings.Join(opts, " ")+" tunnel; lvsd only programs ipip tunnels (moby/ipvs cannot send the tunnel type)")
+		return
+	}
+	c.setString(body, n, "lvs_method", m)
+	if tunType != "" && m == "TUN" {
+		body.SetAttributeValue("tun_type", cty.StringVal(tunType))
+	}
+}
+
+// lvsTimeouts maps global_defs `lvs_timeouts tcp N tcpfin N udp N` (any
+// order, any subset, seconds) onto a top-level lvs_timeouts block.
+func (c *converter) lvsTimeouts(root *hclwrite.Body, n *Node) {
+	args := n.Args
+	if len(args) == 0 || len(args)%2 != 0 || n.Block {
+		c.invalid(root, n, "pairs of tcp|tcpfin|udp and seconds")
+		return
+	}
+	vals := map[string]uint64{}
+	for i := 0; i < len(args); i += 2 {
+		k := args[i]
+		v, err := strconv.ParseUint(args[i+1], 10, 32)
+		if k != "tcp" && k != "tcpfin" && k != "udp" || err != nil || v == 0 {
+			c.invalid(root, n, "pairs of tcp|tcpfin|udp and a number of seconds")
+			return
+		}
+		vals[k] = v
+	}
+	c.comments(root, n)
+	body := root.AppendNewBlock("lvs_timeouts", nil).Body()
+	for _, k := range []string{"tcp", "tcpfin", "udp"} {
+		if v, ok := vals[k]; ok {
+			body.SetAttributeValue(k, cty.NumberUIntVal(v))
 		}
 	}
 }
@@ -612,7 +785,13 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 	}
 	var ap netip.AddrPort
 	ok := len(args) == 2 && n.Block
-	if ok {
+	if ok && !vs.IsValid() && args[1] == "0" {
+		// A fwmark service's real server without a port: IPVS keeps the
+		// client's port; lvsd writes the bare address.
+		var a netip.Addr
+		a, err := netip.ParseAddr(args[0])
+		ap, ok = netip.AddrPortFrom(a, 0), err == nil
+	} else if ok {
 		ap, ok = addrPort(args[0], args[1])
 	}
 	if !ok {
@@ -620,6 +799,9 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 		return
 	}
 	label := ap.String()
+	if ap.Port() == 0 {
+		label = ap.Addr().String()
+	}
 	for i := 2; labels[label]; i++ {
 		label = fmt.Sprintf("%s#%d", ap, i)
 	}
@@ -627,7 +809,11 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 	vsBody.AppendNewline()
 	c.comments(vsBody, n)
 	body := vsBody.AppendNewBlock("real_server", []string{label}).Body()
-	body.SetAttributeValue("address", cty.StringVal(ap.String()))
+	if ap.Port() == 0 {
+		body.SetAttributeValue("address", cty.StringVal(ap.Addr().String()))
+	} else {
+		body.SetAttributeValue("address", cty.StringVal(ap.String()))
+	}
 	// lvsd takes several checkers per real server, at most one of each
 	// kind.
 	seen := map[string]bool{}
@@ -635,6 +821,10 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 		switch ch.Keyword {
 		case "weight":
 			c.setInt(body, ch, "weight")
+		case "uthreshold", "lthreshold":
+			c.setInt(body, ch, ch.Keyword)
+		case "lvs_method":
+			c.method(body, ch)
 		case "inhibit_on_failure":
 			c.inhibit(body, ch)
 		case "TCP_CHECK", "HTTP_GET", "SSL_GET":
@@ -1008,7 +1198,6 @@ var descriptions = map[string]string{
 	"vrrp_sync_group":          "keepalived would move the grouped instances between MASTER and BACKUP together (and run the group's notify scripts)",
 	"vrrp_script":              "keepalived would run this script periodically; instances tracking it change priority or go to FAULT",
 	"virtual_server_group":     "keepalived would define a set of addresses for `virtual_server group NAME`",
-	"virtual_server fwmark":    "keepalived would create an IPVS service for packets with this firewall mark",
 	"virtual_server group":     "keepalived would create one IPVS service per address of the virtual_server_group",
 	"static_ipaddress":         "keepalived would add these addresses at start, whatever the VRRP state",
 	"static_routes":            "keepalived would add these routes at start, whatever the VRRP state",
@@ -1085,9 +1274,6 @@ var descriptions = map[string]string{
 	"omega":                "keepalived would run quorum_down when the virtual server is removed",
 	"ha_suspend":           "keepalived would suspend the checks while the VIP is not local",
 	"virtualhost":          "keepalived would send this Host header in HTTP checks",
-	"lvs_flags":            "keepalived would set these IPVS scheduler flags",
-	"lvs_sched_flags":      "keepalived would set these IPVS scheduler flags",
-	"ops":                  "keepalived would schedule each UDP datagram on its own (IPVS one-packet scheduling)",
 	"retry":                "keepalived would retry a failed check this many times",
 	"connect_timeout":      "keepalived would apply this connect timeout to the checkers",
 	"delay_before_retry":   "keepalived would pause this long before retrying a failed check",
@@ -1096,8 +1282,6 @@ var descriptions = map[string]string{
 	// real_server
 	"notify_up":   "keepalived would run this script when the real server is added",
 	"notify_down": "keepalived would run this script when the real server is removed",
-	"uthreshold":  "keepalived would cap the real server's active connections at this number",
-	"lthreshold":  "keepalived would resume sending connections below this number",
 	"HTTP_GET":    "keepalived would fetch the URLs over HTTP and compare status code or digest (lvsd's real_server takes it as http_get)",
 	"SSL_GET":     "keepalived would fetch the URLs over HTTPS and compare status code or digest (lvsd's real_server takes it as ssl_get)",
 	"SMTP_CHECK":  "keepalived would check for an SMTP greeting and HELO; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",

@@ -113,11 +113,12 @@ func TestCorpus(t *testing.T) {
 	want := map[string][]string{
 		"dr.conf": nil,
 		"fwmark.conf": {
-			"fwmark.conf:10 unsupported virtual_server fwmark",
+			"fwmark.conf:19 note protocol",
 		},
 		"http.conf": {
 			"http.conf:18 unsupported authentication",
 			"http.conf:31 info v3_checksum_as_v2",
+			"http.conf:37 note protocol",
 			"http.conf:53 unsupported url",
 			"http.conf:59 info nb_get_retry",
 			"http.conf:61 unsupported warmup",
@@ -128,9 +129,12 @@ func TestCorpus(t *testing.T) {
 			"http.conf:81 unsupported HTTP_GET",
 		},
 		"include.conf": {
+			"10-web.conf:1 note protocol",
 			"10-web.conf:5 unsupported notify_down",
+			"20-db.conf:1 note protocol",
 		},
 		"misc_check.conf": {
+			"misc_check.conf:1 note protocol",
 			"misc_check.conf:10 unsupported bindto",
 			"misc_check.conf:12 unsupported TCP_CHECK",
 			"misc_check.conf:22 unsupported misc_dynamic",
@@ -151,7 +155,15 @@ func TestCorpus(t *testing.T) {
 			"nat.conf:15 info lb_kind",
 			"nat.conf:19 unsupported sorry_server",
 		},
-		"params.conf": nil,
+		"params.conf": {
+			"params.conf:16 note protocol",
+		},
+		"shapes.conf": {
+			"shapes.conf:3 info router_id",
+			"shapes.conf:23 unsupported mh-port",
+			"shapes.conf:33 unsupported lvs_method type gue port 6080",
+			"shapes.conf:38 unsupported ops",
+		},
 		"sync_group.conf": {
 			"sync_group.conf:1 unsupported vrrp_script",
 			"sync_group.conf:6 unsupported vrrp_sync_group",

@@ -26,7 +26,9 @@ vrrp_instance "VI_V2" {
 }
 
 virtual_server "198.51.100.150:443" {
-  address    = "198.51.100.150:443"
+  address = "198.51.100.150:443"
+  # keepalived defaults a virtual_server without protocol to UDP
+  protocol   = "UDP"
   delay_loop = "5s"
   lvs_sched  = "wlc"
   lvs_method = "NAT"

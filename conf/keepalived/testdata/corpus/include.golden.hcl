@@ -1,6 +1,8 @@
 # the main file only includes the others
 virtual_server "198.51.100.110:80" {
-  address    = "198.51.100.110:80"
+  address = "198.51.100.110:80"
+  # keepalived defaults a virtual_server without protocol to UDP
+  protocol   = "UDP"
   lvs_method = "DR"
 
   real_server "198.51.100.17:80" {
@@ -11,7 +13,9 @@ virtual_server "198.51.100.110:80" {
 }
 
 virtual_server "198.51.100.110:3306" {
-  address    = "198.51.100.110:3306"
+  address = "198.51.100.110:3306"
+  # keepalived defaults a virtual_server without protocol to UDP
+  protocol   = "UDP"
   lvs_method = "DR"
 
   real_server "198.51.100.17:3306" {

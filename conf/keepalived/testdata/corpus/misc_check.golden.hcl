@@ -1,5 +1,7 @@
 virtual_server "198.51.100.90:3306" {
-  address    = "198.51.100.90:3306"
+  address = "198.51.100.90:3306"
+  # keepalived defaults a virtual_server without protocol to UDP
+  protocol   = "UDP"
   lvs_sched  = "lc"
   lvs_method = "DR"
 

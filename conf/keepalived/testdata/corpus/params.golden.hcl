@@ -7,7 +7,9 @@ vrrp_instance "VI_P" {
 }
 
 virtual_server "198.51.100.120:3306" {
-  address    = "198.51.100.120:3306"
+  address = "198.51.100.120:3306"
+  # keepalived defaults a virtual_server without protocol to UDP
+  protocol   = "UDP"
   lvs_method = "DR"
 
   real_server "198.51.100.18:3306" {

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package ipvs
+
+// kernelRelease is unknown off Linux.
+func kernelRelease() string { return "" }
