@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -50,6 +51,11 @@ func FuzzParse(f *testing.F) {
 		"vrrp_instance \"v\" { priority = 1 + \"a\" }",
 		"vrrp_instance \"v\" { interface = \"${\"eth\"}0\" }",
 		"vrrp_instance \"v\" {\n  virtual_ipaddress = {a = 1}\n}",
+		withHTTP(`  listen = "127.0.0.1:9999"`),
+		withHTTP(`  listen = "[::1]:0"` + "\n  refresh = 1.5\n  realm = \"\\u0001\""),
+		withHTTP("  listen = \"127.0.0.1:9999\"\n  metrics_auth = true\n  show_version = true\n  user \"a\" {\n    password_bcrypt = \"" + testHashStats + "\"\n  }"),
+		withHTTP("  listen = \"127.0.0.1:9999\"\n  user \"a:b\" {\n    password = \"x\"\n    password_bcrypt = \"$2y$99$\"\n  }"),
+		"http {}\nhttp {}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -78,6 +84,16 @@ func FuzzParse(f *testing.F) {
 			}
 			if (cfg.Agent != nil) && (len(cfg.VRRP) > 0 || len(cfg.VirtualServers) > 0) {
 				t.Fatalf("agent and director config together: %+v", cfg)
+			}
+			if h := cfg.HTTP; h != nil {
+				if !h.Listen.IsValid() || h.Listen.Port() == 0 || h.Realm == "" || h.Refresh%time.Second != 0 || (h.MetricsAuth && len(h.Users) == 0) {
+					t.Fatalf("invalid http block accepted: %+v", h)
+				}
+				for _, u := range h.Users {
+					if checkBcrypt(u.PasswordBcrypt) != nil || u.Name == "" {
+						t.Fatalf("user accepted with a bad hash or name: %q", u.Name)
+					}
+				}
 			}
 		}
 		if err := WriteDiagnostics(io.Discard, diags, map[string][]byte{"fuzz.hcl": src}); err != nil {

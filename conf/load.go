@@ -90,6 +90,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "vrrp_instance", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 		{Type: "agent"},
+		{Type: "http"},
 	},
 }
 
@@ -143,7 +144,7 @@ func (d *decoder) root(body hcl.Body, filename string) *Config {
 
 	vrrpNames := map[string]hcl.Range{}
 	vsNames := map[string]hcl.Range{}
-	var vrrpSeen, vsSeen, agentBlocks []*hcl.Block
+	var vrrpSeen, vsSeen, agentBlocks, httpBlocks []*hcl.Block
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "vrrp_instance":
@@ -157,6 +158,15 @@ func (d *decoder) root(body hcl.Body, filename string) *Config {
 			dup := d.uniqueLabel(b, vsNames)
 			if vs, ok := d.virtualServer(b); ok && !dup {
 				cfg.VirtualServers = append(cfg.VirtualServers, vs)
+			}
+		case "http":
+			httpBlocks = append(httpBlocks, b)
+			if len(httpBlocks) > 1 {
+				d.errorf(b.DefRange, "Duplicate http block",
+					"only one http block is allowed per file; the first is at %s.", pos(httpBlocks[0].DefRange))
+			}
+			if h, ok := d.http(b); ok && cfg.HTTP == nil {
+				cfg.HTTP = h
 			}
 		case "agent":
 			agentBlocks = append(agentBlocks, b)
