@@ -83,7 +83,9 @@ func TestHTTPBlock(t *testing.T) {
 
 func TestHTTPErrors(t *testing.T) {
 	const plain = "hunter22"
-	user := func(attrs string) string { return "  listen = \"127.0.0.1:9999\"\n  user \"admin\" {\n" + attrs + "\n  }" }
+	user := func(attrs string) string {
+		return "  listen = \"127.0.0.1:9999\"\n  user \"admin\" {\n" + attrs + "\n  }"
+	}
 	for _, tc := range []struct {
 		name string
 		body string
@@ -114,7 +116,7 @@ func TestHTTPErrors(t *testing.T) {
 		{"user colon", "  listen = \"127.0.0.1:9999\"\n  user \"a:b\" {\n    password_bcrypt = \"" + testHashStats + "\"\n  }", "must not contain ':'", 10, 8},
 		{"user duplicate", "  listen = \"127.0.0.1:9999\"\n  user \"a\" {\n    password_bcrypt = \"" + testHashStats + "\"\n  }\n  user \"a\" {\n    password_bcrypt = \"" + testHashOps + "\"\n  }", `"a" is already declared at test.hcl:10,8`, 13, 8},
 		{"user empty", "  listen = \"127.0.0.1:9999\"\n  user \"\" {\n    password_bcrypt = \"" + testHashStats + "\"\n  }", "Empty user name", 10, 8},
-		{"user unknown attr", user(`    password_bcrypt = "`+testHashStats+`"`+"\n    groups = []"), `argument named "groups"`, 12, 5},
+		{"user unknown attr", user(`    password_bcrypt = "` + testHashStats + `"` + "\n    groups = []"), `argument named "groups"`, 12, 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, diags := Parse([]byte(withHTTP(tc.body)), "test.hcl")
