@@ -71,7 +71,7 @@ type rsView struct {
 }
 
 type counterView struct {
-	Have                                    bool
+	Have                                      bool
 	Conns, InPkts, OutPkts, InBytes, OutBytes string
 	CPS, InPPS, OutPPS, InBPS, OutBPS         string
 }
