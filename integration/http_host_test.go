@@ -64,7 +64,8 @@ func TestHTTPStatsChromiumHost(t *testing.T) {
 		t.Errorf("wrong password on /metrics: %d", resp.StatusCode)
 	}
 
-	dom := chromium(t, h, 2*time.Minute, "http://admin:stats-pw@198.51.100.20:9999/stats", "--dump-dom")
+	shot := filepath.Join(t.TempDir(), "stats-page-vrrp.png")
+	dom := chromium(t, h, 2*time.Minute, "http://admin:stats-pw@198.51.100.20:9999/stats", "--dump-dom", "--screenshot="+shot)
 	for _, want := range []string{`<span class="pill master">VI_1 MASTER</span>`, `<td class="mono">198.51.100.30/24</td>`, `content="5"`, `<div class="meta">lvsd `} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("Chromium's DOM lacks %s:\n%s", want, dom)
@@ -77,8 +78,6 @@ func TestHTTPStatsChromiumHost(t *testing.T) {
 	if strings.Contains(denied, "VI_1") || strings.Count(p.Output(), `msg="http: authentication failed" user=admin`) <= failures {
 		t.Errorf("wrong password: Chromium shows\n%s\nlog:\n%s", denied, p.Output())
 	}
-	shot := filepath.Join(t.TempDir(), "stats-page-vrrp.png")
-	chromium(t, h, 2*time.Minute, "http://admin:stats-pw@198.51.100.20:9999/stats", "--screenshot="+shot)
 	checkScreenshot(t, shot, map[string][3]int{"blue (master)": {0x25, 0x63, 0xeb}, "dark header": {0x17, 0x20, 0x2d}})
 	keepArtifact(t, shot)
 

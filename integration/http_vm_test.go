@@ -19,7 +19,7 @@ import (
 )
 
 // httpDirector is a director with a VRRP instance (auth_pass is a secret),
-// one NAT service with three real servers: a (checked against a listener
+// one NAT service on the VIP with three real servers: a (checked against a listener
 // on the director: up), b (checked against a closed port: down, kept at
 // weight 0 by inhibit_on_failure) and c (weight 0, no check: draining),
 // and the http block under test.
@@ -36,7 +36,7 @@ const httpDirector = `vrrp_instance "VI_1" {
 }
 
 virtual_server "web" {
-  address    = "198.51.100.40:80"
+  address    = "198.51.100.30:80"
   lvs_sched  = "wrr"
   lvs_method = "NAT"
   delay_loop = "1s"
@@ -133,11 +133,13 @@ func TestHTTPEndpoint(t *testing.T) {
 	}
 	t.Logf("settled after %v", took)
 
-	// Traffic: local connections to the service are scheduled by IPVS
-	// (NAT to addresses nobody answers on: the kernel counts them all
-	// the same). wrr with weights 2/0/0 sends every one to a.
+	// Traffic: a client on the LAN connects to the service on the VIP;
+	// IPVS schedules each SYN (NAT to an address nobody answers on: the
+	// kernel counts the connections all the same). wrr with weights
+	// 2/0/0 sends every one to a.
+	cli := addHost(t, l, "cli", "198.51.100.2/24")
 	for range 3 {
-		_, _ = h.Dial("198.51.100.40:80", 300*time.Millisecond)
+		_, _ = cli.Dial("198.51.100.30:80", 300*time.Millisecond)
 	}
 	// The kernel publishes its counters from the rate estimator, every
 	// 2 s: poll.
@@ -159,7 +161,7 @@ func TestHTTPEndpoint(t *testing.T) {
 		{"lvsd_vrrp_effective_priority", []string{`instance="VI_1"`}, eq(100), "100"},
 		{"lvsd_vrrp_adverts_sent_total", []string{`instance="VI_1"`}, gt(0), "> 0"},
 		{"lvsd_virtual_server_in_kernel", []string{`vs="web"`}, eq(1), "1"},
-		{"lvsd_virtual_server_connections_total", []string{`vs="web"`, `address="198.51.100.40:80"`}, ge(3), ">= 3"},
+		{"lvsd_virtual_server_connections_total", []string{`vs="web"`, `address="198.51.100.30:80"`}, ge(3), ">= 3"},
 		{"lvsd_virtual_server_in_packets_total", []string{`vs="web"`}, ge(3), ">= 3"},
 		{"lvsd_real_server_connections_total", []string{`rs="a"`}, ge(3), ">= 3"},
 		{"lvsd_real_server_connections_total", []string{`rs="b"`}, eq(0), "0"},
@@ -230,17 +232,13 @@ func TestHTTPEndpoint(t *testing.T) {
 	}
 
 	// Chromium, with the credentials in the URL (top-level navigations
-	// may carry them).
+	// may carry them); one run dumps the DOM and takes the screenshot
+	// (each run takes minutes under TCG). The wrong-password case in
+	// Chromium is the host test's (TestHTTPStatsChromiumHost).
 	needChromium(t)
-	dom := chromium(t, h, 5*time.Minute, "http://admin:stats-pw@198.51.100.20:9999/stats", "--dump-dom")
-	checkStatsDOM(t, dom)
-	failures := strings.Count(p.Output(), `msg="http: authentication failed" user=admin`)
-	denied := chromium(t, h, 5*time.Minute, "http://admin:wrong@198.51.100.20:9999/stats", "--dump-dom")
-	if strings.Contains(denied, `class="rs`) || strings.Count(p.Output(), `msg="http: authentication failed" user=admin`) <= failures {
-		t.Errorf("wrong password: Chromium shows\n%s", denied)
-	}
 	shot := filepath.Join(t.TempDir(), "stats-page.png")
-	chromium(t, h, 5*time.Minute, "http://admin:stats-pw@198.51.100.20:9999/stats", "--screenshot="+shot)
+	dom := chromium(t, h, 10*time.Minute, "http://admin:stats-pw@198.51.100.20:9999/stats", "--dump-dom", "--screenshot="+shot)
+	checkStatsDOM(t, dom)
 	checkScreenshot(t, shot, map[string][3]int{"green (up)": {0x1f, 0x9d, 0x55}, "red (down)": {0xd0, 0x31, 0x2d}, "amber (draining)": {0xc7, 0x77, 0x00}, "blue (master)": {0x25, 0x63, 0xeb}})
 	keepArtifact(t, shot)
 
@@ -270,7 +268,7 @@ func checkStatsDOM(t *testing.T, dom string) {
 		`<tr class="rs down">\s*<td><b>b</b></td><td class="mono">198\.51\.100\.11:80</td><td><span class="pill down">DOWN \(inhibited, weight 0\)</span></td><td class="num">0 / 1</td>`,
 		`<tr class="rs drain">\s*<td><b>c</b></td><td class="mono">198\.51\.100\.12:80</td><td><span class="pill drain">DRAINING \(weight 0\)</span>`,
 		`connection refused`,
-		`TCP 198\.51\.100\.40:80`,
+		`TCP 198\.51\.100\.30:80`,
 	} {
 		if !regexp.MustCompile(re).MatchString(dom) {
 			t.Errorf("stats page lacks %s in\n%s", re, dom)
