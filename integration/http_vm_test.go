@@ -265,7 +265,7 @@ func checkStatsDOM(t *testing.T, dom string) {
 	for _, re := range []string{
 		`<span class="pill master">VI_1 MASTER</span>`,
 		`<tr class="rs up">\s*<td><b>a</b></td><td class="mono">198\.51\.100\.10:80</td><td><span class="pill up">UP</span></td><td class="num">2 / 2</td>`,
-		`<tr class="rs down">\s*<td><b>b</b></td><td class="mono">198\.51\.100\.11:80</td><td><span class="pill down">DOWN \(inhibited, weight 0\)</span></td><td class="num">0 / 1</td>`,
+		`<tr class="rs down has-err">\s*<td><b>b</b></td><td class="mono">198\.51\.100\.11:80</td><td><span class="pill down">DOWN \(inhibited, weight 0\)</span></td><td class="num">0 / 1</td>`,
 		`<tr class="rs drain">\s*<td><b>c</b></td><td class="mono">198\.51\.100\.12:80</td><td><span class="pill drain">DRAINING \(weight 0\)</span>`,
 		`connection refused`,
 		`TCP 198\.51\.100\.30:80`,

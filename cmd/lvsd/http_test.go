@@ -323,7 +323,7 @@ func TestHTTPStatsPage(t *testing.T) {
 	for _, re := range []string{
 		`<meta http-equiv="refresh" content="5">`,
 		`<tr class="rs up">\s*<td><b>a</b></td><td class="mono">198\.51\.100\.10:80</td><td><span class="pill up">UP</span></td><td class="num">2 / 2</td>`,
-		`<tr class="rs down">\s*<td><b>b&lt;i&gt;</b></td><td class="mono">198\.51\.100\.11:80</td><td><span class="pill down">DOWN</span></td><td class="num">- / 1</td>`,
+		`<tr class="rs down has-err">\s*<td><b>b&lt;i&gt;</b></td><td class="mono">198\.51\.100\.11:80</td><td><span class="pill down">DOWN</span></td><td class="num">- / 1</td>`,
 		`<tr class="rs drain">\s*<td><b>c</b></td>.*<span class="pill drain">DRAINING \(weight 0\)</span>`,
 		`connection refused &lt;img src=x onerror=alert\(1\)&gt;`,
 		`<span class="pill master">VI_1 MASTER</span>`,
