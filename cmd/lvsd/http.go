@@ -44,6 +44,33 @@ type httpEndpoint struct {
 	cur *conf.HTTP
 
 	reg *prometheus.Registry
+
+	// authLog limits "authentication failed" lines: a password guesser
+	// must not flood the log.
+	authLog logLimiter
+}
+
+// logLimiter lets one line through per interval and counts the others.
+type logLimiter struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+const authLogInterval = time.Second
+
+// allow reports whether to log now and how many lines were held back
+// since the last one.
+func (l *logLimiter) allow(now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.last.IsZero() && now.Sub(l.last) < authLogInterval {
+		l.suppressed++
+		return false, 0
+	}
+	n := l.suppressed
+	l.last, l.suppressed = now, 0
+	return true, n
 }
 
 // reloadCounts are the daemon's reload outcomes since start.
@@ -303,7 +330,9 @@ func (e *httpEndpoint) auth(isMetrics bool, next http.Handler) http.Handler {
 			if !ok {
 				if user != "" {
 					// Never the password: only who tried, from where.
-					e.log.Info("http: authentication failed", "user", user, "remote", r.RemoteAddr, "path", r.URL.Path)
+					if ok, n := e.authLog.allow(time.Now()); ok {
+						e.log.Info("http: authentication failed", "user", user, "remote", r.RemoteAddr, "path", r.URL.Path, "suppressed", n)
+					}
 				}
 				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm=%q, charset="UTF-8"`, s.cfg.Realm))
 				http.Error(w, "401 unauthorized: this lvsd endpoint needs a user and password", http.StatusUnauthorized)

@@ -164,6 +164,27 @@ func TestHTTPAuth(t *testing.T) {
 	}
 }
 
+// TestHTTPAuthLogLimited: a burst of wrong passwords logs one line, and
+// the next line says how many were held back.
+func TestHTTPAuthLogLimited(t *testing.T) {
+	var logs bytes.Buffer
+	srv := testEndpoint(t, &conf.HTTP{Realm: "lvsd", Users: []conf.HTTPUser{{Name: "admin", PasswordBcrypt: hashStatsPW}}}, sampleStatus(), &logs)
+	for i := range 20 {
+		if resp, _ := get(t, srv.URL+"/stats", "admin", fmt.Sprint("guess", i)); resp.StatusCode != 401 {
+			t.Fatalf("guess %d: %d", i, resp.StatusCode)
+		}
+	}
+	time.Sleep(authLogInterval)
+	get(t, srv.URL+"/stats", "admin", "last-guess")
+	lines := strings.Count(logs.String(), "authentication failed")
+	if lines < 2 || lines > 4 || !regexp.MustCompile(`suppressed=1[0-9]`).MatchString(logs.String()) {
+		t.Errorf("%d lines for 21 failures:\n%s", lines, logs.String())
+	}
+	if strings.Contains(logs.String(), "guess") {
+		t.Errorf("a password reached the log:\n%s", logs.String())
+	}
+}
+
 // TestHTTPAuthCache: a verified credential is cached per settings
 // generation; a new generation (reload) forgets it, and a wrong password
 // never enters the cache.
