@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -57,6 +58,11 @@ func FuzzParse(f *testing.F) {
 		"virtual_server \"m\" {\n  fwmark = 7\n  address = \"198.51.100.30:80\"\n}\n",
 		rs("    lvs_method = \"TUN\"\n    tun_type = \"gue\"\n    tun_port = 6080\n    lthreshold = 9"),
 		"lvs_timeouts {\n  tcp = 900\n  tcpfin = \"1.5s\"\n  udp = 1e300\n}\n",
+		withHTTP(`  listen = "127.0.0.1:9999"`),
+		withHTTP(`  listen = "[::1]:0"` + "\n  refresh = 1.5\n  realm = \"\\u0001\""),
+		withHTTP("  listen = \"127.0.0.1:9999\"\n  metrics_auth = true\n  show_version = true\n  user \"a\" {\n    password_bcrypt = \"" + testHashStats + "\"\n  }"),
+		withHTTP("  listen = \"127.0.0.1:9999\"\n  user \"a:b\" {\n    password = \"x\"\n    password_bcrypt = \"$2y$99$\"\n  }"),
+		"http {}\nhttp {}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -93,6 +99,16 @@ func FuzzParse(f *testing.F) {
 				for _, rs := range vs.RealServers {
 					if rs.Method == "" || rs.LThreshold > rs.UThreshold || rs.Address.Addr().Is4() != vs.Address.Addr().Is4() {
 						t.Fatalf("real server %+v of %+v", rs, vs)
+					}
+				}
+			}
+			if h := cfg.HTTP; h != nil {
+				if !h.Listen.IsValid() || h.Listen.Port() == 0 || h.Realm == "" || h.Refresh%time.Second != 0 || (h.MetricsAuth && len(h.Users) == 0) {
+					t.Fatalf("invalid http block accepted: %+v", h)
+				}
+				for _, u := range h.Users {
+					if checkBcrypt(u.PasswordBcrypt) != nil || u.Name == "" {
+						t.Fatalf("user accepted with a bad hash or name: %q", u.Name)
 					}
 				}
 			}

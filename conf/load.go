@@ -91,6 +91,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 		{Type: "agent"},
 		{Type: "lvs_timeouts"},
+		{Type: "http"},
 	},
 }
 
@@ -145,7 +146,7 @@ func (d *decoder) root(body hcl.Body, filename string) *Config {
 
 	vrrpNames := map[string]hcl.Range{}
 	vsNames := map[string]hcl.Range{}
-	var vrrpSeen, vsSeen, agentBlocks []*hcl.Block
+	var vrrpSeen, vsSeen, agentBlocks, httpBlocks []*hcl.Block
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "vrrp_instance":
@@ -166,6 +167,15 @@ func (d *decoder) root(body hcl.Body, filename string) *Config {
 				continue
 			}
 			cfg.LVSTimeouts = d.lvsTimeouts(b)
+		case "http":
+			httpBlocks = append(httpBlocks, b)
+			if len(httpBlocks) > 1 {
+				d.errorf(b.DefRange, "Duplicate http block",
+					"only one http block is allowed per file; the first is at %s.", pos(httpBlocks[0].DefRange))
+			}
+			if h, ok := d.http(b); ok && cfg.HTTP == nil {
+				cfg.HTTP = h
+			}
 		case "agent":
 			agentBlocks = append(agentBlocks, b)
 			if len(agentBlocks) > 1 {

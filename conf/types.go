@@ -22,6 +22,8 @@ type Config struct {
 	LVSTimeouts *LVSTimeouts
 	// Agent is nil in a director file.
 	Agent *Agent
+	// HTTP is the http block (nil: no HTTP endpoint).
+	HTTP *HTTP
 
 	// Warnings are non-fatal diagnostics (for example nopreempt with
 	// state MASTER); `lvsd check` prints them and still exits 0.

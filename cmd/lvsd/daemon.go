@@ -164,6 +164,10 @@ type daemon struct {
 	mu         sync.Mutex
 	config     configStatus
 	lastReload *reloadResult
+	reloads    reloadCounts
+
+	// http is the http block's endpoint (listening only when configured).
+	http *httpEndpoint
 }
 
 // status is the service's status with the daemon's part filled in.
@@ -177,6 +181,12 @@ func (d *daemon) status() statusDoc {
 	}
 	d.mu.Unlock()
 	return st
+}
+
+func (d *daemon) reloadCounts() reloadCounts {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.reloads
 }
 
 // reload re-reads the file and validates it completely before touching
@@ -199,12 +209,26 @@ func (d *daemon) reload(trigger string) reloadResult {
 		if diagText != "" {
 			d.log.Warn("reload warnings", "diagnostics", diagText)
 		}
+		// A new http listen address is bound before anything else
+		// changes: if it cannot be, the reload is refused and the old
+		// listener keeps serving.
+		hc, err := d.http.prepare(l.cfg.HTTP)
+		if err != nil {
+			r.Error = err.Error()
+			d.log.Error("reload refused; running configuration kept", "trigger", trigger, "err", err)
+			break
+		}
 		changes, err := d.svc.Reload(l.cfg)
 		r.Changes = changes
 		if err != nil {
+			hc.abort()
 			r.Error = err.Error()
 			d.log.Error("reload failed", "trigger", trigger, "err", err)
 			break
+		}
+		if c := hc.commit(); c != "" {
+			r.Changes = append(r.Changes, c)
+			changes = r.Changes
 		}
 		r.Applied = true
 		d.mu.Lock()
@@ -214,6 +238,11 @@ func (d *daemon) reload(trigger string) reloadResult {
 	}
 	d.mu.Lock()
 	d.lastReload = &r
+	if r.Applied {
+		d.reloads.OK++
+	} else {
+		d.reloads.Failed++
+	}
 	d.mu.Unlock()
 	return r
 }
@@ -262,6 +291,13 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer ctl.close()
+
+	d.http = newHTTPEndpoint(log, d.status, d.reloadCounts)
+	if err := d.http.apply(l.cfg.HTTP); err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	defer d.http.close()
 
 	// Signals are subscribed before Start so a SIGTERM that arrives during
 	// start-up still gets the graceful path.

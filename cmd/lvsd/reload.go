@@ -36,7 +36,7 @@ type reloadResult struct {
 
 // secretAttr matches an attribute that holds a secret in an HCL source
 // line, as diagnostics quote it: the value is replaced, the name kept.
-var secretAttr = regexp.MustCompile(`(?i)\b(auth_pass|password)(\s*=\s*)("(?:[^"\\]|\\.)*"?|[^\s#]+)`)
+var secretAttr = regexp.MustCompile(`(?i)\b(auth_pass|password_bcrypt|password)(\s*=\s*)("(?:[^"\\]|\\.)*"?|[^\s#]+)`)
 
 // redactSecrets hides secret values in text that quotes the config file
 // (diagnostic snippets), so that neither logs nor status ever carry them.
