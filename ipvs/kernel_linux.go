@@ -303,5 +303,6 @@ func fromMobyDest(md *mipvs.Destination) (Dest, error) {
 	if method == "" {
 		method = fmt.Sprintf("fwd(%d)", md.ConnectionFlags&mipvs.ConnectionFlagFwdMask)
 	}
-	return Dest{Addr: netip.AddrPortFrom(a.Unmap(), md.Port), Weight: md.Weight, Method: method}, nil
+	return Dest{Addr: netip.AddrPortFrom(a.Unmap(), md.Port), Weight: md.Weight, Method: method,
+		ActiveConns: md.ActiveConnections, InactConns: md.InactiveConnections}, nil
 }

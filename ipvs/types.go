@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Protocols of an IPVS service, as written in the config.
@@ -56,6 +57,13 @@ type Service struct {
 	// Persistence is the zero value for a service that is not persistent.
 	Persistence Persistence `json:"persistence,omitzero"`
 	Dests       []Dest      `json:"dests"` // sorted by Addr, unique Addr
+
+	// Desired side only (see drain.go): Down are configured real servers
+	// left out because they are down, deleted at once; other observed
+	// destinations missing from Dests are drained for at most
+	// DrainTimeout (0 = deleted at once).
+	Down         []netip.AddrPort `json:"-"`
+	DrainTimeout time.Duration    `json:"-"`
 }
 
 // Persistence is IPVS service persistence (ipvsadm -p and -M): a client's
@@ -90,6 +98,21 @@ type Dest struct {
 	Addr   netip.AddrPort `json:"addr"`
 	Weight int            `json:"weight"`
 	Method string         `json:"method"` // NAT, DR, TUN (LOCAL only when observed)
+
+	// Observed only: the kernel's connection counts (ipvsadm's ActiveConn
+	// and InActConn), read by the same dump, for draining.
+	ActiveConns int `json:"active_conns,omitempty"`
+	InactConns  int `json:"inact_conns,omitempty"`
+	// Desired only: drained by hand; kept at weight 0 until its
+	// connections are gone. Diff ignores these three fields.
+	Draining bool `json:"draining,omitempty"`
+}
+
+// kernelPart is d without the fields the kernel does not program, for
+// comparisons.
+func (d Dest) kernelPart() Dest {
+	d.ActiveConns, d.InactConns, d.Draining = 0, 0, false
+	return d
 }
 
 // methodWord is how ipvsadm -Ln names a forwarding method in its Forward
