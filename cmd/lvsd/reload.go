@@ -86,7 +86,7 @@ func planReload(old, cur *conf.Config) reloadPlan {
 	slices.Sort(p.VRRPStop)
 	slices.Sort(p.VRRPStart)
 
-		p.IPVS = !reflect.DeepEqual(ipvs.Desired(old.VirtualServers, ipvs.AllUp), ipvs.Desired(cur.VirtualServers, ipvs.AllUp))
+	p.IPVS = !reflect.DeepEqual(ipvs.Desired(old.VirtualServers, ipvs.AllUp), ipvs.Desired(cur.VirtualServers, ipvs.AllUp))
 	p.Checks = !reflect.DeepEqual(withoutRanges(old.VirtualServers), withoutRanges(cur.VirtualServers))
 	return p
 }
