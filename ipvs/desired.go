@@ -177,6 +177,11 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			}
 			svc.Dests = append(svc.Dests, d)
 		}
+		if ss := vs.SorryServer; ss.IsValid() && !sorry && !vs.SorryServerInhibit && !addrs[ss] {
+			// Not needed: deleted at once, as keepalived does, not
+			// drained.
+			svc.Down = append(svc.Down, ss)
+		}
 		if ss := vs.SorryServer; ss.IsValid() && (sorry || vs.SorryServerInhibit) {
 			w := 0
 			if sorry {
