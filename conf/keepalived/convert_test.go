@@ -149,9 +149,13 @@ func TestCorpus(t *testing.T) {
 			"nat.conf:9 info router_id",
 			"nat.conf:14 info lb_algo",
 			"nat.conf:15 info lb_kind",
-			"nat.conf:19 unsupported sorry_server",
 		},
 		"params.conf": nil,
+		"quorum.conf": {
+			"quorum.conf:4 info lb_algo",
+			"quorum.conf:5 info lb_kind",
+			"quorum.conf:27 unsupported quorum_up",
+		},
 		"sync_group.conf": {
 			"sync_group.conf:1 unsupported vrrp_script",
 			"sync_group.conf:6 unsupported vrrp_sync_group",
