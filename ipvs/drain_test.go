@@ -1,6 +1,7 @@
 package ipvs
 
 import (
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"reflect"
@@ -124,7 +125,7 @@ func TestPlanDrain(t *testing.T) {
 			name:     "service removed: nothing drains, Diff deletes the service",
 			desired:  nil,
 			observed: []Service{svc(vip1, "rr", conns(dr(a, 1), 5, 0))},
-			wantEff:  []Service{},
+			wantEff:  nil,
 		},
 	}
 	for _, tc := range tests {
@@ -210,5 +211,39 @@ func TestReconcilerDrain(t *testing.T) {
 	}
 	if d := r.Drains(); len(d) != 0 {
 		t.Errorf("Drains after the end = %+v", d)
+	}
+}
+
+// BenchmarkPlanDrain: a steady resync at scale passes through planDrain
+// without allocating; one removed real server per service drains.
+func BenchmarkPlanDrain(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		desired := benchTable(n)
+		for i := range desired {
+			desired[i].DrainTimeout = time.Minute
+		}
+		removed := benchTable(n)
+		for i := range removed {
+			removed[i].Dests[3].ActiveConns = 1
+			removed[i].Dests = append(removed[i].Dests, Dest{Addr: netip.MustParseAddrPort("192.0.2.1:3306"), Weight: 1, Method: DR, ActiveConns: 2})
+			sortTable(removed[i : i+1])
+		}
+		for _, c := range []struct {
+			name     string
+			observed []Service
+			active   int
+		}{
+			{"steady", benchTable(n), 0},
+			{"one-draining-per-service", removed, n},
+		} {
+			b.Run(fmt.Sprintf("%s/%d-services", c.name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, active, _ := planDrain(desired, c.observed, nil, epoch); len(active) != c.active {
+						b.Fatalf("%d drains, want %d", len(active), c.active)
+					}
+				}
+			})
+		}
 	}
 }
