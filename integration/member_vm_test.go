@@ -384,7 +384,6 @@ func TestMemberDrain(t *testing.T) {
 	}
 	n.lvsd(t, "reload")
 	held = holdOn(t, n, "a")
-	defer held.c.Close()
 	n.lvsd(t, "drain", "web", "a")
 	start := time.Now()
 	n.waitTable(t, "a not deleted at drain_timeout", 60*time.Second, func(s string) bool {
@@ -396,6 +395,36 @@ func TestMemberDrain(t *testing.T) {
 	if !strings.Contains(n.proc.Output(), "timeout") {
 		t.Errorf("lvsd did not log the drain's end by timeout")
 	}
+	held.c.Close()
+
+	// Removing a from the file drains it the same way: weight 0 while
+	// its connection lives, deleted once it is gone.
+	n.lvsd(t, "undrain", "web", "a")
+	n.waitTable(t, "a not restored by undrain", 15*time.Second, func(s string) bool {
+		return masq("198.51.100.10:80", "1").MatchString(s)
+	})
+	held = holdOn(t, n, "a")
+	without := strings.Replace(fmt.Sprintf(drainConf, "60s"), "  real_server \"a\" {\n    address = \"198.51.100.10:80\"\n  }\n", "", 1)
+	if strings.Contains(without, "198.51.100.10") {
+		t.Fatalf("config edit failed:\n%s", without)
+	}
+	if err := os.WriteFile(file, []byte(without), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n.lvsd(t, "reload")
+	n.waitTable(t, "removed a not drained at weight 0", 15*time.Second, func(s string) bool {
+		return masq("198.51.100.10:80", "0").MatchString(s)
+	})
+	if name, err := held.ask("after removal"); err != nil || name != "a" {
+		t.Fatalf("held connection after a was removed from the file: %q %v", name, err)
+	}
+	if status := n.lvsd(t, "status"); !strings.Contains(status, "removed from config") {
+		t.Errorf("status does not show the removed server draining:\n%s", status)
+	}
+	resetClose(held.c)
+	n.waitTable(t, "removed a not deleted after its connection closed", 60*time.Second, func(s string) bool {
+		return !strings.Contains(s, "198.51.100.10:80")
+	})
 }
 
 // holdOn opens connections through the VIP until one lands on want and
