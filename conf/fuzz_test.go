@@ -43,6 +43,8 @@ func FuzzParse(f *testing.F) {
 		vrrp("v", "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = \"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"\n  }"),
 		vrrp("", "  nopreempt = true\n  state = \"MASTER\""),
 		vs("v", "  lb_algo = \"rr\"\n  lvs_sched = 1"),
+		vs("v", "  sorry_server = \"198.51.100.50:80\"\n  quorum = 2\n  hysteresis = 3\n  quorum_up = \"/bin/true 'a\"\n  drain_timeout = 0"),
+		vs("v", "  quorum_down = \"\"\n  sorry_server_inhibit = 1\n  alpha = true\n  omega = null"),
 		check("      connect_ip = \"fe80::1%eth0\"\n      connect_port = 65536"),
 		"vrrp_instance \"a\" \"b\" {}",
 		"virtual_server {\n real_server {}\n}",

@@ -54,6 +54,12 @@ var vsSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{{Type: "real_server", LabelNames: []string{"name"}}},
 }
 
+func init() {
+	// Membership attributes (sorry_server, quorum, drain, ...) live in
+	// membership.go; appended here so other edits to the list stay apart.
+	vsSchema.Attributes = append(vsSchema.Attributes, membershipAttrs...)
+}
+
 var rsSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "address"}, {Name: "weight"}, {Name: "inhibit_on_failure"},
@@ -176,6 +182,8 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 			vs.InhibitOnFailure = v
 		}
 	}
+
+	d.membership(attrs, &vs, addrOK)
 
 	names := map[string]hcl.Range{}
 	addrs := map[string]hcl.Range{}

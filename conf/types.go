@@ -119,6 +119,8 @@ type VirtualServer struct {
 	PersistenceGranularity int
 	// InhibitOnFailure is the default of its real servers' own setting.
 	InhibitOnFailure bool
+	// Membership: sorry server, quorum, alpha/omega, drain (membership.go).
+	Membership
 
 	RealServers []RealServer
 

@@ -121,6 +121,31 @@ type server struct {
 	up          bool
 	since       time.Time
 	transitions int
+	// alpha: the virtual server has alpha and no check of this server has
+	// passed yet, so it stays down (keepalived's alpha mode).
+	alpha bool
+}
+
+// alphaPassed says whether every checker of s has passed its last attempt,
+// which ends s's alpha wait.
+func (s *server) alphaPassed() bool {
+	for _, p := range s.probes {
+		if !p.state.Up || p.state.LastCheck.IsZero() || p.state.LastErr != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// verdict is s's aggregate verdict, ending its alpha wait when it can.
+func (s *server) verdict() bool {
+	if s.alpha {
+		if !s.alphaPassed() {
+			return false
+		}
+		s.alpha = false
+	}
+	return s.allUp()
 }
 
 type probe struct {
@@ -269,6 +294,7 @@ func sameChecks(a []*probe, b []conf.Check) bool {
 // failing checker was removed.
 func (m *Manager) Set(vss []conf.VirtualServer) {
 	want := make(map[serverKey][]conf.Check)
+	alpha := make(map[serverKey]bool)
 	var order []serverKey
 	for _, vs := range vss {
 		for _, rs := range vs.RealServers {
@@ -282,6 +308,7 @@ func (m *Manager) Set(vss []conf.VirtualServer) {
 				order = append(order, k)
 			}
 			want[k] = rs.Checks
+			alpha[k] = vs.Alpha
 		}
 	}
 
@@ -310,7 +337,7 @@ func (m *Manager) Set(vss []conf.VirtualServer) {
 			continue
 		}
 		added++
-		s := &server{key: k, up: true, since: now}
+		s := &server{key: k, up: true, since: now, alpha: alpha[k]}
 		for _, cfg := range want[k] {
 			p := m.probes[probeID(cfg)]
 			if p == nil {
@@ -322,6 +349,11 @@ func (m *Manager) Set(vss []conf.VirtualServer) {
 			}
 			m.subscribeLocked(p, s)
 			s.probes = append(s.probes, p)
+		}
+		if s.alpha {
+			// With alpha a new server starts down unless its (shared)
+			// checkers have already passed.
+			s.up = s.verdict()
 		}
 		m.servers[k] = s
 	}
@@ -373,7 +405,7 @@ func (m *Manager) replaceProbesLocked(s *server, cfgs []conf.Check, now time.Tim
 			m.unsubscribeLocked(p, s)
 		}
 	}
-	if up := s.allUp(); up != s.up {
+	if up := s.verdict(); up != s.up {
 		m.setServerLocked(s, up, "", now)
 	}
 }
@@ -477,7 +509,7 @@ func (m *Manager) fire(p *probe) {
 			"servers", len(p.servers), "up", p.state.Up, "err", p.state.LastErr)
 	}
 	for _, s := range p.servers {
-		if up := s.allUp(); up != s.up {
+		if up := s.verdict(); up != s.up {
 			m.setServerLocked(s, up, p.state.LastErr, now)
 		}
 	}

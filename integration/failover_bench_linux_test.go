@@ -224,7 +224,7 @@ func newBenchPairRT(t *testing.T, prefix string, c benchCell, keepalived bool, r
 	// isolates VRRP + gratuitous ARP + the client's ARP cache, which is
 	// what failover costs.
 	for _, h := range []*lab.Host{bp.d1, bp.d2} {
-		stop, err := serveEcho(h)
+		stop, err := serveUDPEcho(h)
 		if err != nil {
 			l.Close()
 			t.Fatal(err)
@@ -258,9 +258,9 @@ func (bp *benchPair) Close() {
 
 func (bp *benchPair) logs() string { return bp.p1.Output() + "\n----\n" + bp.p2.Output() }
 
-// serveEcho answers every UDP datagram on the probe port with the host's
+// serveUDPEcho answers every UDP datagram on the probe port with the host's
 // name and the datagram's sequence number.
-func serveEcho(h *lab.Host) (func(), error) {
+func serveUDPEcho(h *lab.Host) (func(), error) {
 	var pc net.PacketConn
 	err := h.Do(func() error {
 		var err error

@@ -4,7 +4,6 @@ package integration
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,51 +12,12 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lvsd/lvsd/integration/lab"
 )
-
-// serveEcho listens on addr inside h and answers each request line with
-// "NAME LINE", so a client knows its request reached a real server and
-// which one answered. (lab.Host.Serve only greets: it never reads.)
-func serveEcho(t *testing.T, h *lab.Host, addr string) {
-	t.Helper()
-	var ln net.Listener
-	if err := h.Do(func() error {
-		var err error
-		ln, err = (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				line, err := bufio.NewReader(c).ReadString('\n')
-				if err != nil {
-					return
-				}
-				_, _ = fmt.Fprintf(c, "%s %s", h.Name, line)
-			}()
-		}
-	}()
-}
 
 // echoRequest opens a connection from client to addr, sends request n and
 // returns the name of the server that answered it.
@@ -122,7 +82,7 @@ func TestReloadBrokenFileKeepsServing(t *testing.T) {
 	}
 	for _, rs := range []struct{ name, cidr string }{{"db1", "198.51.100.10/24"}, {"db2", "198.51.100.11/24"}} {
 		h := addHost(t, l, rs.name, rs.cidr)
-		serveEcho(t, h, "0.0.0.0:3306")
+		serveEcho(t, h, "0.0.0.0:3306", h.Name)
 		if _, err := h.Start("agent-"+rs.name, lvsdBin, "agent", "-f", agentFile,
 			"--control", l.Dir+"/"+rs.name+".sock", "--pid-file", l.Dir+"/"+rs.name+".pid"); err != nil {
 			t.Fatal(err)

@@ -2,19 +2,98 @@ package ipvs
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/lvsd/lvsd/conf"
 )
 
+// Health is the verdict on one real server that Desired turns into a
+// destination. The caller builds it from the health checker, manual drains
+// and dynamic weights, so ipvs depends on none of them.
+type Health struct {
+	// Up: the server's checks pass (a server without checkers is up).
+	Up bool
+	// Weight replaces the configured weight when WeightSet (misc_dynamic).
+	Weight    int
+	WeightSet bool
+	// Draining: an operator drained the server (`lvsd drain`): weight 0,
+	// then deleted once its connections are gone (see the Reconciler).
+	Draining bool
+}
+
+// AllUp is a health callback for which every real server is up with its
+// configured weight: what `lvsd plan` and reload planning assume.
+func AllUp(conf.VirtualServer, conf.RealServer) Health { return Health{Up: true} }
+
 // Desired builds the table lvsd wants in the kernel from the configured
-// virtual servers. up(vs, rs) reports whether real server rs of virtual
-// server vs is healthy (the health checker's verdict; the caller picks the
-// key it uses, so ipvs does not depend on how checks are named); unhealthy real servers are left
-// out, so their destination is deleted and the kernel stops scheduling new
-// connections to them, except those with InhibitOnFailure, which stay with
-// weight 0. (A real server without a checker is always up; that
-// is the caller's decision, made inside up.)
+// virtual servers, without quorum memory: each virtual server's quorum
+// state is computed as at start (see Membership.Desired, which the daemon
+// uses so that hysteresis holds across calls).
+func Desired(vss []conf.VirtualServer, health func(vs conf.VirtualServer, rs conf.RealServer) Health) []Service {
+	svcs, _ := NewMembership().Desired(vss, health)
+	return svcs
+}
+
+// Membership remembers the quorum state of each virtual server between
+// Desired calls: with hysteresis, whether the quorum holds depends on
+// whether it held before (keepalived's update_quorum_state). It is not safe
+// for concurrent use.
+type Membership struct {
+	quorumUp map[Key]bool
+	// last seen name and quorum_down of each virtual server, for the
+	// event of its removal.
+	names map[Key]string
+	downs map[Key]*conf.Command
+}
+
+// NewMembership returns a Membership that has seen no virtual server.
+func NewMembership() *Membership {
+	return &Membership{quorumUp: map[Key]bool{}, names: map[Key]string{}, downs: map[Key]*conf.Command{}}
+}
+
+// QuorumEvent says that a virtual server gained or lost its quorum; the
+// caller runs quorum_up or quorum_down.
+type QuorumEvent struct {
+	VS   string // virtual_server name
+	Key  Key
+	Up   bool
+	Init bool // first evaluation of this virtual server
+	// Removed: the virtual server left the configuration while its
+	// quorum was up; keepalived runs its quorum_down then.
+	Removed   bool
+	WeightSum int // sum of the weights of live real servers
+	Threshold int // quorum +- hysteresis that was crossed
+	// Script is QuorumUp or QuorumDown of the virtual server, nil if
+	// none is configured.
+	Script *conf.Command
+}
+
+// QuorumState reports whether the quorum of key is up and whether key is
+// known (has been through Desired).
+func (m *Membership) QuorumState(key Key) (up, known bool) {
+	up, known = m.quorumUp[key]
+	return up, known
+}
+
+// Desired builds the table lvsd wants in the kernel from the configured
+// virtual servers and the health of their real servers, and returns the
+// quorum changes seen since the previous call.
+//
+// A real server that is up joins with its weight (or Health.Weight). One
+// that is down is left out, so its destination is deleted at once as
+// keepalived does (its name goes to Service.Down, so the reconciler does not
+// drain it), except with InhibitOnFailure, where it stays with weight 0.
+// One that is drained by hand is marked Draining with weight 0.
+//
+// Quorum (keepalived): the quorum holds while the weights of the live
+// real servers sum to at least Quorum; with Hysteresis it is gained at
+// Quorum+Hysteresis and lost below Quorum-Hysteresis (or at 0). While it is
+// lost and a sorry_server is configured, the sorry server is added and the
+// live real servers are taken out (weight 0 with inhibit_on_failure); while
+// it holds, the sorry server is absent (or weight 0 with
+// sorry_server_inhibit). Without a sorry server, losing the quorum only
+// runs quorum_down.
 //
 // Every configured virtual server yields a service, even when all its real
 // servers are down: keeping the empty service makes the kernel refuse new
@@ -23,45 +102,161 @@ import (
 //
 // The result is sorted by key, destinations by address. Duplicate keys or
 // duplicate real-server addresses (which conf rejects) keep the first.
-func Desired(vss []conf.VirtualServer, up func(vs conf.VirtualServer, rs conf.RealServer) bool) []Service {
+// Quorum state of virtual servers no longer configured is forgotten.
+func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.VirtualServer, rs conf.RealServer) Health) ([]Service, []QuorumEvent) {
 	out := make([]Service, 0, len(vss))
 	seen := make(map[Key]bool, len(vss))
+	var events []QuorumEvent
 	for _, vs := range vss {
 		key := KeyOf(vs)
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
-		svc := Service{Key: key, Sched: vs.Sched, Flags: SchedFlags(vs)}
+		svc := Service{Key: key, Sched: vs.Sched, Flags: SchedFlags(vs), DrainTimeout: vs.DrainTimeout}
 		if vs.PersistenceTimeout > 0 {
 			// conf guarantees whole seconds within the kernel's range.
 			svc.Persistence = Persistence{Timeout: uint32(vs.PersistenceTimeout / time.Second), Bits: vs.PersistenceGranularity}
 		}
-		addrs := make(map[netip.AddrPort]bool, len(vs.RealServers))
+
+		type member struct {
+			rs conf.RealServer
+			h  Health
+			w  int
+		}
+		members := make([]member, 0, len(vs.RealServers))
+		addrs := make(map[netip.AddrPort]bool, len(vs.RealServers)+1)
+		sum := 0
 		for _, rs := range vs.RealServers {
 			if addrs[rs.Address] {
 				continue
 			}
+			addrs[rs.Address] = true
+			h := health(vs, rs)
 			w := rs.Weight
-			if !up(vs, rs) {
-				if !rs.InhibitOnFailure {
+			if h.WeightSet {
+				w = h.Weight
+			}
+			if h.Up && !h.Draining {
+				sum += w
+			}
+			members = append(members, member{rs, h, w})
+		}
+
+		prev, known := m.quorumUp[key]
+		up, changed := nextQuorum(prev, known, sum, vs.Quorum, vs.Hysteresis, vs.SorryServer.IsValid())
+		m.quorumUp[key] = up
+		m.names[key], m.downs[key] = vs.Name, vs.QuorumDown
+		if changed {
+			ev := QuorumEvent{VS: vs.Name, Key: key, Up: up, Init: !known, WeightSum: sum, Threshold: threshold(prev && known, vs.Quorum, vs.Hysteresis)}
+			if up {
+				ev.Script = vs.QuorumUp
+			} else {
+				ev.Script = vs.QuorumDown
+			}
+			events = append(events, ev)
+		}
+		sorry := !up && vs.SorryServer.IsValid()
+
+		for _, mb := range members {
+			d := Dest{
+				Addr: mb.rs.Address, Weight: mb.w, Method: rsMethod(vs, mb.rs),
+				UThreshold: mb.rs.UThreshold, LThreshold: mb.rs.LThreshold,
+			}
+			switch {
+			case mb.h.Draining:
+				d.Weight, d.Draining = 0, true
+			case !mb.h.Up || sorry:
+				// Down, or live but replaced by the sorry server
+				// (keepalived's perform_quorum_state removes them,
+				// inhibit_on_failure keeps them at weight 0).
+				if !mb.rs.InhibitOnFailure {
+					svc.Down = append(svc.Down, mb.rs.Address)
 					continue
 				}
 				// Weight 0 stops new connections but, unlike removal,
-				// lets established ones finish (keepalived's
-				// inhibit_on_failure).
-				w = 0
+				// lets established ones finish.
+				d.Weight = 0
 			}
-			addrs[rs.Address] = true
-			svc.Dests = append(svc.Dests, Dest{
-				Addr: rs.Address, Weight: w, Method: rsMethod(vs, rs),
-				UThreshold: rs.UThreshold, LThreshold: rs.LThreshold,
-			})
+			svc.Dests = append(svc.Dests, d)
+		}
+		if ss := vs.SorryServer; ss.IsValid() && !sorry && !vs.SorryServerInhibit && !addrs[ss] {
+			// Not needed: deleted at once, as keepalived does, not
+			// drained.
+			svc.Down = append(svc.Down, ss)
+		}
+		if ss := vs.SorryServer; ss.IsValid() && (sorry || vs.SorryServerInhibit) {
+			w := 0
+			if sorry {
+				w = 1 // keepalived's sorry server has the default weight
+			}
+			d := Dest{Addr: ss, Weight: w, Method: vs.SorryServerMethod}
+			if d.Method == "" {
+				d.Method = vs.Method
+			}
+			if addrs[ss] {
+				// The sorry server is also a real server: it takes
+				// the sorry role's weight while the quorum is lost.
+				for i := range svc.Dests {
+					if svc.Dests[i].Addr == ss && sorry {
+						svc.Dests[i].Weight = w
+					}
+				}
+			} else {
+				svc.Dests = append(svc.Dests, d)
+			}
 		}
 		out = append(out, svc)
 	}
+	var gone []Key
+	for k := range m.quorumUp {
+		if !seen[k] {
+			gone = append(gone, k)
+		}
+	}
+	slices.SortFunc(gone, compareKeys)
+	for _, k := range gone {
+		if m.quorumUp[k] {
+			events = append(events, QuorumEvent{VS: m.names[k], Key: k, Removed: true, Script: m.downs[k]})
+		}
+		delete(m.quorumUp, k)
+		delete(m.names, k)
+		delete(m.downs, k)
+	}
 	sortTable(out)
-	return out
+	return out, events
+}
+
+// threshold is the weight sum the quorum is compared with: keepalived's
+// quorum + (up ? -1 : 1) * hysteresis.
+func threshold(up bool, quorum, hysteresis int) int {
+	if up {
+		return quorum - hysteresis
+	}
+	return quorum + hysteresis
+}
+
+// nextQuorum is keepalived's update_quorum_state as a pure function: the
+// quorum state after seeing weight sum, and whether that is a change to
+// report. At the first evaluation (!known) the state is sum >=
+// quorum+hysteresis (set_quorum_states); keepalived then reports only
+// "starting with quorum down" when a sorry server is configured (the sorry
+// server goes in and quorum_down runs), nothing otherwise. Afterwards the
+// quorum is gained at sum >= quorum+hysteresis and lost at sum <
+// quorum-hysteresis or sum == 0.
+func nextQuorum(prev, known bool, sum, quorum, hysteresis int, sorry bool) (up, changed bool) {
+	if !known {
+		up = sum >= quorum+hysteresis
+		return up, !up && sorry
+	}
+	t := threshold(prev, quorum, hysteresis)
+	switch {
+	case !prev && sum >= t:
+		return true, true
+	case prev && (sum == 0 || sum < t):
+		return false, true
+	}
+	return prev, false
 }
 
 // KeyOf is the IPVS key of a configured virtual server: protocol, address

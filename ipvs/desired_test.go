@@ -1,6 +1,7 @@
 package ipvs
 
 import (
+	"net/netip"
 	"reflect"
 	"testing"
 
@@ -26,9 +27,9 @@ func TestDesired(t *testing.T) {
 	}
 	down := map[[2]string]bool{{"mysql", "db3"}: true, {"dead", "web1"}: true}
 	var asked [][2]string
-	up := func(vs conf.VirtualServer, rs conf.RealServer) bool {
+	up := func(vs conf.VirtualServer, rs conf.RealServer) Health {
 		asked = append(asked, [2]string{vs.Name, rs.Name})
-		return !down[[2]string{vs.Name, rs.Name}]
+		return Health{Up: !down[[2]string{vs.Name, rs.Name}]}
 	}
 	got := Desired(vss, up)
 	want := []Service{
@@ -37,6 +38,10 @@ func TestDesired(t *testing.T) {
 		svc(tcp("198.51.100.29:80"), "wlc"),
 		svc(vip1, "rr", dr("198.51.100.10:3306", 3), dr("198.51.100.11:3306", 1)),
 	}
+	// Down servers are named, so the reconciler deletes them at once
+	// instead of draining them.
+	want[0].Down = []netip.AddrPort{ap("198.51.100.10:80")}
+	want[1].Down = []netip.AddrPort{ap("198.51.100.12:3306")}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
@@ -53,7 +58,7 @@ func TestDesiredDuplicatesKeepFirst(t *testing.T) {
 		}},
 		{Name: "b", Address: vip1.Addr, Protocol: TCP, Sched: "wlc", Method: NAT},
 	}
-	got := Desired(vss, func(conf.VirtualServer, conf.RealServer) bool { return true })
+	got := Desired(vss, AllUp)
 	want := []Service{svc(vip1, "rr", dr("198.51.100.10:3306", 1))}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)

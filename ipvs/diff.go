@@ -66,7 +66,7 @@ func Diff(desired, observed []Service, managed map[Key]bool) []Op {
 		case !hok:
 			emit(Op{Kind: AddService, Service: bare(w)})
 			for _, d := range w.Dests {
-				emit(Op{Kind: AddDest, Service: bare(w), Dest: d})
+				emit(Op{Kind: AddDest, Service: bare(w), Dest: d.kernelPart()})
 			}
 		default:
 			if w.Sched != h.Sched || w.Persistence != h.Persistence || w.Flags != h.Flags {
@@ -99,14 +99,14 @@ func diffDests(w, h Service, emit func(Op)) {
 		}
 		switch {
 		case c < 0:
-			emit(Op{Kind: AddDest, Service: svc, Dest: w.Dests[i]})
+			emit(Op{Kind: AddDest, Service: svc, Dest: w.Dests[i].kernelPart()})
 			i++
 		case c > 0:
 			emit(Op{Kind: DeleteDest, Service: svc, Dest: h.Dests[j]})
 			j++
 		default:
-			if w.Dests[i] != h.Dests[j] {
-				emit(Op{Kind: UpdateDest, Service: svc, Dest: w.Dests[i], OldDest: h.Dests[j]})
+			if w.Dests[i].kernelPart() != h.Dests[j].kernelPart() {
+				emit(Op{Kind: UpdateDest, Service: svc, Dest: w.Dests[i].kernelPart(), OldDest: h.Dests[j]})
 			}
 			i++
 			j++
@@ -116,7 +116,7 @@ func diffDests(w, h Service, emit func(Op)) {
 
 // bare is a service without its destinations, as carried by an Op.
 func bare(s Service) Service {
-	s.Dests = nil
+	s.Dests, s.Down, s.DrainTimeout = nil, nil, 0
 	return s
 }
 

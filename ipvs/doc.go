@@ -12,6 +12,15 @@
 // entries are repaired (keepalived only diffs config against old config and
 // never notices, acassen/keepalived #1877, #1018).
 //
+// Membership (desired.go) adds keepalived's quorum, hysteresis and sorry
+// server on top of health, remembering each virtual server's quorum state
+// between calls and reporting quorum changes as values for the caller to
+// act on (quorum_up/quorum_down programs run in cmd/lvsd, not here).
+// Graceful drain (drain.go) is planned by the Reconciler from the same
+// single dump: a destination leaving the configuration, or drained by hand,
+// is set to weight 0 and deleted when its connection counts reach zero or
+// its deadline passes.
+//
 // The package touches only IPVS services that lvsd manages (the keys of its
 // configuration, and keys it managed before a reload). Anything else in the
 // kernel table - entries of other tools - is read but never changed. It never flushes the table: existing entries that already match

@@ -376,5 +376,6 @@ func fromMobyDest(md *mipvs.Destination) (Dest, error) {
 	return Dest{
 		Addr: netip.AddrPortFrom(a.Unmap(), md.Port), Weight: md.Weight, Method: method,
 		UThreshold: md.UpperThreshold, LThreshold: md.LowerThreshold,
+		ActiveConns: md.ActiveConnections, InactConns: md.InactiveConnections,
 	}, nil
 }

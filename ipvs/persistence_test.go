@@ -1,6 +1,7 @@
 package ipvs
 
 import (
+	"net/netip"
 	"reflect"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func TestDesiredPersistence(t *testing.T) {
 		{Address: ap("198.51.100.30:80"), Protocol: TCP, Sched: "rr", Method: NAT, PersistenceTimeout: 5 * time.Minute, PersistenceGranularity: 24},
 		{Address: ap("198.51.100.31:80"), Protocol: TCP, Sched: "rr", Method: NAT, PersistenceGranularity: 32},
 	}
-	got := Desired(vss, func(conf.VirtualServer, conf.RealServer) bool { return true })
+	got := Desired(vss, AllUp)
 	want := []Service{
 		persistent(svc(tcp("198.51.100.30:80"), "rr"), 300, 24),
 		svc(tcp("198.51.100.31:80"), "rr"),
@@ -101,14 +102,15 @@ func TestDesiredInhibitOnFailure(t *testing.T) {
 		{Name: "down-inhibit", Address: ap("198.51.100.11:3306"), Weight: 3, InhibitOnFailure: true},
 		{Name: "down", Address: ap("198.51.100.12:3306"), Weight: 3},
 	}}}
-	up := func(_ conf.VirtualServer, rs conf.RealServer) bool { return rs.Name == "up" }
+	up := func(_ conf.VirtualServer, rs conf.RealServer) Health { return Health{Up: rs.Name == "up"} }
 	got := Desired(vss, up)
 	want := []Service{svc(vip1, "rr", dr("198.51.100.10:3306", 3), dr("198.51.100.11:3306", 0))}
+	want[0].Down = []netip.AddrPort{ap("198.51.100.12:3306")}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
 	// Going down is then a weight update, not a delete.
-	allUp := Desired(vss, func(conf.VirtualServer, conf.RealServer) bool { return true })
+	allUp := Desired(vss, AllUp)
 	ops := Diff(got, allUp, nil)
 	var s []string
 	for _, o := range ops {

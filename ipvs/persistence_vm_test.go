@@ -23,7 +23,7 @@ func TestPersistenceKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	allUp := func(conf.VirtualServer, conf.RealServer) bool { return true }
+	allUp := AllUp
 	desired := func(timeout, granularity string) []Service {
 		t.Helper()
 		src := fmt.Sprintf(`virtual_server "web" {

@@ -61,6 +61,12 @@ type Reconciler struct {
 	// successfully applied ops folded in, unmanaged services included.
 	observed []Service
 	status   SyncStatus
+	// drains are the destinations being drained as of the last sync
+	// (drain.go); their start times carry over from sync to sync.
+	drains []Drain
+	// drainPoll is how often Run syncs while something drains, so a
+	// drained destination goes soon after its last connection.
+	drainPoll time.Duration
 
 	trigger chan struct{} // one pending "sync soon", coalesced
 }
@@ -69,12 +75,13 @@ type Reconciler struct {
 // desired table starts empty, so it manages nothing until SetDesired.
 func NewReconciler(k Kernel, log *slog.Logger) *Reconciler {
 	return &Reconciler{
-		k:       k,
-		log:     log,
-		now:     time.Now,
-		ticker:  realTicker,
-		managed: make(map[Key]bool),
-		trigger: make(chan struct{}, 1),
+		k:         k,
+		log:       log,
+		now:       time.Now,
+		ticker:    realTicker,
+		managed:   make(map[Key]bool),
+		trigger:   make(chan struct{}, 1),
+		drainPoll: time.Second,
 	}
 }
 
@@ -127,17 +134,60 @@ func (r *Reconciler) Sync() error {
 		r.finish(nil, err, false, gen)
 		return err
 	}
-	ops := Diff(desired, observed, managed)
+	eff, drains, ended := r.planDrains(desired, observed)
+	ops := Diff(eff, observed, managed)
 	if steady && len(ops) > 0 {
-		lines := make([]string, len(ops))
-		for i, o := range ops {
-			lines[i] = o.String()
+		// A drain that ends deletes its destination: planned, not drift.
+		var lines []string
+		for _, o := range ops {
+			if o.Kind == DeleteDest && slices.ContainsFunc(ended, func(e DrainEnd) bool {
+				return e.Service == o.Service.Key && e.Dest == o.Dest.Addr
+			}) {
+				continue
+			}
+			lines = append(lines, o.String())
 		}
-		r.log.Warn("repaired", "ops", len(ops), "changes", strings.Join(lines, "; "))
+		if len(lines) > 0 {
+			r.log.Warn("repaired", "ops", len(lines), "changes", strings.Join(lines, "; "))
+		}
 	}
+	r.mu.Lock()
+	r.drains = drains
+	r.mu.Unlock()
 	table, err := r.apply(observed, ops)
 	r.finish(table, err, true, gen)
 	return err
+}
+
+// planDrains runs planDrain with the start times of the drains in progress
+// and logs drains that start and end.
+func (r *Reconciler) planDrains(desired, observed []Service) ([]Service, []Drain, []DrainEnd) {
+	r.mu.Lock()
+	since := make(map[DestKey]time.Time, len(r.drains))
+	for _, d := range r.drains {
+		since[d.DestKey] = d.Since
+	}
+	r.mu.Unlock()
+	eff, drains, ended := planDrain(desired, observed, since, r.now())
+	for _, d := range drains {
+		if _, ok := since[d.DestKey]; !ok {
+			r.log.Info("draining", "vs", d.Service.String(), "rs", d.Dest.String(), "manual", d.Manual,
+				"active_conns", d.ActiveConns, "inact_conns", d.InactConns, "deadline", d.Deadline)
+		}
+	}
+	for _, e := range ended {
+		r.log.Info("drained", "vs", e.Service.String(), "rs", e.Dest.String(), "manual", e.Manual, "reason", e.Reason,
+			"active_conns", e.ActiveConns, "inact_conns", e.InactConns)
+	}
+	return eff, drains, ended
+}
+
+// Drains returns the destinations being drained as of the last sync, with
+// their connection counts then.
+func (r *Reconciler) Drains() []Drain {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.drains)
 }
 
 // apply runs ops in order and returns the observed table with the
@@ -208,12 +258,22 @@ func (r *Reconciler) Run(ctx context.Context, interval time.Duration) error {
 		if err := r.Sync(); err != nil {
 			r.log.Error("ipvs sync failed", "err", err)
 		}
+		var poll <-chan time.Time
+		stopPoll := func() {}
+		r.mu.Lock()
+		if len(r.drains) > 0 && r.drainPoll > 0 {
+			poll, stopPoll = r.ticker(r.drainPoll)
+		}
+		r.mu.Unlock()
 		select {
 		case <-ctx.Done():
+			stopPoll()
 			return nil
 		case <-r.trigger:
 		case <-tick:
+		case <-poll:
 		}
+		stopPoll()
 	}
 }
 

@@ -102,7 +102,10 @@ func (f *fakeKernel) apply(o Op) error {
 		if i < 0 {
 			return unix.ENOENT
 		}
-		s.Dests[i] = o.Dest
+		// The kernel keeps a destination's connections on update.
+		d := o.Dest
+		d.ActiveConns, d.InactConns = s.Dests[i].ActiveConns, s.Dests[i].InactConns
+		s.Dests[i] = d
 	case DeleteDest:
 		if i < 0 {
 			return unix.ENOENT

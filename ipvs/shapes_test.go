@@ -9,7 +9,6 @@ import (
 )
 
 func TestDesiredShapes(t *testing.T) {
-	allUp := func(conf.VirtualServer, conf.RealServer) bool { return true }
 	for _, tc := range []struct {
 		name string
 		vs   conf.VirtualServer
@@ -59,7 +58,7 @@ func TestDesiredShapes(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Desired([]conf.VirtualServer{tc.vs}, allUp)
+			got := Desired([]conf.VirtualServer{tc.vs}, AllUp)
 			if len(got) != 1 || !reflect.DeepEqual(got[0], tc.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}

@@ -25,7 +25,7 @@ func TestShapesKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	allUp := func(conf.VirtualServer, conf.RealServer) bool { return true }
+	allUp := AllUp
 	desired := func(src string) []Service {
 		t.Helper()
 		cfg, diags := conf.Parse([]byte(src), "lvs.hcl")

@@ -88,6 +88,13 @@ type Service struct {
 	// Persistence is the zero value for a service that is not persistent.
 	Persistence Persistence `json:"persistence,omitzero"`
 	Dests       []Dest      `json:"dests"` // sorted by Addr, unique Addr
+
+	// Desired side only (see drain.go): Down are configured real servers
+	// left out because they are down, deleted at once; other observed
+	// destinations missing from Dests are drained for at most
+	// DrainTimeout (0 = deleted at once).
+	Down         []netip.AddrPort `json:"-"`
+	DrainTimeout time.Duration    `json:"-"`
 }
 
 // Persistence is IPVS service persistence (ipvsadm -p and -M): a client's
@@ -197,6 +204,20 @@ type Dest struct {
 	// (ipvsadm -x/-y, keepalived uthreshold/lthreshold). 0 = no limit.
 	UThreshold uint32 `json:"uthreshold,omitzero"`
 	LThreshold uint32 `json:"lthreshold,omitzero"`
+	// Observed only: the kernel's connection counts (ipvsadm's ActiveConn
+	// and InActConn), read by the same dump, for draining.
+	ActiveConns int `json:"active_conns,omitempty"`
+	InactConns  int `json:"inact_conns,omitempty"`
+	// Desired only: drained by hand; kept at weight 0 until its
+	// connections are gone. Diff ignores these three fields.
+	Draining bool `json:"draining,omitempty"`
+}
+
+// kernelPart is d without the fields the kernel does not program, for
+// comparisons.
+func (d Dest) kernelPart() Dest {
+	d.ActiveConns, d.InactConns, d.Draining = 0, 0, false
+	return d
 }
 
 // describeThresholds renders non-zero thresholds for a log line.

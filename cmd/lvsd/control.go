@@ -64,6 +64,9 @@ func listenControl(path string, d *daemon, log *slog.Logger) (*control, error) {
 			log.Debug("control: write reload result", "err", err)
 		}
 	})
+	for _, on := range []bool{true, false} {
+		mux.HandleFunc("POST /"+drainVerb(on), func(w http.ResponseWriter, r *http.Request) { serveDrain(w, r, d, on, log) })
+	}
 	c := &control{path: path, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	go func() {
 		if err := c.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

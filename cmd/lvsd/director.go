@@ -45,6 +45,8 @@ type director struct {
 	desiredMu sync.Mutex
 	desired   []ipvs.Service
 	published int // SetDesired calls, for tests
+
+	memberState // quorum, manual drains, quorum scripts (membership.go)
 }
 
 type runningInstance struct {
@@ -62,6 +64,7 @@ func newDirector(cfg *conf.Config, o *daemonOptions, log *slog.Logger) *director
 		inst:          map[string]*runningInstance{},
 		healthChanged: make(chan struct{}, 1),
 		newKernel:     func() (ipvs.Kernel, error) { return ipvs.NewKernel() },
+		memberState:   newMemberState(),
 	}
 	d.checks = healthcheck.NewManager(log, func(healthcheck.Transition) { d.poke() })
 	return d
@@ -87,6 +90,7 @@ func (d *director) Start(ctx context.Context) error {
 	}
 	d.checks.Set(d.cfg.VirtualServers)
 	d.goRun(func(ctx context.Context) error { return d.checks.Run(ctx) })
+	d.goRun(d.runScripts)
 	if d.rec != nil {
 		d.publishDesired()
 		d.goRun(func(ctx context.Context) error { return d.rec.Run(ctx, d.opts.resync) })
@@ -124,21 +128,16 @@ func (d *director) publishDesired() {
 	d.mu.Lock()
 	vss := d.cfg.VirtualServers
 	d.mu.Unlock()
-	want := ipvs.Desired(vss, d.up)
 	d.desiredMu.Lock()
 	defer d.desiredMu.Unlock()
+	want, events := d.membership.Desired(vss, d.health)
+	d.queueQuorum(events)
 	if d.published > 0 && reflect.DeepEqual(want, d.desired) {
 		return
 	}
 	d.desired = want
 	d.published++
 	d.rec.SetDesired(want)
-}
-
-// up is the health verdict for one real server (a server without a checker
-// is always up: the manager answers true for what it does not probe).
-func (d *director) up(vs conf.VirtualServer, rs conf.RealServer) bool {
-	return d.checks.Up(healthcheck.VSKey(vs), healthcheck.RSKey(rs))
 }
 
 func (d *director) followHealth(ctx context.Context) error {
@@ -249,6 +248,10 @@ func (d *director) Stop() {
 	// removed (RFC 3768 §6.4.3 shutdown).
 	d.cancel()
 	d.wg.Wait()
+	d.mu.Lock()
+	cfg := d.cfg
+	d.mu.Unlock()
+	d.omega(cfg)
 	if d.rec != nil && !d.opts.keepIPVS {
 		if err := d.rec.Cleanup(); err != nil {
 			d.log.Error("ipvs cleanup", "err", err)
@@ -288,5 +291,6 @@ func (d *director) Status() statusDoc {
 		}
 	}
 	st.VirtualServers = buildVirtualServers(cfg.VirtualServers, d.checks.Status(), table, stats)
+	st.Drains = d.drainStatuses()
 	return st
 }

@@ -20,6 +20,8 @@ const usage = `usage:
   lvsd convert  [-o FILE] [--allow-unsupported] [--config-id ID] keepalived.conf
   lvsd status   [--control SOCKET] [--json]
   lvsd reload   [--control SOCKET]
+  lvsd drain    [--control SOCKET] VS RS   (weight 0, deleted when its connections are gone)
+  lvsd undrain  [--control SOCKET] VS RS
   lvsd version
 `
 
@@ -47,6 +49,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runStatus(args[1:], stdout, stderr)
 	case "reload":
 		return runReload(args[1:], stdout, stderr)
+	case "drain":
+		return runDrain(args[1:], true, stdout, stderr)
+	case "undrain":
+		return runDrain(args[1:], false, stdout, stderr)
 	case "convert":
 		return runConvert(args[1:], stdout, stderr)
 	case "version", "--version", "-v":

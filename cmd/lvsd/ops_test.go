@@ -128,7 +128,10 @@ func (f *fakeKernel) Apply(o ipvs.Op) error {
 	case ipvs.UpdateDest, ipvs.DeleteDest:
 		i := slices.IndexFunc(s.Dests, func(d ipvs.Dest) bool { return d.Addr == o.Dest.Addr })
 		if o.Kind == ipvs.UpdateDest {
-			s.Dests[i] = o.Dest
+			// The kernel keeps a destination's connections on update.
+			d := o.Dest
+			d.ActiveConns, d.InactConns = s.Dests[i].ActiveConns, s.Dests[i].InactConns
+			s.Dests[i] = d
 		} else {
 			s.Dests = slices.Delete(s.Dests, i, i+1)
 		}

@@ -71,8 +71,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 // the file's keys are managed, as in a freshly started director, so
 // services someone else added are never part of a plan.
 func planOps(vss []conf.VirtualServer, observed []ipvs.Service) []ipvs.Op {
-	allUp := func(conf.VirtualServer, conf.RealServer) bool { return true }
-	desired := ipvs.Desired(vss, allUp)
+	desired := ipvs.Desired(vss, ipvs.AllUp)
 	managed := make(map[ipvs.Key]bool, len(desired))
 	for _, s := range desired {
 		managed[s.Key] = true

@@ -86,8 +86,7 @@ func planReload(old, cur *conf.Config) reloadPlan {
 	slices.Sort(p.VRRPStop)
 	slices.Sort(p.VRRPStart)
 
-	allUp := func(conf.VirtualServer, conf.RealServer) bool { return true }
-	p.IPVS = !reflect.DeepEqual(ipvs.Desired(old.VirtualServers, allUp), ipvs.Desired(cur.VirtualServers, allUp))
+	p.IPVS = !reflect.DeepEqual(ipvs.Desired(old.VirtualServers, ipvs.AllUp), ipvs.Desired(cur.VirtualServers, ipvs.AllUp))
 	p.Checks = !reflect.DeepEqual(withoutRanges(old.VirtualServers), withoutRanges(cur.VirtualServers))
 	return p
 }

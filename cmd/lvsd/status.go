@@ -32,6 +32,8 @@ type statusDoc struct {
 	VRRP           []vrrpStatus `json:"vrrp,omitempty"`
 	VirtualServers []vsStatus   `json:"virtual_servers,omitempty"`
 	IPVSSync       *ipvsSync    `json:"ipvs_sync,omitempty"`
+	// Drains are real servers being drained or drained by hand.
+	Drains []drainStatus `json:"drains,omitempty"`
 	// StatsError is why the kernel counters could not be read ("" = read).
 	StatsError string             `json:"stats_error,omitempty"`
 	Rules      []rules.RuleStatus `json:"rules,omitempty"`
@@ -297,6 +299,7 @@ func printStatus(out io.Writer, st *statusDoc, now time.Time) {
 	if st.StatsError != "" {
 		fmt.Fprintf(&w, "ipvs counters unavailable: %s\n", st.StatsError)
 	}
+	printDrains(&w, st.Drains, now)
 
 	if len(st.Rules) > 0 {
 		fmt.Fprintln(&w)

@@ -645,6 +645,9 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 			}
 		case "inhibit_on_failure":
 			c.inhibit(body, ch)
+		case "sorry_server", "sorry_server_inhibit", "sorry_server_lvs_method", "quorum", "hysteresis",
+			"quorum_up", "quorum_down", "alpha", "omega":
+			c.membership(body, ch)
 		case "real_server":
 			c.realServer(body, ch, ap, rsLabels)
 		default:
@@ -758,6 +761,51 @@ func (c *converter) lvsTimeouts(root *hclwrite.Body, n *Node) {
 	for _, k := range []string{"tcp", "tcpfin", "udp"} {
 		if v, ok := vals[k]; ok {
 			body.SetAttributeValue(k, cty.NumberUIntVal(v))
+		}
+	}
+}
+
+// membership maps keepalived's sorry server, quorum and alpha/omega
+// settings; lvsd's attributes have the same names and meaning.
+func (c *converter) membership(body *hclwrite.Body, n *Node) {
+	switch n.Keyword {
+	case "sorry_server":
+		// keepalived: sorry_server IP PORT.
+		if len(n.Args) != 2 || n.Block {
+			c.invalid(body, n, "an IP address and a port")
+			return
+		}
+		ap, ok := addrPort(n.Args[0], n.Args[1])
+		if !ok {
+			c.invalid(body, n, "an IP address and a port 1-65535")
+			return
+		}
+		c.setString(body, n, "sorry_server", ap.String())
+	case "sorry_server_inhibit", "alpha", "omega":
+		if v, ok := c.flag(body, n); ok {
+			c.comments(body, n)
+			body.SetAttributeValue(n.Keyword, cty.BoolVal(v))
+		}
+	case "sorry_server_lvs_method":
+		if s, ok := c.arg(body, n); ok {
+			c.setString(body, n, n.Keyword, strings.ToUpper(s))
+		}
+	case "quorum", "hysteresis":
+		c.setInt(body, n, n.Keyword)
+	case "quorum_up", "quorum_down":
+		// keepalived splits the (quoted) script into words and runs it
+		// without a shell, as lvsd does.
+		cmd := strings.Join(n.Args, " ")
+		argv, err := conf.SplitCommand(cmd)
+		switch {
+		case n.Block || len(n.Args) == 0:
+			c.invalid(body, n, "a script")
+		case err != nil:
+			c.unsupported(body, n, n.Keyword, fmt.Sprintf("lvsd cannot split %q into words (%v); left out", cmd, err))
+		case !strings.HasPrefix(argv[0], "/"):
+			c.unsupported(body, n, n.Keyword, fmt.Sprintf("keepalived would look %q up in its PATH; lvsd needs an absolute program path; left out", argv[0]))
+		default:
+			c.setString(body, n, n.Keyword, cmd)
 		}
 	}
 }
@@ -1263,22 +1311,14 @@ var descriptions = map[string]string{
 	"debug":                      "keepalived would log more for this instance",
 	"auth_type":                  "keepalived would authenticate adverts",
 	// virtual_server
-	"persistence_engine":   "keepalived would use this IPVS persistence engine",
-	"sorry_server":         "keepalived would add this server when every real server is down",
-	"sorry_server_inhibit": "keepalived would keep the sorry server with weight 0 instead of removing it",
-	"quorum":               "keepalived would run quorum_up/quorum_down when the summed weight crosses this value",
-	"quorum_up":            "keepalived would run this script when the quorum is gained",
-	"quorum_down":          "keepalived would run this script when the quorum is lost",
-	"hysteresis":           "keepalived would apply this hysteresis to the quorum",
-	"alpha":                "keepalived would start real servers as down until their first successful check",
-	"omega":                "keepalived would run quorum_down when the virtual server is removed",
-	"ha_suspend":           "keepalived would suspend the checks while the VIP is not local",
-	"virtualhost":          "keepalived would send this Host header in HTTP checks",
-	"retry":                "keepalived would retry a failed check this many times",
-	"connect_timeout":      "keepalived would apply this connect timeout to the checkers",
-	"delay_before_retry":   "keepalived would pause this long before retrying a failed check",
-	"warmup":               "keepalived would delay the first check by a random time up to this",
-	"smtp_alert_checker":   "keepalived would send mail when real servers change state",
+	"persistence_engine": "keepalived would use this IPVS persistence engine",
+	"ha_suspend":         "keepalived would suspend the checks while the VIP is not local",
+	"virtualhost":        "keepalived would send this Host header in HTTP checks",
+	"retry":              "keepalived would retry a failed check this many times",
+	"connect_timeout":    "keepalived would apply this connect timeout to the checkers",
+	"delay_before_retry": "keepalived would pause this long before retrying a failed check",
+	"warmup":             "keepalived would delay the first check by a random time up to this",
+	"smtp_alert_checker": "keepalived would send mail when real servers change state",
 	// real_server
 	"notify_up":   "keepalived would run this script when the real server is added",
 	"notify_down": "keepalived would run this script when the real server is removed",

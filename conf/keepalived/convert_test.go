@@ -153,7 +153,6 @@ func TestCorpus(t *testing.T) {
 			"nat.conf:9 info router_id",
 			"nat.conf:14 info lb_algo",
 			"nat.conf:15 info lb_kind",
-			"nat.conf:19 unsupported sorry_server",
 		},
 		"params.conf": {
 			"params.conf:16 note protocol",
@@ -163,6 +162,13 @@ func TestCorpus(t *testing.T) {
 			"shapes.conf:23 unsupported mh-port",
 			"shapes.conf:33 unsupported lvs_method type gue port 6080",
 			"shapes.conf:38 unsupported ops",
+		},
+		"quorum.conf": {
+			"quorum.conf:2 note protocol",
+			"quorum.conf:4 info lb_algo",
+			"quorum.conf:5 info lb_kind",
+			"quorum.conf:26 note protocol",
+			"quorum.conf:27 unsupported quorum_up",
 		},
 		"sync_group.conf": {
 			"sync_group.conf:1 unsupported vrrp_script",

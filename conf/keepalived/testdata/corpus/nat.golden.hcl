@@ -13,8 +13,8 @@ virtual_server "198.51.100.30:80" {
   persistence_timeout     = 50
   persistence_granularity = "255.255.255.0"
   protocol                = "TCP"
-  # lvsd convert: unsupported (testdata/corpus/nat.conf:19): sorry_server 198.51.100.99 80: keepalived would add this server when every real server is down
-  inhibit_on_failure = true
+  sorry_server            = "198.51.100.99:80"
+  inhibit_on_failure      = true
 
   real_server "198.51.100.10:8080" {
     address = "198.51.100.10:8080"
