@@ -120,8 +120,9 @@ func Reference() ([]byte, error) {
 # Configuration reference
 
 An lvsd file is HCL: ` + "`name = value`" + ` attributes and ` + "`type \"label\" { ... }`" + ` blocks, ` + "`#`" + ` comments. A
-file configures either a director (` + "`vrrp_instance`" + ` and ` + "`virtual_server`" + ` blocks, run by
-` + "`lvsd director`" + `) or an agent (one ` + "`agent`" + ` block, run by ` + "`lvsd agent`" + `), never both.
+file configures either a director (` + "`vrrp_instance`" + ` and ` + "`virtual_server`" + ` blocks, optionally
+` + "`lvs_timeouts`" + `, run by ` + "`lvsd director`" + `) or an agent (one ` + "`agent`" + ` block, run by ` + "`lvsd agent`" + `),
+never both; either may add an ` + "`http`" + ` block.
 
 Names follow keepalived's, so the keepalived column is usually the same word; ` + "`lvsd convert`" + `
 translates a keepalived.conf. Parsing is strict where keepalived is lenient: an unknown attribute or

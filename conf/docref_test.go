@@ -86,7 +86,7 @@ func TestSchemasCoverEveryChecker(t *testing.T) {
 			t.Errorf("Schemas lacks checker %s", k.block)
 		}
 	}
-	for _, p := range []string{"", "vrrp_instance", "vrrp_instance.authentication", "virtual_server", rsPath, rsPath + ".mysql_check.replication", "agent"} {
+	for _, p := range []string{"", "vrrp_instance", "vrrp_instance.authentication", "virtual_server", rsPath, rsPath + ".mysql_check.replication", "agent", "lvs_timeouts", "http", "http.user"} {
 		if !paths[p] {
 			t.Errorf("Schemas lacks %q", p)
 		}
@@ -149,6 +149,8 @@ var docSamples = map[string]string{
 	rsPath + ".mysql_check user":             `"monitor"`,
 	rsPath + ".misc_check misc_path":         `"/bin/true"`,
 	"agent vips":                             `["192.0.2.1"]`,
+	"http listen":                            `"127.0.0.1:9999"`,
+	"http.user password_bcrypt":              `"` + testHashStats + `"`,
 }
 
 // minimalFile is the smallest file holding the block at path: it and its

@@ -30,7 +30,10 @@ func bodySchemas() map[string]*hcl.BodySchema {
 		"virtual_server":               vsSchema,
 		"virtual_server.real_server":   rsSchema,
 		"virtual_server.real_server.mysql_check.replication": replicationSchema,
-		"agent": agentSchema,
+		"agent":        agentSchema,
+		"lvs_timeouts": lvsTimeoutsSchema,
+		"http":         httpSchema,
+		"http.user":    httpUserSchema,
 	}
 	// Every checker kind the decoder knows, whatever is added later.
 	for block, s := range checkSchemas {

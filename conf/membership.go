@@ -78,9 +78,12 @@ func (d *decoder) membership(attrs hcl.Attributes, vs *VirtualServer, vsAddrOK b
 	m := Membership{Quorum: DefaultQuorum, DrainTimeout: DefaultDrainTimeout, SorryServerMethod: vs.Method}
 	if a := attrs["sorry_server"]; a != nil {
 		if ap, ok := d.addrPort(a); ok {
-			if vsAddrOK && ap.Addr().Is4() != vs.Address.Addr().Is4() && vs.Method != "TUN" {
+			// Refused even with TUN, as for real servers (checkRSAddr): a
+			// destination of the other family needs
+			// IPVS_DEST_ATTR_ADDR_FAMILY, which moby/ipvs does not send.
+			if vsAddrOK && ap.Addr().Is4() != vs.Address.Addr().Is4() {
 				d.errorf(a.Expr.Range(), "Invalid sorry_server",
-					"sorry_server %s and virtual server %s are of different address families; only lvs_method TUN can mix them.", ap, vs.Address)
+					"sorry_server %s and virtual server %s are of different address families; lvsd cannot mix them (not even with lvs_method TUN).", ap, vs.Address)
 			} else {
 				m.SorryServer = ap
 			}

@@ -74,6 +74,14 @@ func TestMembershipErrors(t *testing.T) {
 			t.Errorf("%s: error %q lacks %q or the position test.hcl:3", tc.attr, msg, tc.want)
 		}
 	}
+	// A sorry server of the other family cannot be programmed even with
+	// TUN (moby/ipvs sends no destination family), as for real servers.
+	for _, method := range []string{"NAT", "TUN"} {
+		src := "virtual_server \"db\" {\n  address = \"198.51.100.30:3306\"\n  lvs_method = \"" + method + "\"\n  sorry_server = \"[2001:db8::1]:3306\"\n}\n"
+		if _, diags := Parse([]byte(src), "test.hcl"); !strings.Contains(diags.Error(), "test.hcl:4") || !strings.Contains(diags.Error(), "different address families") {
+			t.Errorf("%s: IPv6 sorry_server of an IPv4 service gives %q", method, diags.Error())
+		}
+	}
 	// drain_timeout 0 is keepalived's immediate delete.
 	src := "virtual_server \"db\" {\n  address = \"198.51.100.30:3306\"\n  drain_timeout = 0\n}\n"
 	cfg, diags := Parse([]byte(src), "test.hcl")
