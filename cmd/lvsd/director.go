@@ -30,6 +30,11 @@ type director struct {
 	cfg     *conf.Config
 	started time.Time
 	inst    map[string]*runningInstance
+	// vrrpc shares vrrp_scripts, sync groups and notify scripts between
+	// the instances.
+	vrrpc     *vrrp.Coordinator
+	coordStop context.CancelFunc
+	coordDone chan struct{}
 
 	checks *healthcheck.Manager
 	// healthChanged wakes the loop that recomputes the desired IPVS table.
@@ -60,6 +65,7 @@ func newDirector(cfg *conf.Config, o *daemonOptions, log *slog.Logger) *director
 		opts:          o,
 		cfg:           cfg,
 		inst:          map[string]*runningInstance{},
+		vrrpc:         vrrp.NewCoordinator(log),
 		healthChanged: make(chan struct{}, 1),
 		newKernel:     func() (ipvs.Kernel, error) { return ipvs.NewKernel() },
 	}
@@ -80,6 +86,15 @@ func (d *director) Start(ctx context.Context) error {
 	if err := d.ensureIPVS(d.cfg); err != nil {
 		return err
 	}
+	// The coordinator stops after the instances (Stop), so that it runs
+	// the notify_stop scripts they queue on their way out.
+	var coordCtx context.Context
+	coordCtx, d.coordStop = context.WithCancel(context.WithoutCancel(ctx))
+	d.coordDone = make(chan struct{})
+	go func() {
+		defer close(d.coordDone)
+		d.vrrpc.Run(coordCtx)
+	}()
 	if err := d.applyVRRP(d.cfg); err != nil {
 		return err
 	}
@@ -166,8 +181,10 @@ func (d *director) applyVRRP(cfg *conf.Config) error {
 		}
 		ri.cancel()
 		<-ri.done
+		d.vrrpc.Detach(ri.inst)
 		delete(d.inst, name)
 	}
+	d.vrrpc.Apply(cfg)
 	for name, vi := range want {
 		if _, ok := d.inst[name]; ok {
 			continue
@@ -176,6 +193,7 @@ func (d *director) applyVRRP(cfg *conf.Config) error {
 		if err != nil {
 			return fmt.Errorf("vrrp_instance %q: %w", name, err)
 		}
+		d.vrrpc.Attach(inst)
 		ctx, cancel := context.WithCancel(d.ctx)
 		ri := &runningInstance{cfg: vi, inst: inst, cancel: cancel, done: make(chan struct{})}
 		d.inst[name] = ri
@@ -191,11 +209,8 @@ func (d *director) applyVRRP(cfg *conf.Config) error {
 	return nil
 }
 
-// sameInstance compares configs ignoring where the block sits in the file.
-func sameInstance(a, b conf.VRRPInstance) bool {
-	a.DeclRange = b.DeclRange
-	return reflect.DeepEqual(a, b)
-}
+// sameInstance compares configs ignoring where the blocks sit in the file.
+func sameInstance(a, b conf.VRRPInstance) bool { return a.Equal(b) }
 
 // Reload switches to a validated config. planReload decides first, so a
 // reload that changes only checks touches neither VRRP (no instance is
@@ -215,6 +230,8 @@ func (d *director) Reload(cfg *conf.Config) ([]string, error) {
 		if err := d.applyVRRP(cfg); err != nil {
 			return plan.changes(), err
 		}
+	} else {
+		d.vrrpc.Apply(cfg) // vrrp_sync_group changes
 	}
 	if plan.Checks {
 		d.checks.Set(cfg.VirtualServers)
@@ -245,6 +262,8 @@ func (d *director) Stop() {
 	// removed (RFC 3768 §6.4.3 shutdown).
 	d.cancel()
 	d.wg.Wait()
+	d.coordStop()
+	<-d.coordDone
 	if d.rec != nil && !d.opts.keepIPVS {
 		if err := d.rec.Cleanup(); err != nil {
 			d.log.Error("ipvs cleanup", "err", err)
@@ -262,7 +281,7 @@ func (d *director) Status() statusDoc {
 	for _, vi := range cfg.VRRP {
 		if ri, ok := d.inst[vi.Name]; ok {
 			vs := ri.inst.Status()
-			st.VRRP = append(st.VRRP, vrrpStatus{Status: vs, EffectivePriority: vs.Priority})
+			st.VRRP = append(st.VRRP, vrrpStatus{Status: vs, EffectivePriority: vs.EffectivePriority})
 		}
 	}
 	d.mu.Unlock()

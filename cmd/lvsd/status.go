@@ -47,8 +47,8 @@ type configStatus struct {
 }
 
 // vrrpStatus is an instance's status. EffectivePriority is the priority
-// sent in adverts; it equals Priority until tracking lowers it (not yet
-// implemented).
+// sent in adverts: Priority adjusted by tracking (it shadows the embedded
+// field of the same name, with the same value).
 type vrrpStatus struct {
 	vrrp.Status
 	EffectivePriority uint8 `json:"effective_priority"`
