@@ -122,13 +122,13 @@ func startFake(t *testing.T, cfg conf.VRRPInstance) (*Instance, *fake, context.C
 type fakeLinks struct {
 	mu    sync.Mutex
 	state map[string]bool
-	f     func(string, bool)
+	fs    []func(string, bool)
 }
 
 func (l *fakeLinks) Watch(_ context.Context, names []string, f func(string, bool)) (map[string]bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.f = f
+	l.fs = append(l.fs, f)
 	out := map[string]bool{}
 	for _, n := range names {
 		up, ok := l.state[n]
@@ -144,9 +144,9 @@ func (l *fakeLinks) set(name string, up bool) {
 		l.state = map[string]bool{}
 	}
 	l.state[name] = up
-	f := l.f
+	fs := l.fs
 	l.mu.Unlock()
-	if f != nil {
+	for _, f := range fs {
 		f(name, up)
 	}
 }
