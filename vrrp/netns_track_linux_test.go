@@ -102,14 +102,13 @@ func TestNetnsPreemptOnReturn(t *testing.T) {
 				}
 				return startKeepalivedExtra(t, b, "BACKUP", kaPrio, "secret", extra)
 			}
-			var low *proc
 			lowHost, highHost := a, b
 			if tc.returning == "lvsd" {
-				low, lowHost, highHost = startKeepalivedExtra(t, b, "BACKUP", kaPrio, "secret", extra), b, a
+				startKeepalivedExtra(t, b, "BACKUP", kaPrio, "secret", extra)
+				lowHost, highHost = b, a
 			} else {
-				low = startLvsd(t, a, lcfg)
+				startLvsd(t, a, lcfg)
 			}
-			_ = low
 			waitFor(t, masterDown+settle, "lower-priority router master alone", func() bool { return l.hasVIP(lowHost) })
 			startReturning()
 			if tc.nopreempt {
