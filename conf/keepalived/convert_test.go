@@ -151,7 +151,7 @@ func TestCorpus(t *testing.T) {
 			"nat.conf:15 info lb_kind",
 			"nat.conf:19 unsupported sorry_server",
 		},
-		"params.conf": nil,
+		"params.conf":     nil,
 		"sync_group.conf": nil, // vrrp_script, vrrp_sync_group, track_script, notify_master all carried
 		"tun.conf": {
 			"tun.conf:7 unsupported virtual_ipaddress label",
