@@ -90,6 +90,8 @@ type SyncGroup struct {
 	Notify  Notify
 
 	DeclRange hcl.Range
+	// memberRanges are where each member is named, for messages.
+	memberRanges []hcl.Range
 }
 
 var scriptSchema = &hcl.BodySchema{
@@ -321,12 +323,13 @@ func (d *decoder) resolveTracking(cfg *Config, instBlocks map[string]*hcl.Block,
 		names[vi.Name] = true
 	}
 	for _, g := range cfg.SyncGroups {
-		for _, m := range g.Members {
+		for k, m := range g.Members {
+			rng := g.memberRanges[k]
 			switch {
 			case !names[m]:
-				d.errorf(g.DeclRange, "Unknown sync group member", "vrrp_sync_group %q lists %q, which is no vrrp_instance.", g.Name, m)
+				d.errorf(rng, "Unknown sync group member", "vrrp_sync_group %q lists %q, which is no vrrp_instance.", g.Name, m)
 			case inGroup[m] != "":
-				d.errorf(g.DeclRange, "Instance in two sync groups", "vrrp_instance %q is already a member of vrrp_sync_group %q.", m, inGroup[m])
+				d.errorf(rng, "Instance in two sync groups", "vrrp_instance %q is already a member of vrrp_sync_group %q.", m, inGroup[m])
 			default:
 				inGroup[m] = g.Name
 			}
@@ -351,6 +354,7 @@ func (d *decoder) syncGroup(b *hcl.Block) (SyncGroup, bool) {
 			}
 			seen[e.s] = e.rng
 			g.Members = append(g.Members, e.s)
+			g.memberRanges = append(g.memberRanges, e.rng)
 		}
 	}
 	g.Notify = d.notify(attrs)
