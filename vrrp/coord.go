@@ -206,6 +206,7 @@ func (c *Coordinator) Attach(i *Instance) {
 	i.notifier = c.notify
 	i.onState = func(from, to State) { c.memberState(name, to) }
 	i.onFault = func(own bool) { c.memberFault(name, own) }
+	i.syncGuard = func() bool { return c.canGoMaster(name) }
 	i.mu.Unlock()
 }
 
@@ -313,4 +314,29 @@ func groupStateName(g *groupState) string {
 		return "STOP"
 	}
 	return ""
+}
+
+// canGoMaster is keepalived's vrrp_sync_can_goto_master: a member whose
+// Master_Down_Timer ran out takes the group to MASTER only if no other
+// member still hears a master; otherwise members of different priorities
+// would flap (one preempts, takes the others along, they yield to their
+// higher-priority peers, which takes it back to BACKUP, and so on).
+func (c *Coordinator) canGoMaster(name string) bool {
+	c.mu.Lock()
+	g := c.groups[c.groupOf[name]]
+	var others []*Instance
+	if g != nil {
+		for _, m := range g.cfg.Members {
+			if i := c.insts[m]; i != nil && m != name {
+				others = append(others, i)
+			}
+		}
+	}
+	c.mu.Unlock()
+	for _, i := range others {
+		if i.hearsMaster() {
+			return false
+		}
+	}
+	return true
 }

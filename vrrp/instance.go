@@ -118,7 +118,18 @@ type Instance struct {
 	notifier   *Notifier
 	onState    func(from, to State)
 	onFault    func(own bool)
+	syncGuard  func() bool // may this member become master now
 	lastNotify *NotifyRun
+	// hearsUntil: in backup, the master we accept is heard until then.
+	hearsUntil time.Time
+}
+
+// hearsMaster reports whether the instance is a backup that accepted a
+// master's advert within its Master_Down_Interval.
+func (i *Instance) hearsMaster() bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.state == StateBackup && time.Now().Before(i.hearsUntil)
 }
 
 // ctlQueue hands tracking changes and sync group orders to the FSM loop
@@ -586,6 +597,12 @@ func (i *Instance) loop(ctx context.Context, p Params, conn Conn, rx <-chan rxAd
 		if ra, ok := ev.(AdvertReceived); ok && state == StateBackup && ra.Priority > 0 {
 			i.mu.Lock()
 			i.masterIP = ra.Src
+			for _, a := range actions {
+				if t, ok := a.(SetMasterDownTimer); ok {
+					// A master we accept: we hear it until this instant.
+					i.hearsUntil = t.At
+				}
+			}
 			i.mu.Unlock()
 		}
 	}
@@ -632,6 +649,19 @@ func (i *Instance) loop(ctx context.Context, p Params, conn Conn, rx <-chan rxAd
 		case a := <-rx:
 			step(AdvertReceived{Priority: a.prio, Src: a.src, AdvertInt: a.interval})
 		case <-t.masterDown.C:
+			if m.State == StateBackup && i.syncGuard != nil && !i.syncGuard() {
+				// keepalived's vrrp_sync_can_goto_master: a sync group
+				// member still hears its master, so the group stays
+				// backup; look again after another Master_Down_Interval.
+				d := p.masterDown(m.MasterAdvertInt)
+				if m.Prio != 0 {
+					q := p
+					q.Priority = m.Prio
+					d = q.masterDown(m.MasterAdvertInt)
+				}
+				t.masterDown.Reset(d)
+				continue
+			}
 			step(MasterDownTimerFired{})
 		case <-t.advert.C:
 			step(AdvertTimerFired{})

@@ -337,3 +337,59 @@ func TestSyncGroup(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncGroupHoldsWhileAMemberHearsItsMaster: keepalived's
+// can_goto_master. vi1 hears nobody, but vi2 accepts a priority-250 master:
+// vi1's Master_Down runs out again and again and the group stays BACKUP;
+// once vi2's master goes silent, both become MASTER.
+func TestSyncGroupHoldsWhileAMemberHearsItsMaster(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := testConfig(), testConfig()
+		b.Name, b.VRID, b.Interface = "vi2", 52, "veth1"
+		cfg := &conf.Config{VRRP: []conf.VRRPInstance{a, b}, SyncGroups: []conf.SyncGroup{{Name: "g", Members: []string{"vi1", "vi2"}}}}
+		c := NewCoordinator(nil)
+		ctx, stop := context.WithCancel(context.Background())
+		coordDone := make(chan struct{})
+		go func() { c.Run(ctx); close(coordDone) }()
+		c.Apply(cfg)
+		var insts []*Instance
+		var fakes []*fake
+		var cancels []context.CancelFunc
+		var dones []chan error
+		for _, vi := range cfg.VRRP {
+			f := newFake()
+			inst, err := newInstance(vi, nil, func(conf.VRRPInstance) (*system, error) {
+				return &system{conn: f, vips: fakeARP{f}, arp: fakeARP{f}}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inst.links = f.links
+			c.Attach(inst)
+			ictx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- inst.Run(ictx) }()
+			insts, fakes, cancels, dones = append(insts, inst), append(fakes, f), append(cancels, cancel), append(dones, done)
+		}
+		master := advertBytes(t, func(a *Advert) { a.VRID, a.Priority = 52, 250 })
+		for range 12 {
+			fakes[1].in <- fakePacket{b: master, ttl: 255, src: ipHigh}
+			time.Sleep(time.Second)
+			synctest.Wait()
+			if s := insts[0].Status().State + "/" + insts[1].Status().State; s != "BACKUP/BACKUP" {
+				t.Fatalf("while vi2 hears its master: %s", s)
+			}
+		}
+		time.Sleep(2 * params(100).MasterDownInterval())
+		synctest.Wait()
+		if s := insts[0].Status().State + "/" + insts[1].Status().State; s != "MASTER/MASTER" {
+			t.Fatalf("after vi2's master went silent: %s", s)
+		}
+		for k := range insts {
+			cancels[k]()
+			<-dones[k]
+		}
+		stop()
+		<-coordDone
+	})
+}
