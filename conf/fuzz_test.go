@@ -50,6 +50,10 @@ func FuzzParse(f *testing.F) {
 		"vrrp_instance \"v\" { priority = 1 + \"a\" }",
 		"vrrp_instance \"v\" { interface = \"${\"eth\"}0\" }",
 		"vrrp_instance \"v\" {\n  virtual_ipaddress = {a = 1}\n}",
+		// Tracking, sync groups, notify (vrrp_track.go).
+		trackScript + vrrp("v", "  track_script \"chk\" {}\n  track_interface \"eth1\" {\n    weight = -300\n  }\n  notify = \"/bin/n 'x\""),
+		vrrp("v", "  priority = 255\n  track_interface \"eth1\" {\n    weight = 5\n  }") + "vrrp_sync_group \"g\" {\n  group = [\"v\", \"v\", \"w\"]\n}",
+		"vrrp_script \"s\" {\n  script = \"\"\n  interval = 0\n}\nvrrp_script \"s\" {}",
 	} {
 		f.Add([]byte(s))
 	}
