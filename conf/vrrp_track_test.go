@@ -99,7 +99,7 @@ func TestTrackingOwnerWeights(t *testing.T) {
 func TestTrackingErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, src, want string
-		line           int
+		line            int
 	}{
 		{"unknown script", vrrp("v", `  track_script "nope" {}`), `names no vrrp_script block`, 2},
 		{"relative script", `vrrp_script "s" {
