@@ -140,7 +140,18 @@ func TestNetnsPartitionHealsKeepalived(t *testing.T) {
 			if winner == "keepalived" {
 				lp, kp, win, lose = 100, 150, b, a
 			}
-			startLvsd(t, a, instCfg(lp, "secret"))
+			lcfg := instCfg(lp, "secret")
+			if winner == "lvsd" {
+				// keepalived 2.2.7 yields silently when lvsd's advert
+				// crosses the healed link first (it sends nothing on
+				// entering BACKUP), so the winner hears nothing that could
+				// trigger a re-announcement: only a periodic gratuitous ARP
+				// (keepalived's own remedy for #166, garp_master_refresh)
+				// moves the client back. When keepalived's advert crosses
+				// first, lvsd answers it with a GARP burst at once.
+				lcfg.GARPMasterRefresh = time.Second
+			}
+			startLvsd(t, a, lcfg)
 			startKeepalived(t, b, kp, "secret")
 			waitFor(t, masterDown+2*settle, "winner master", func() bool { return l.hasVIP(win) && !l.hasVIP(lose) })
 			l.touchVIP(c)
