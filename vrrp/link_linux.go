@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -14,6 +15,9 @@ import (
 type netlinkLinks struct{}
 
 func newLinkWatcher() LinkWatcher { return netlinkLinks{} }
+
+// pollEvery is the link polling period once the netlink subscription failed.
+const pollEvery = time.Second
 
 func linkUp(rawFlags uint32) bool {
 	return rawFlags&unix.IFF_UP != 0 && rawFlags&unix.IFF_RUNNING != 0
@@ -26,15 +30,10 @@ func (netlinkLinks) Watch(ctx context.Context, names []string, f func(string, bo
 	}
 	ch := make(chan netlink.LinkUpdate, 64)
 	done := make(chan struct{})
-	errs := make(chan error, 1)
-	err := netlink.LinkSubscribeWithOptions(ch, done, netlink.LinkSubscribeOptions{
-		ErrorCallback: func(err error) {
-			select {
-			case errs <- err:
-			default:
-			}
-		},
-	})
+	// A receive error (ENOBUFS after a burst of link events) ends the
+	// subscription and closes ch; the loop then polls instead, so tracking
+	// never silently freezes.
+	err := netlink.LinkSubscribeWithOptions(ch, done, netlink.LinkSubscribeOptions{ErrorCallback: func(error) {}})
 	if err != nil {
 		return nil, fmt.Errorf("netlink link subscribe: %w", err)
 	}
@@ -58,13 +57,29 @@ func (netlinkLinks) Watch(ctx context.Context, names []string, f func(string, bo
 	}
 	go func() {
 		defer close(done)
+		var poll <-chan time.Time
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-poll:
+				for n := range want {
+					up := false
+					if l, err := netlink.LinkByName(n); err == nil {
+						up = linkUp(l.Attrs().RawFlags)
+					}
+					if up != state[n] {
+						state[n] = up
+						f(n, up)
+					}
+				}
 			case u, ok := <-ch:
 				if !ok {
-					return
+					ch = nil
+					t := time.NewTicker(pollEvery)
+					defer t.Stop()
+					poll = t.C
+					continue
 				}
 				name := u.Attrs().Name
 				if !want[name] {
