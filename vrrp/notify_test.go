@@ -105,3 +105,31 @@ func TestCoordinatorScriptReal(t *testing.T) {
 		t.Fatalf("effective priority %d with the script down", p)
 	}
 }
+
+// TestNotifierUser: notify_user runs the script under that account.
+func TestNotifierUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to change user")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "uid")
+	q := NewNotifier(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { q.Run(ctx); close(done) }()
+	var res NotifyRun
+	q.Transition(conf.Notify{Master: []string{"/bin/sh", "-c", "id -u > " + out}, Timeout: 5 * time.Second, User: "nobody"},
+		"INSTANCE", "VI_1", "MASTER", 100, func(r NotifyRun) { res = r })
+	q.Wait()
+	cancel()
+	<-done
+	b, err := os.ReadFile(out)
+	if err != nil || strings.TrimSpace(string(b)) != "65534" {
+		t.Fatalf("uid %q (%v), run %+v", b, err, res)
+	}
+}
