@@ -257,7 +257,7 @@ func (c *Coordinator) memberFault(name string, own bool) {
 // BACKUP, the other members follow (keepalived's vrrp_sync_group); the
 // group's own notify scripts run when the group's state changes: FAULT if
 // any member is in FAULT, MASTER when all are master, BACKUP when all are
-// backup.
+// backup (keepalived passes STOP to instances only).
 func (c *Coordinator) memberState(name string, to State) {
 	c.mu.Lock()
 	g := c.groups[c.groupOf[name]]
@@ -310,9 +310,9 @@ func groupStateName(g *groupState) string {
 		return "MASTER"
 	case all(StateBackup):
 		return "BACKUP"
-	case all(StateInit):
-		return "STOP"
 	}
+	// Members stopping do not make a group state: keepalived's STOP applies
+	// to instances only.
 	return ""
 }
 

@@ -332,7 +332,7 @@ func TestSyncGroup(t *testing.T) {
 		for _, r := range rec.runs {
 			groupRuns = append(groupRuns, r[3])
 		}
-		if want := []string{"BACKUP", "MASTER", "FAULT", "BACKUP", "STOP"}; !slices.Equal(groupRuns, want) {
+		if want := []string{"BACKUP", "MASTER", "FAULT", "BACKUP"}; !slices.Equal(groupRuns, want) {
 			t.Fatalf("group notify %q, want %q", rec.runs, want)
 		}
 	})
