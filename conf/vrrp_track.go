@@ -358,6 +358,10 @@ func (d *decoder) syncGroup(b *hcl.Block) (SyncGroup, bool) {
 		}
 	}
 	g.Notify = d.notify(attrs)
+	if a := attrs["notify_stop"]; a != nil {
+		d.warnf(a.NameRange, "notify_stop in a sync group",
+			"a vrrp_sync_group has no STOP state (as in keepalived, it applies to instances only): this script never runs. Set notify_stop on the member instances.")
+	}
 	return g, !d.diags[errs:].HasErrors()
 }
 
