@@ -65,6 +65,10 @@ func FuzzParse(f *testing.F) {
 		withHTTP("  listen = \"127.0.0.1:9999\"\n  metrics_auth = true\n  show_version = true\n  user \"a\" {\n    password_bcrypt = \"" + testHashStats + "\"\n  }"),
 		withHTTP("  listen = \"127.0.0.1:9999\"\n  user \"a:b\" {\n    password = \"x\"\n    password_bcrypt = \"$2y$99$\"\n  }"),
 		"http {}\nhttp {}\n",
+		// Tracking, sync groups, notify (vrrp_track.go).
+		trackScript + vrrp("v", "  track_script \"chk\" {}\n  track_interface \"eth1\" {\n    weight = -300\n  }\n  notify = \"/bin/n 'x\""),
+		vrrp("v", "  priority = 255\n  track_interface \"eth1\" {\n    weight = 5\n  }") + "vrrp_sync_group \"g\" {\n  group = [\"v\", \"v\", \"w\"]\n}",
+		"vrrp_script \"s\" {\n  script = \"\"\n  interval = 0\n}\nvrrp_script \"s\" {}",
 	} {
 		f.Add([]byte(s))
 	}

@@ -88,6 +88,8 @@ func sortDiags(diags hcl.Diagnostics) {
 var rootSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "vrrp_instance", LabelNames: []string{"name"}},
+		{Type: "vrrp_script", LabelNames: []string{"name"}},
+		{Type: "vrrp_sync_group", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 		{Type: "agent"},
 		{Type: "lvs_timeouts"},
@@ -147,13 +149,27 @@ func (d *decoder) root(body hcl.Body, filename string) *Config {
 	vrrpNames := map[string]hcl.Range{}
 	vsNames := map[string]hcl.Range{}
 	var vrrpSeen, vsSeen, agentBlocks, httpBlocks []*hcl.Block
+	scriptNames, groupNames, instBlocks := map[string]hcl.Range{}, map[string]hcl.Range{}, map[string]*hcl.Block{}
 	for _, b := range content.Blocks {
 		switch b.Type {
+		case "vrrp_script":
+			vrrpSeen = append(vrrpSeen, b)
+			dup := d.uniqueLabel(b, scriptNames)
+			if s, ok := d.vrrpScript(b); ok && !dup {
+				cfg.VRRPScripts = append(cfg.VRRPScripts, s)
+			}
+		case "vrrp_sync_group":
+			vrrpSeen = append(vrrpSeen, b)
+			dup := d.uniqueLabel(b, groupNames)
+			if g, ok := d.syncGroup(b); ok && !dup {
+				cfg.SyncGroups = append(cfg.SyncGroups, g)
+			}
 		case "vrrp_instance":
 			vrrpSeen = append(vrrpSeen, b)
 			dup := d.uniqueLabel(b, vrrpNames)
 			if vi, ok := d.vrrpInstance(b); ok && !dup {
 				cfg.VRRP = append(cfg.VRRP, vi)
+				instBlocks[vi.Name] = b
 			}
 		case "virtual_server":
 			vsSeen = append(vsSeen, b)
@@ -188,6 +204,7 @@ func (d *decoder) root(body hcl.Body, filename string) *Config {
 		}
 	}
 
+	d.resolveTracking(cfg, instBlocks, scriptNames)
 	if len(agentBlocks) > 0 && (len(vrrpSeen) > 0 || len(vsSeen) > 0 || cfg.LVSTimeouts != nil) {
 		other := "vrrp_instance"
 		if len(vrrpSeen) == 0 {

@@ -120,8 +120,8 @@ func (d *decoder) membership(attrs hcl.Attributes, vs *VirtualServer, vsAddrOK b
 		d.warnf(a.NameRange, "hysteresis not below quorum",
 			"with hysteresis %d >= quorum %d the quorum is only lost when no real server is up.", m.Hysteresis, m.Quorum)
 	}
-	m.QuorumUp = d.command(attrs["quorum_up"])
-	m.QuorumDown = d.command(attrs["quorum_down"])
+	m.QuorumUp = d.script(attrs["quorum_up"])
+	m.QuorumDown = d.script(attrs["quorum_down"])
 	if a := attrs["alpha"]; a != nil {
 		if v, ok := d.boolean(a); ok {
 			m.Alpha = v
@@ -140,28 +140,13 @@ func (d *decoder) membership(attrs hcl.Attributes, vs *VirtualServer, vsAddrOK b
 	vs.Membership = m
 }
 
-// command decodes a notify command line (quorum_up, quorum_down): split
-// like misc_path, absolute program, run without a shell.
-func (d *decoder) command(a *hcl.Attribute) *Command {
+// script decodes a quorum_up/quorum_down command line (see command).
+func (d *decoder) script(a *hcl.Attribute) *Command {
 	if a == nil {
 		return nil
 	}
-	s, ok := d.str(a)
-	if !ok {
-		return nil
-	}
-	argv, err := SplitCommand(s)
-	switch {
-	case err != nil:
-		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s is split into words like a shell would (quotes and backslashes, no expansion) and run without a shell; %q cannot be split: %v.", a.Name, s, err)
-	case len(argv) == 0:
-		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must name a program.", a.Name)
-	case strings.ContainsRune(s, 0):
-		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must not contain a NUL character.", a.Name)
-	case !strings.HasPrefix(argv[0], "/"):
-		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must start with an absolute program path such as \"/usr/local/bin/notify\"; got %q.", a.Name, argv[0])
-	default:
-		return &Command{Line: s, Argv: argv, Timeout: DefaultScriptTimeout}
+	if line, argv := d.command(a); argv != nil {
+		return &Command{Line: line, Argv: argv, Timeout: DefaultScriptTimeout}
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package conf
 import (
 	"errors"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // SplitCommand splits a command line into argv the way a POSIX shell splits
@@ -89,4 +91,29 @@ func QuoteCommand(argv []string) string {
 		b.WriteByte('\'')
 	}
 	return b.String()
+}
+
+// command decodes a program attribute (misc_path, vrrp_script's script,
+// notify scripts, quorum_up/quorum_down): split like a shell would, without
+// expansion, and run without one, so the program must be an absolute path.
+// argv is nil when the attribute is invalid (the error is recorded).
+func (d *decoder) command(a *hcl.Attribute) (line string, argv []string) {
+	s, ok := d.str(a)
+	if !ok {
+		return "", nil
+	}
+	argv, err := SplitCommand(s)
+	switch {
+	case err != nil:
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s is split into words like a shell would (quotes and backslashes, no expansion) and run without a shell; %q cannot be split: %v.", a.Name, s, err)
+	case strings.ContainsRune(s, 0):
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must not contain a NUL character.", a.Name)
+	case len(argv) == 0:
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must name a program.", a.Name)
+	case !strings.HasPrefix(argv[0], "/"):
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must start with an absolute program path such as \"/usr/local/bin/check\"; got %q (no shell runs it).", a.Name, argv[0])
+	default:
+		return s, argv
+	}
+	return s, nil
 }

@@ -16,6 +16,8 @@ type Config struct {
 	File string
 
 	VRRP           []VRRPInstance
+	VRRPScripts    []VRRPScript // vrrp_script blocks (vrrp_track.go)
+	SyncGroups     []SyncGroup  // vrrp_sync_group blocks
 	VirtualServers []VirtualServer
 	// LVSTimeouts is the lvs_timeouts block; nil = the kernel's timeouts
 	// are not managed.
@@ -85,8 +87,21 @@ type VRRPInstance struct {
 	// (default 0 = off).
 	GARPMasterRefresh time.Duration
 
+	// TrackInterfaces and TrackScripts are the tracked objects
+	// (vrrp_track.go); DontTrackPrimary stops the implicit tracking of
+	// Interface (keepalived's dont_track_primary).
+	TrackInterfaces  []TrackInterface
+	TrackScripts     []TrackScript
+	DontTrackPrimary bool
+	// Notify are the instance's notify scripts.
+	Notify Notify
+
 	// DeclRange is where the block starts, for messages.
 	DeclRange hcl.Range
+
+	// trackScriptDefault: indexes of TrackScripts without their own weight,
+	// filled while decoding and cleared by resolveTracking.
+	trackScriptDefault []int
 }
 
 // VirtualServer is one virtual_server block.

@@ -35,7 +35,7 @@ const (
 )
 
 var vrrpSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
+	Attributes: append([]hcl.AttributeSchema{
 		{Name: "state"},
 		{Name: "interface"},
 		{Name: "virtual_router_id"},
@@ -52,8 +52,8 @@ var vrrpSchema = &hcl.BodySchema{
 		{Name: "garp_master_repeat"},
 		{Name: "garp_master_refresh"},
 		{Name: "v3_checksum_as_v2"},
-	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "authentication"}},
+	}, vrrpTrackAttrs...),
+	Blocks: append([]hcl.BlockHeaderSchema{{Type: "authentication"}}, vrrpTrackBlocks...),
 }
 
 var authSchema = &hcl.BodySchema{
@@ -190,6 +190,14 @@ func (d *decoder) vrrpInstance(b *hcl.Block) (VRRPInstance, bool) {
 			vi.GARPMasterRefresh = dur
 		}
 	}
+
+	d.trackBlocks(content.Blocks, &vi)
+	if a := attrs["dont_track_primary"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			vi.DontTrackPrimary = v
+		}
+	}
+	vi.Notify = d.notify(attrs)
 
 	if vi.Nopreempt && vi.State == StateMaster {
 		rng := attrs["nopreempt"].Range

@@ -38,6 +38,9 @@ type MiscChecker struct {
 	// User, when set, is the account (name or uid) the program runs as,
 	// with its primary and supplementary groups.
 	User string
+	// Label names the program in errors (default "misc_check"); VRRP's
+	// vrrp_script and notify scripts run through this same runner.
+	Label string
 
 	once sync.Once
 	sem  chan struct{} // holds the run in progress
@@ -63,7 +66,11 @@ func (m *MiscChecker) Check(ctx context.Context) error {
 	if len(m.Argv) == 0 {
 		return errors.New("misc_check: no program")
 	}
-	name := "misc_check " + m.Argv[0]
+	label := m.Label
+	if label == "" {
+		label = "misc_check"
+	}
+	name := label + " " + m.Argv[0]
 	m.once.Do(func() { m.sem = make(chan struct{}, 1) })
 	select {
 	case m.sem <- struct{}{}:

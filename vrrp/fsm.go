@@ -12,6 +12,10 @@ const (
 	StateInit State = iota
 	StateBackup
 	StateMaster
+	// StateFault is keepalived's FAULT: a tracked object failed (or a sync
+	// group member did). No adverts, no VIPs, adverts ignored, until the
+	// tracking recovers and the instance returns to BACKUP.
+	StateFault
 )
 
 func (s State) String() string {
@@ -22,6 +26,8 @@ func (s State) String() string {
 		return "BACKUP"
 	case StateMaster:
 		return "MASTER"
+	case StateFault:
+		return "FAULT"
 	}
 	return "UNKNOWN"
 }
@@ -113,6 +119,21 @@ type GARPTimerFired struct{ Refresh bool }
 // Shutdown is RFC 3768's Shutdown event.
 type Shutdown struct{}
 
+// TrackChanged is a new verdict of the instance's tracking (vrrp_track.go's
+// Effective): the effective priority (0 = the configured one) and whether a
+// tracked object, or a sync group member, is in fault.
+type TrackChanged struct {
+	Priority uint8
+	Fault    bool
+}
+
+// SyncState is a sync group member moving to To (MASTER or BACKUP): the
+// others follow (keepalived's vrrp_sync_group). A member's FAULT reaches the
+// others as TrackChanged{Fault: true}.
+type SyncState struct{ To State }
+
+func (TrackChanged) isEvent()         {}
+func (SyncState) isEvent()            {}
 func (Startup) isEvent()              {}
 func (AdvertReceived) isEvent()       {}
 func (MasterDownTimerFired) isEvent() {}
@@ -180,6 +201,13 @@ type Machine struct {
 	// MasterAdvertInt is v3's Master_Adver_Interval in backup: the
 	// interval of the master we follow (0 = ours).
 	MasterAdvertInt time.Duration
+	// Prio is the effective priority set by tracking (0 = Params.Priority).
+	// It is what the adverts carry and what Skew_Time is computed from
+	// (RFC 5798 §6.1).
+	Prio uint8
+	// Faulty: the tracking says FAULT (kept in every state, so that a
+	// Startup with a failed object enters FAULT at once).
+	Faulty bool
 }
 
 // Step is the VRRP state machine of RFC 3768 §6.4 with keepalived's
@@ -194,15 +222,71 @@ func Step(p Params, s State, ev Event, now time.Time) (State, []Action) {
 
 // Step is the state machine on the full memory m; see the function Step.
 func (m Machine) Step(p Params, ev Event, now time.Time) (Machine, []Action) {
+	if tc, ok := ev.(TrackChanged); ok {
+		return m.track(p, tc, now)
+	}
+	if m.Prio != 0 {
+		p.Priority = m.Prio
+	}
+	var next Machine
+	var a []Action
 	switch m.State {
 	case StateInit:
-		return stepInit(p, ev, now)
+		if _, ok := ev.(Startup); ok && m.Faulty {
+			next, a = Machine{State: StateFault}, []Action{StopTimers{}, RemoveVIPs{}}
+		} else {
+			next, a = stepInit(p, ev, now)
+		}
 	case StateBackup:
-		return stepBackup(p, m, ev, now)
+		next, a = stepBackup(p, m, ev, now)
 	case StateMaster:
-		return stepMaster(p, ev, now)
+		next, a = stepMaster(p, ev, now)
+	case StateFault:
+		next, a = m, nil
+		if _, ok := ev.(Shutdown); ok {
+			next, a = Machine{State: StateInit}, []Action{StopTimers{}}
+		}
+	default:
+		return m, nil
 	}
-	return m, nil
+	next.Prio, next.Faulty = m.Prio, m.Faulty
+	return next, a
+}
+
+// track applies a tracking verdict. keepalived's rules: a fault leaves
+// MASTER with a priority-0 advert (the backups take over after Skew_Time)
+// and drops the VIPs; in FAULT nothing is sent and adverts are ignored; when
+// the tracking recovers the instance goes to BACKUP and listens for a
+// Master_Down_Interval (the address owner takes over at once, as at
+// startup). A new priority takes effect with the next advert sent, and in
+// the Skew_Time of the next Master_Down_Timer armed: a backup whose
+// priority rose above the master's stops accepting its adverts and takes
+// over when the timer runs out (RFC 3768 §6.4.2).
+func (m Machine) track(p Params, tc TrackChanged, now time.Time) (Machine, []Action) {
+	m.Prio, m.Faulty = tc.Priority, tc.Fault
+	if m.Prio != 0 {
+		p.Priority = m.Prio
+	}
+	var next Machine
+	var a []Action
+	switch {
+	case m.State == StateInit:
+		return m, nil
+	case tc.Fault && m.State == StateMaster:
+		next, a = Machine{State: StateFault}, []Action{StopTimers{}, SendAdvert{Priority: 0}, RemoveVIPs{}}
+	case tc.Fault && m.State == StateBackup:
+		next, a = Machine{State: StateFault}, []Action{StopTimers{}}
+	case !tc.Fault && m.State == StateFault:
+		if p.Priority == 255 {
+			next, a = becomeMaster(p, now)
+		} else {
+			next, a = becomeBackup(p, now, 0, nil)
+		}
+	default:
+		return m, nil
+	}
+	next.Prio, next.Faulty = m.Prio, m.Faulty
+	return next, a
 }
 
 // RFC 3768 §6.4.1.
@@ -230,6 +314,11 @@ func stepBackup(p Params, m Machine, ev Event, now time.Time) (Machine, []Action
 		return Machine{State: StateInit}, []Action{StopTimers{}}
 	case MasterDownTimerFired:
 		return becomeMaster(p, now)
+	case SyncState:
+		if e.To == StateMaster {
+			// A sync group member became master: follow it now.
+			return becomeMaster(p, now)
+		}
 	case AdvertReceived:
 		holding := !m.PreemptAt.IsZero() && now.Before(m.PreemptAt)
 		switch {
@@ -268,6 +357,12 @@ func stepMaster(p Params, ev Event, now time.Time) (Machine, []Action) {
 		return Machine{State: StateInit}, []Action{StopTimers{}, SendAdvert{Priority: 0}, RemoveVIPs{}}
 	case AdvertTimerFired:
 		return master, advertNow()
+	case SyncState:
+		if e.To == StateBackup {
+			// A sync group member lost mastership: leave with it, telling
+			// the backups to take over after Skew_Time (priority 0).
+			return becomeBackup(p, now, 0, []Action{StopTimers{}, SendAdvert{Priority: 0}, RemoveVIPs{}})
+		}
 	case GARPTimerFired:
 		refresh := e.Refresh // the timer's kind decides the GARP's
 		a := []Action{SendGARP{Refresh: refresh}}

@@ -78,6 +78,15 @@ type Status struct {
 	RxAdverts      uint64            `json:"rx_adverts"`
 	TxAdverts      uint64            `json:"tx_adverts"`
 	Drops          map[string]uint64 `json:"drops"` // by Reason name
+	// EffectivePriority is the priority of our adverts: Priority adjusted
+	// by the tracked objects' weights (vrrp_track.go).
+	EffectivePriority uint8 `json:"effective_priority"`
+	// Tracked are the tracked objects and their states.
+	Tracked []Tracked `json:"tracked,omitempty"`
+	// SyncGroup is the vrrp_sync_group the instance belongs to ("" none).
+	SyncGroup string `json:"sync_group,omitempty"`
+	// LastNotify is the last notify script run for the instance.
+	LastNotify *NotifyRun `json:"last_notify,omitempty"`
 }
 
 // Instance runs one vrrp_instance.
@@ -97,6 +106,47 @@ type Instance struct {
 	drops       map[string]uint64
 	lastLog     map[string]time.Time // rate limit of drop/warn lines, by key
 	running     bool
+
+	// Tracking (vrrp_track.go): the objects and their states, the sync
+	// group and its fault, the effective priority last handed to the FSM.
+	links      LinkWatcher
+	tracked    []Tracked
+	group      string
+	groupFault bool
+	effPrio    uint8
+	ctl        ctlQueue
+	// hooks, set by the Coordinator before Run.
+	notifier   *Notifier
+	onState    func(from, to State)
+	onFault    func(own bool)
+	syncGuard  func() bool // may this member become master now
+	lastNotify *NotifyRun
+	// hearsUntil: in backup, the master we accept is heard until then.
+	hearsUntil time.Time
+}
+
+// hearsMaster reports whether the instance is a backup that accepted a
+// master's advert within its Master_Down_Interval.
+func (i *Instance) hearsMaster() bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.state == StateBackup && time.Now().Before(i.hearsUntil)
+}
+
+// ctlQueue hands tracking changes and sync group orders to the FSM loop
+// without blocking the caller.
+type ctlQueue struct {
+	mu    sync.Mutex
+	dirty bool    // tracked objects changed
+	sync  []State // SyncState orders, in order
+	wake  chan struct{}
+}
+
+func (q *ctlQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
 }
 
 // New checks cfg and returns an instance in state INIT. It opens nothing:
@@ -136,7 +186,85 @@ func newInstance(cfg conf.VRRPInstance, log *slog.Logger, open func(conf.VRRPIns
 		advert:  advertTemplate(cfg, authType, authData, addrs),
 		drops:   make(map[string]uint64),
 		lastLog: make(map[string]time.Time),
+		links:   newLinkWatcher(),
+		tracked: trackedObjects(cfg),
+		effPrio: cfg.Priority,
+		ctl:     ctlQueue{wake: make(chan struct{}, 1)},
 	}, nil
+}
+
+// trackedObjects lists what cfg tracks, in its initial state: interfaces
+// down until read (Run reads them before Startup), scripts OK unless
+// init_fail. The instance's own interface is tracked with weight 0 unless
+// dont_track_primary (keepalived: its link going down means FAULT).
+func trackedObjects(cfg conf.VRRPInstance) []Tracked {
+	var objs []Tracked
+	own := false
+	for _, t := range cfg.TrackInterfaces {
+		objs = append(objs, Tracked{Kind: KindInterface, Name: t.Name, Weight: t.Weight})
+		own = own || t.Name == cfg.Interface
+	}
+	if !cfg.DontTrackPrimary && !own && cfg.Interface != "" {
+		objs = append([]Tracked{{Kind: KindInterface, Name: cfg.Interface}}, objs...)
+	}
+	for _, t := range cfg.TrackScripts {
+		objs = append(objs, Tracked{Kind: KindScript, Name: t.Script.Name, Weight: t.Weight, Up: !t.Script.InitFail})
+	}
+	return objs
+}
+
+// SetTracked records the state of a tracked object (kind and name as in
+// Tracked); the FSM loop applies the new effective priority or fault. Safe
+// for concurrent use, never blocks. Unknown objects are ignored.
+func (i *Instance) SetTracked(kind, name string, up bool) {
+	i.mu.Lock()
+	changed := false
+	for k := range i.tracked {
+		if i.tracked[k].Kind == kind && i.tracked[k].Name == name && i.tracked[k].Up != up {
+			i.tracked[k].Up = up
+			changed = true
+		}
+	}
+	i.mu.Unlock()
+	if changed {
+		i.markDirty()
+	}
+}
+
+// setGroupFault puts the instance in FAULT because another member of its
+// sync group is (or takes it out).
+func (i *Instance) setGroupFault(on bool) {
+	i.mu.Lock()
+	changed := i.groupFault != on
+	i.groupFault = on
+	i.mu.Unlock()
+	if changed {
+		i.markDirty()
+	}
+}
+
+func (i *Instance) markDirty() {
+	i.ctl.mu.Lock()
+	i.ctl.dirty = true
+	i.ctl.mu.Unlock()
+	i.ctl.signal()
+}
+
+// syncTo orders the FSM to follow a sync group member to MASTER or BACKUP.
+func (i *Instance) syncTo(s State) {
+	i.ctl.mu.Lock()
+	i.ctl.sync = append(i.ctl.sync, s)
+	i.ctl.mu.Unlock()
+	i.ctl.signal()
+}
+
+// verdict is the tracking verdict now: effective priority, fault, and fault
+// of the instance's own objects (without the sync group's).
+func (i *Instance) verdict() (prio uint8, fault, own bool) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	prio, own = Effective(i.cfg.Priority, i.tracked)
+	return prio, own || i.groupFault, own
 }
 
 // advertTemplate is our advert without its priority.
@@ -233,6 +361,14 @@ func (i *Instance) Status() Status {
 		RxAdverts:      i.rx,
 		TxAdverts:      i.tx,
 		Drops:          make(map[string]uint64, len(i.drops)),
+
+		EffectivePriority: i.effPrio,
+		Tracked:           append([]Tracked(nil), i.tracked...),
+		SyncGroup:         i.group,
+		LastNotify:        i.lastNotify,
+	}
+	if i.groupFault {
+		st.Tracked = append(st.Tracked, Tracked{Kind: KindGroup, Name: i.group})
 	}
 	if i.masterIP.IsValid() {
 		st.MasterIP = i.masterIP.String()
@@ -351,6 +487,24 @@ func (i *Instance) Run(ctx context.Context) error {
 	p := i.params
 	p.LocalIP = sys.conn.LocalAddr()
 
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	if names := i.trackedNames(KindInterface); len(names) > 0 {
+		initial, err := i.links.Watch(watchCtx, names, func(name string, up bool) {
+			i.log.Info("vrrp tracked interface changed", "interface", name, "up", up)
+			i.SetTracked(KindInterface, name, up)
+		})
+		if err != nil {
+			_ = sys.conn.Close()
+			_ = sys.arp.Close()
+			_ = sys.vips.Close()
+			return fmt.Errorf("vrrp instance %q: track_interface: %w", i.cfg.Name, err)
+		}
+		for name, up := range initial {
+			i.SetTracked(KindInterface, name, up)
+		}
+	}
+
 	rx := make(chan rxAdvert, 16)
 	rxErr := make(chan error, 1)
 	readerDone := make(chan struct{})
@@ -434,15 +588,57 @@ func (i *Instance) loop(ctx context.Context, p Params, conn Conn, rx <-chan rxAd
 			i.transition(state, next.State, p.LocalIP)
 			state = next.State
 		}
+		if tc, ok := ev.(TrackChanged); ok {
+			i.mu.Lock()
+			i.effPrio = tc.Priority
+			i.mu.Unlock()
+		}
 		if ra, ok := ev.(AdvertReceived); ok && state == StateBackup && ra.Priority > 0 {
 			i.mu.Lock()
 			i.masterIP = ra.Src
+			for _, a := range actions {
+				if t, ok := a.(SetMasterDownTimer); ok {
+					// A master we accept: we hear it until this instant.
+					i.hearsUntil = t.At
+				}
+			}
 			i.mu.Unlock()
 		}
 	}
+	lastPrio, lastFault, lastOwn := uint8(0), false, false
+	track := func(first bool) {
+		prio, fault, own := i.verdict()
+		if first || own != lastOwn {
+			if i.onFault != nil {
+				i.onFault(own)
+			}
+		}
+		if first || prio != lastPrio || fault != lastFault {
+			if !first {
+				i.log.Info("vrrp tracking changed", "priority", prio, "fault", fault)
+			}
+			step(TrackChanged{Priority: prio, Fault: fault})
+		}
+		lastPrio, lastFault, lastOwn = prio, fault, own
+	}
+	i.ctl.mu.Lock()
+	i.ctl.dirty, i.ctl.sync = false, nil
+	i.ctl.mu.Unlock()
+	track(true)
 	step(Startup{})
 	for {
 		select {
+		case <-i.ctl.wake:
+			i.ctl.mu.Lock()
+			dirty, orders := i.ctl.dirty, i.ctl.sync
+			i.ctl.dirty, i.ctl.sync = false, nil
+			i.ctl.mu.Unlock()
+			if dirty {
+				track(false)
+			}
+			for _, s := range orders {
+				step(SyncState{To: s})
+			}
 		case <-ctx.Done():
 			step(Shutdown{})
 			return nil
@@ -452,6 +648,19 @@ func (i *Instance) loop(ctx context.Context, p Params, conn Conn, rx <-chan rxAd
 		case a := <-rx:
 			step(AdvertReceived{Priority: a.prio, Src: a.src, AdvertInt: a.interval})
 		case <-t.masterDown.C:
+			if m.State == StateBackup && i.syncGuard != nil && !i.syncGuard() {
+				// keepalived's vrrp_sync_can_goto_master: a sync group
+				// member still hears its master, so the group stays
+				// backup; look again after another Master_Down_Interval.
+				d := p.masterDown(m.MasterAdvertInt)
+				if m.Prio != 0 {
+					q := p
+					q.Priority = m.Prio
+					d = q.masterDown(m.MasterAdvertInt)
+				}
+				t.masterDown.Reset(d)
+				continue
+			}
 			step(MasterDownTimerFired{})
 		case <-t.advert.C:
 			step(AdvertTimerFired{})
@@ -517,8 +726,35 @@ func (i *Instance) transition(from, to State, local netip.Addr) {
 	default:
 		i.masterIP = netip.Addr{}
 	}
+	prio := i.effPrio
+	notifier := i.notifier
 	i.mu.Unlock()
 	i.log.Info("vrrp state change", "state", to.String(), "from", from.String(), "vip", strings.Join(i.vipStrings(), ","))
+	name := to.String()
+	if to == StateInit {
+		name = "STOP"
+	}
+	notifier.Transition(i.cfg.Notify, "INSTANCE", i.cfg.Name, name, prio, func(r NotifyRun) {
+		i.mu.Lock()
+		i.lastNotify = &r
+		i.mu.Unlock()
+	})
+	if i.onState != nil {
+		i.onState(from, to)
+	}
+}
+
+// trackedNames lists the names of the tracked objects of a kind.
+func (i *Instance) trackedNames(kind string) []string {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	var names []string
+	for _, t := range i.tracked {
+		if t.Kind == kind {
+			names = append(names, t.Name)
+		}
+	}
+	return names
 }
 
 func (i *Instance) runEffect(sys *system, e effect) {

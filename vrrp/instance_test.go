@@ -31,10 +31,12 @@ type fake struct {
 	sent  []Advert
 	ops   []string // "add 192.0.2.100/32", "del ...", "garp 192.0.2.100"
 	vipOn bool
+
+	links *fakeLinks
 }
 
 func newFake() *fake {
-	return &fake{in: make(chan fakePacket, 16), closed: make(chan struct{})}
+	return &fake{in: make(chan fakePacket, 16), closed: make(chan struct{}), links: &fakeLinks{}}
 }
 
 func (f *fake) ReadAdvert(b []byte) (int, int, netip.Addr, netip.Addr, error) {
@@ -108,11 +110,45 @@ func startFake(t *testing.T, cfg conf.VRRPInstance) (*Instance, *fake, context.C
 	if err != nil {
 		t.Fatal(err)
 	}
+	inst.links = f.links
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- inst.Run(ctx) }()
 	synctest.Wait()
 	return inst, f, cancel, done
+}
+
+// fakeLinks is a LinkWatcher whose links are all up until set.
+type fakeLinks struct {
+	mu    sync.Mutex
+	state map[string]bool
+	fs    []func(string, bool)
+}
+
+func (l *fakeLinks) Watch(_ context.Context, names []string, f func(string, bool)) (map[string]bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fs = append(l.fs, f)
+	out := map[string]bool{}
+	for _, n := range names {
+		up, ok := l.state[n]
+		out[n] = up || !ok
+	}
+	return out, nil
+}
+
+// set changes a link's state and reports it, as netlink would.
+func (l *fakeLinks) set(name string, up bool) {
+	l.mu.Lock()
+	if l.state == nil {
+		l.state = map[string]bool{}
+	}
+	l.state[name] = up
+	fs := l.fs
+	l.mu.Unlock()
+	for _, f := range fs {
+		f(name, up)
+	}
 }
 
 func count(ops []string, s string) int {

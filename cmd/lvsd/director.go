@@ -30,6 +30,11 @@ type director struct {
 	cfg     *conf.Config
 	started time.Time
 	inst    map[string]*runningInstance
+	// vrrpc shares vrrp_scripts, sync groups and notify scripts between
+	// the instances.
+	vrrpc     *vrrp.Coordinator
+	coordStop context.CancelFunc
+	coordDone chan struct{}
 
 	checks *healthcheck.Manager
 	// healthChanged wakes the loop that recomputes the desired IPVS table.
@@ -62,6 +67,7 @@ func newDirector(cfg *conf.Config, o *daemonOptions, log *slog.Logger) *director
 		opts:          o,
 		cfg:           cfg,
 		inst:          map[string]*runningInstance{},
+		vrrpc:         vrrp.NewCoordinator(log),
 		healthChanged: make(chan struct{}, 1),
 		newKernel:     func() (ipvs.Kernel, error) { return ipvs.NewKernel() },
 		memberState:   newMemberState(),
@@ -85,6 +91,15 @@ func (d *director) Start(ctx context.Context) error {
 	}
 	d.applyTimeouts(d.cfg)
 	d.logSchedProblems(d.cfg)
+	// The coordinator stops after the instances (Stop), so that it runs
+	// the notify_stop scripts they queue on their way out.
+	var coordCtx context.Context
+	coordCtx, d.coordStop = context.WithCancel(context.WithoutCancel(ctx))
+	d.coordDone = make(chan struct{})
+	go func() {
+		defer close(d.coordDone)
+		d.vrrpc.Run(coordCtx)
+	}()
 	if err := d.applyVRRP(d.cfg); err != nil {
 		return err
 	}
@@ -167,8 +182,10 @@ func (d *director) applyVRRP(cfg *conf.Config) error {
 		}
 		ri.cancel()
 		<-ri.done
+		d.vrrpc.Detach(ri.inst)
 		delete(d.inst, name)
 	}
+	d.vrrpc.Apply(cfg)
 	for name, vi := range want {
 		if _, ok := d.inst[name]; ok {
 			continue
@@ -177,6 +194,7 @@ func (d *director) applyVRRP(cfg *conf.Config) error {
 		if err != nil {
 			return fmt.Errorf("vrrp_instance %q: %w", name, err)
 		}
+		d.vrrpc.Attach(inst)
 		ctx, cancel := context.WithCancel(d.ctx)
 		ri := &runningInstance{cfg: vi, inst: inst, cancel: cancel, done: make(chan struct{})}
 		d.inst[name] = ri
@@ -192,11 +210,8 @@ func (d *director) applyVRRP(cfg *conf.Config) error {
 	return nil
 }
 
-// sameInstance compares configs ignoring where the block sits in the file.
-func sameInstance(a, b conf.VRRPInstance) bool {
-	a.DeclRange = b.DeclRange
-	return reflect.DeepEqual(a, b)
-}
+// sameInstance compares configs ignoring where the blocks sit in the file.
+func sameInstance(a, b conf.VRRPInstance) bool { return a.Equal(b) }
 
 // Reload switches to a validated config. planReload decides first, so a
 // reload that changes only checks touches neither VRRP (no instance is
@@ -218,6 +233,8 @@ func (d *director) Reload(cfg *conf.Config) ([]string, error) {
 		if err := d.applyVRRP(cfg); err != nil {
 			return plan.changes(), err
 		}
+	} else {
+		d.vrrpc.Apply(cfg) // vrrp_sync_group changes
 	}
 	if plan.Checks {
 		d.checks.Set(cfg.VirtualServers)
@@ -248,6 +265,8 @@ func (d *director) Stop() {
 	// removed (RFC 3768 §6.4.3 shutdown).
 	d.cancel()
 	d.wg.Wait()
+	d.coordStop()
+	<-d.coordDone
 	d.mu.Lock()
 	cfg := d.cfg
 	d.mu.Unlock()
@@ -269,7 +288,7 @@ func (d *director) Status() statusDoc {
 	for _, vi := range cfg.VRRP {
 		if ri, ok := d.inst[vi.Name]; ok {
 			vs := ri.inst.Status()
-			st.VRRP = append(st.VRRP, vrrpStatus{Status: vs, EffectivePriority: vs.Priority})
+			st.VRRP = append(st.VRRP, vrrpStatus{Status: vs, EffectivePriority: vs.EffectivePriority})
 		}
 	}
 	d.mu.Unlock()

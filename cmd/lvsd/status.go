@@ -49,8 +49,8 @@ type configStatus struct {
 }
 
 // vrrpStatus is an instance's status. EffectivePriority is the priority
-// sent in adverts; it equals Priority until tracking lowers it (not yet
-// implemented).
+// sent in adverts: Priority adjusted by tracking (it shadows the embedded
+// field of the same name, with the same value).
 type vrrpStatus struct {
 	vrrp.Status
 	EffectivePriority uint8 `json:"effective_priority"`
@@ -235,6 +235,11 @@ func printStatus(out io.Writer, st *statusDoc, now time.Time) {
 				strings.Join(v.VIPs, ","), since(now, v.LastTransition, v.Transitions), v.RxAdverts, v.TxAdverts, drops(v.Drops))
 		}
 		tw.Flush()
+		for _, v := range st.VRRP {
+			if line := vrrpTracking(v.Status, now); line != "" {
+				fmt.Fprintf(&w, "  %s: %s\n", v.Name, line)
+			}
+		}
 	}
 
 	if len(st.VirtualServers) > 0 {
@@ -386,4 +391,36 @@ func drops(m map[string]uint64) string {
 		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
 	}
 	return strings.Join(parts, ",")
+}
+
+// vrrpTracking is the human line of an instance's tracked objects, sync
+// group and last notify run ("" when it has none of them).
+func vrrpTracking(v vrrp.Status, now time.Time) string {
+	var parts []string
+	if len(v.Tracked) > 0 {
+		var objs []string
+		for _, o := range v.Tracked {
+			st := "up"
+			if !o.Up {
+				st = "DOWN"
+			}
+			w := ""
+			if o.Weight != 0 {
+				w = fmt.Sprintf(" weight %+d", o.Weight)
+			}
+			objs = append(objs, fmt.Sprintf("%s %s %s%s", o.Kind, o.Name, st, w))
+		}
+		parts = append(parts, "tracks "+strings.Join(objs, ", "))
+	}
+	if v.SyncGroup != "" {
+		parts = append(parts, "sync group "+v.SyncGroup)
+	}
+	if n := v.LastNotify; n != nil {
+		res := "ok"
+		if n.Err != "" {
+			res = n.Err
+		}
+		parts = append(parts, fmt.Sprintf("last notify %q %s ago: %s", strings.Join(n.Argv, " "), ago(now, n.At), res))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -92,6 +92,10 @@ func Convert(nodes []*Node) *Result {
 			c.globalDefs(root, n)
 		case "vrrp_instance":
 			c.vrrpInstance(root, n)
+		case "vrrp_script":
+			c.vrrpScript(root, n)
+		case "vrrp_sync_group":
+			c.syncGroup(root, n)
 		case "virtual_server":
 			c.virtualServer(root, n)
 		default:
@@ -334,6 +338,14 @@ func (c *converter) vrrpInstance(root *hclwrite.Body, n *Node) {
 			c.setDuration(body, ch, ch.Keyword)
 		case "garp_master_repeat":
 			c.setInt(body, ch, ch.Keyword)
+		case "track_interface", "track_script":
+			c.comments(body, ch)
+			c.trackBlock(body, ch)
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
+			c.notifyScript(body, ch)
+		case "dont_track_primary":
+			c.comments(body, ch)
+			body.SetAttributeValue("dont_track_primary", cty.True)
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
 		}
@@ -1353,4 +1365,137 @@ func describe(kw string) string {
 		return d
 	}
 	return "lvsd has no equivalent; keepalived would apply it (or ignore it with a warning if it does not know it either)"
+}
+
+// vrrpScript converts a top-level vrrp_script block.
+func (c *converter) vrrpScript(root *hclwrite.Body, n *Node) {
+	if len(n.Args) != 1 || !n.Block {
+		c.unsupported(root, n, n.Keyword, "expected `vrrp_script NAME { ... }`")
+		return
+	}
+	var script *Node
+	for _, ch := range n.Children {
+		if ch.Keyword == "script" {
+			script = ch
+		}
+	}
+	if script == nil || len(script.Args) == 0 {
+		c.unsupported(root, n, n.Keyword, "keepalived ignores a vrrp_script without script; left out")
+		return
+	}
+	cmd := strings.Join(script.Args, " ")
+	argv, err := conf.SplitCommand(cmd)
+	switch {
+	case err != nil:
+		c.unsupported(root, n, n.Keyword, fmt.Sprintf("lvsd cannot split script %q into words (%v); left out", cmd, err))
+		return
+	case !strings.HasPrefix(argv[0], "/"):
+		c.unsupported(root, n, n.Keyword, fmt.Sprintf("keepalived would look %q up in its PATH; lvsd's script needs an absolute program path; left out (instances tracking it will not load)", argv[0]))
+		return
+	}
+	c.comments(root, n)
+	body := root.AppendNewBlock("vrrp_script", []string{n.Args[0]}).Body()
+	for _, ch := range n.Children {
+		switch ch.Keyword {
+		case "script":
+			if ch == script {
+				c.setString(body, ch, "script", cmd)
+			}
+		case "interval", "timeout":
+			c.setDuration(body, ch, ch.Keyword)
+		case "rise", "fall":
+			c.setInt(body, ch, ch.Keyword)
+		case "weight":
+			if len(ch.Args) == 2 && ch.Args[1] == "reverse" {
+				c.unsupported(body, ch, "weight reverse", "keepalived would apply the weight when the script fails instead of when it succeeds; lvsd has no reverse weights")
+				continue
+			}
+			c.setInt(body, ch, "weight")
+		case "user":
+			if len(ch.Args) >= 1 && !ch.Block {
+				c.setString(body, ch, "user", ch.Args[0])
+				if len(ch.Args) > 1 {
+					c.add(ch, Note, "user", "keepalived would run the script with group %s; lvsd uses the user's own groups", ch.Args[1])
+				}
+				continue
+			}
+			c.invalid(body, ch, "a user name and an optional group")
+		case "init_fail":
+			c.comments(body, ch)
+			body.SetAttributeValue("init_fail", cty.True)
+		default:
+			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
+		}
+	}
+}
+
+// trackBlock converts track_interface / track_script: one block per entry,
+// `NAME [weight N]`.
+func (c *converter) trackBlock(body *hclwrite.Body, n *Node) {
+	for _, e := range n.Children {
+		b := body.AppendNewBlock(n.Keyword, []string{e.Keyword}).Body()
+		switch {
+		case len(e.Args) == 0:
+		case len(e.Args) == 2 && e.Args[0] == "weight":
+			if w, err := strconv.Atoi(e.Args[1]); err == nil {
+				b.SetAttributeValue("weight", cty.NumberIntVal(int64(w)))
+				continue
+			}
+			c.unsupported(body, e, n.Keyword, fmt.Sprintf("weight %q is not a number", e.Args[1]))
+		default:
+			c.unsupported(body, e, n.Keyword+" "+e.Keyword, fmt.Sprintf("keepalived would apply %q; lvsd takes `weight N` only", strings.Join(e.Args, " ")))
+		}
+	}
+}
+
+// notifyScript converts notify_* / notify: keepalived's `SCRIPT [user
+// [group]]`, the script split into words and run without a shell.
+func (c *converter) notifyScript(body *hclwrite.Body, ch *Node) {
+	if len(ch.Args) == 0 || ch.Block {
+		c.invalid(body, ch, "a script and an optional user")
+		return
+	}
+	argv, err := conf.SplitCommand(ch.Args[0])
+	switch {
+	case err != nil:
+		c.unsupported(body, ch, ch.Keyword, fmt.Sprintf("lvsd cannot split %q into words (%v)", ch.Args[0], err))
+		return
+	case !strings.HasPrefix(argv[0], "/"):
+		c.unsupported(body, ch, ch.Keyword, fmt.Sprintf("keepalived would look %q up in its PATH; lvsd needs an absolute program path", argv[0]))
+		return
+	}
+	c.setString(body, ch, ch.Keyword, ch.Args[0])
+	if len(ch.Args) > 1 {
+		body.SetAttributeValue("notify_user", cty.StringVal(ch.Args[1]))
+		c.add(ch, Note, ch.Keyword, "keepalived runs each notify script as its own user; lvsd has one notify_user per instance or group (%s here)", ch.Args[1])
+	}
+}
+
+// syncGroup converts a vrrp_sync_group block.
+func (c *converter) syncGroup(root *hclwrite.Body, n *Node) {
+	if len(n.Args) != 1 || !n.Block {
+		c.unsupported(root, n, n.Keyword, "expected `vrrp_sync_group NAME { group { ... } }`")
+		return
+	}
+	c.comments(root, n)
+	body := root.AppendNewBlock("vrrp_sync_group", []string{n.Args[0]}).Body()
+	for _, ch := range n.Children {
+		switch ch.Keyword {
+		case "group":
+			var members []cty.Value
+			for _, e := range ch.Children {
+				members = append(members, cty.StringVal(e.Keyword))
+			}
+			if len(members) == 0 {
+				c.invalid(body, ch, "a list of vrrp_instance names")
+				continue
+			}
+			c.comments(body, ch)
+			body.SetAttributeValue("group", cty.ListVal(members))
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
+			c.notifyScript(body, ch)
+		default:
+			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
+		}
+	}
 }

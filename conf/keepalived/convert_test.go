@@ -170,12 +170,7 @@ func TestCorpus(t *testing.T) {
 			"quorum.conf:26 note protocol",
 			"quorum.conf:27 unsupported quorum_up",
 		},
-		"sync_group.conf": {
-			"sync_group.conf:1 unsupported vrrp_script",
-			"sync_group.conf:6 unsupported vrrp_sync_group",
-			"sync_group.conf:19 unsupported track_script",
-			"sync_group.conf:22 unsupported notify_master",
-		},
+		"sync_group.conf": nil, // vrrp_script, vrrp_sync_group, track_script, notify_master all carried
 		"tun.conf": {
 			"tun.conf:7 unsupported virtual_ipaddress label",
 		},

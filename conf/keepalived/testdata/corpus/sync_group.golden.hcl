@@ -1,6 +1,13 @@
-# lvsd convert: unsupported (testdata/corpus/sync_group.conf:1): vrrp_script chk_haproxy { ... }: keepalived would run this script periodically; instances tracking it change priority or go to FAULT
+vrrp_script "chk_haproxy" {
+  script   = "/usr/bin/pgrep haproxy"
+  interval = "2s"
+  weight   = -20
+}
 
-# lvsd convert: unsupported (testdata/corpus/sync_group.conf:6): vrrp_sync_group VG_1 { ... }: keepalived would move the grouped instances between MASTER and BACKUP together (and run the group's notify scripts)
+vrrp_sync_group "VG_1" {
+  group         = ["VI_A", "VI_B"]
+  notify_master = "/etc/keepalived/master.sh"
+}
 
 vrrp_instance "VI_A" {
   state             = "BACKUP"
@@ -8,8 +15,9 @@ vrrp_instance "VI_A" {
   virtual_router_id = 21
   priority          = 100
   nopreempt         = true
-  # lvsd convert: unsupported (testdata/corpus/sync_group.conf:19): track_script { ... }: keepalived would change priority or go to FAULT according to these vrrp_scripts
-  # lvsd convert: unsupported (testdata/corpus/sync_group.conf:22): notify_master /etc/keepalived/a.sh: keepalived would run this script on becoming MASTER
+  track_script "chk_haproxy" {
+  }
+  notify_master     = "/etc/keepalived/a.sh"
   virtual_ipaddress = ["198.51.100.80"]
 }
 

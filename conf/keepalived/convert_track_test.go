@@ -1,0 +1,97 @@
+package keepalived
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/conf"
+)
+
+// TestConvertTracking: track_interface, vrrp_script/track_script,
+// vrrp_sync_group and notify* come out as lvsd blocks that load with the
+// same meaning.
+func TestConvertTracking(t *testing.T) {
+	src := `vrrp_script chk_haproxy {
+  script "/usr/bin/pgrep -x haproxy"
+  interval 2
+  timeout 3
+  rise 2
+  fall 3
+  weight -20
+  user nobody
+}
+vrrp_sync_group VG1 {
+  group {
+    VI_1
+    VI_2
+  }
+  notify "/usr/local/bin/group-notify"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.100
+  }
+  track_interface {
+    eth1
+    eth2 weight -30
+  }
+  track_script {
+    chk_haproxy
+  }
+  notify_master "/usr/local/bin/to-master --now"
+  notify "/usr/local/bin/notify"
+  dont_track_primary
+}
+vrrp_instance VI_2 {
+  interface eth1
+  virtual_router_id 52
+  priority 100
+  virtual_ipaddress {
+    192.0.2.101
+  }
+  track_script {
+    chk_haproxy weight 10
+  }
+  notify_backup /usr/local/bin/to-backup keepalived_script
+}
+`
+	nodes, err := Parse([]byte(src), "k.conf", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Convert(nodes)
+	if n := res.Unsupported(); n != 0 {
+		t.Fatalf("unsupported findings: %v\n%s", res.Findings, res.HCL)
+	}
+	cfg, diags := conf.Parse(res.HCL, "k.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("%s\n%s", diags, res.HCL)
+	}
+	vi1, vi2 := cfg.VRRP[0], cfg.VRRP[1]
+	if want := []conf.TrackInterface{{Name: "eth1"}, {Name: "eth2", Weight: -30}}; !reflect.DeepEqual(vi1.TrackInterfaces, want) {
+		t.Errorf("track_interface %+v", vi1.TrackInterfaces)
+	}
+	s := vi1.TrackScripts[0]
+	if s.Weight != -20 || s.Script.Interval != 2*time.Second || s.Script.Timeout != 3*time.Second || s.Script.Rise != 2 || s.Script.Fall != 3 ||
+		s.Script.User != "nobody" || !reflect.DeepEqual(s.Script.Argv, []string{"/usr/bin/pgrep", "-x", "haproxy"}) {
+		t.Errorf("VI_1 track_script %+v", s)
+	}
+	if vi2.TrackScripts[0].Weight != 10 {
+		t.Errorf("VI_2 weight override %+v", vi2.TrackScripts[0])
+	}
+	if !vi1.DontTrackPrimary || !reflect.DeepEqual(vi1.Notify.Master, []string{"/usr/local/bin/to-master", "--now"}) ||
+		!reflect.DeepEqual(vi1.Notify.Generic, []string{"/usr/local/bin/notify"}) {
+		t.Errorf("VI_1 %+v", vi1)
+	}
+	if !reflect.DeepEqual(vi2.Notify.Backup, []string{"/usr/local/bin/to-backup"}) || vi2.Notify.User != "keepalived_script" {
+		t.Errorf("VI_2 notify %+v", vi2.Notify)
+	}
+	if len(cfg.SyncGroups) != 1 || !reflect.DeepEqual(cfg.SyncGroups[0].Members, []string{"VI_1", "VI_2"}) ||
+		!reflect.DeepEqual(cfg.SyncGroups[0].Notify.Generic, []string{"/usr/local/bin/group-notify"}) {
+		t.Errorf("sync groups %+v", cfg.SyncGroups)
+	}
+}

@@ -1,0 +1,361 @@
+package conf
+
+import (
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Tracking, sync groups and notify scripts of VRRP (keepalived's
+// track_interface, vrrp_script/track_script, vrrp_sync_group, notify*).
+
+const (
+	// keepalived's vrrp_script defaults.
+	defaultScriptInterval = time.Second
+	// maxTrackWeight is keepalived's bound on a tracking weight.
+	maxTrackWeight = 253
+	// defaultNotifyTimeout bounds one notify script run: a hung script must
+	// not hold the ones queued behind it forever (keepalived has no bound).
+	defaultNotifyTimeout = 30 * time.Second
+)
+
+// VRRPScript is one top-level vrrp_script block.
+type VRRPScript struct {
+	Name string
+	// Path is script as written; Argv is it split into words
+	// (SplitCommand); Argv[0] is an absolute path, run without a shell.
+	Path string
+	Argv []string
+	// Interval between runs (default 1s); Timeout bounds one run (default
+	// the interval); the process group is killed when it expires.
+	Interval time.Duration
+	Timeout  time.Duration
+	// Rise successes in a row bring a failed script back; Fall failures in
+	// a row fail an OK one (defaults 1).
+	Rise, Fall int
+	// Weight is the default weight of track_script references (0 = a
+	// failure puts the instance in FAULT).
+	Weight int
+	// User runs the script under this account; "" = root.
+	User string
+	// InitFail: the script starts failed instead of OK (keepalived's
+	// init_fail).
+	InitFail bool
+
+	DeclRange hcl.Range
+}
+
+// TrackInterface is one track_interface block of a vrrp_instance.
+type TrackInterface struct {
+	Name string
+	// Weight 0: link down puts the instance in FAULT. > 0: added to the
+	// priority while the link is up. < 0: added (subtracted) while it is
+	// down (keepalived's semantics).
+	Weight int
+}
+
+// TrackScript is one track_script block of a vrrp_instance: the script it
+// names, resolved, and the weight that applies (its own weight attribute,
+// else the script's).
+type TrackScript struct {
+	Script VRRPScript
+	Weight int
+}
+
+// Notify are the notify scripts of an instance or a sync group, each split
+// into argv and run without a shell, one at a time, in order.
+type Notify struct {
+	Master, Backup, Fault, Stop []string
+	// Generic is keepalived's notify: called after the state's own script
+	// with the arguments INSTANCE|GROUP name state priority.
+	Generic []string
+	// Timeout bounds one run (default 30s).
+	Timeout time.Duration
+	// User runs the scripts under this account; "" = root.
+	User string
+}
+
+// Empty reports whether no script is set.
+func (n Notify) Empty() bool {
+	return n.Master == nil && n.Backup == nil && n.Fault == nil && n.Stop == nil && n.Generic == nil
+}
+
+// SyncGroup is one vrrp_sync_group block: the named instances change state
+// together.
+type SyncGroup struct {
+	Name    string
+	Members []string
+	Notify  Notify
+
+	DeclRange hcl.Range
+	// memberRanges are where each member is named, for messages.
+	memberRanges []hcl.Range
+}
+
+var scriptSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "script", Required: false}, {Name: "interval"}, {Name: "timeout"},
+		{Name: "rise"}, {Name: "fall"}, {Name: "weight"}, {Name: "user"}, {Name: "init_fail"},
+	},
+}
+
+var trackWeightSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "weight"}}}
+
+var notifyAttrs = []hcl.AttributeSchema{
+	{Name: "notify_master"}, {Name: "notify_backup"}, {Name: "notify_fault"}, {Name: "notify_stop"},
+	{Name: "notify"}, {Name: "notify_timeout"}, {Name: "notify_user"},
+}
+
+var syncGroupSchema = &hcl.BodySchema{
+	Attributes: append([]hcl.AttributeSchema{{Name: "group"}}, notifyAttrs...),
+}
+
+// vrrpTrackAttrs and vrrpTrackBlocks extend vrrpSchema.
+var (
+	vrrpTrackAttrs  = append([]hcl.AttributeSchema{{Name: "dont_track_primary"}}, notifyAttrs...)
+	vrrpTrackBlocks = []hcl.BlockHeaderSchema{
+		{Type: "track_interface", LabelNames: []string{"interface"}},
+		{Type: "track_script", LabelNames: []string{"script"}},
+	}
+)
+
+// vrrpScript decodes one vrrp_script block.
+func (d *decoder) vrrpScript(b *hcl.Block) (VRRPScript, bool) {
+	errs := len(d.diags)
+	s := VRRPScript{Name: b.Labels[0], Interval: defaultScriptInterval, Rise: 1, Fall: 1, DeclRange: b.DefRange}
+	content, diags := b.Body.Content(scriptSchema)
+	d.diags = append(d.diags, diags...)
+	attrs := content.Attributes
+	if d.require(b, attrs, "script") {
+		s.Path, s.Argv = d.command(attrs["script"])
+	}
+	if a := attrs["interval"]; a != nil {
+		if dur, ok := d.duration(a, false); ok {
+			s.Interval = dur
+		}
+	}
+	s.Timeout = s.Interval
+	if a := attrs["timeout"]; a != nil {
+		if dur, ok := d.duration(a, false); ok {
+			s.Timeout = dur
+		}
+	}
+	if a := attrs["rise"]; a != nil {
+		if n, ok := d.integer(a, 1, 1000); ok {
+			s.Rise = int(n)
+		}
+	}
+	if a := attrs["fall"]; a != nil {
+		if n, ok := d.integer(a, 1, 1000); ok {
+			s.Fall = int(n)
+		}
+	}
+	if a := attrs["weight"]; a != nil {
+		if n, ok := d.integer(a, -maxTrackWeight, maxTrackWeight); ok {
+			s.Weight = int(n)
+		}
+	}
+	if a := attrs["user"]; a != nil {
+		s.User = d.user(a)
+	}
+	if a := attrs["init_fail"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			s.InitFail = v
+		}
+	}
+	return s, !d.diags[errs:].HasErrors()
+}
+
+func (d *decoder) user(a *hcl.Attribute) string {
+	s, ok := d.str(a)
+	if ok && (s == "" || strings.ContainsAny(s, " \t\r\n:")) {
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must be a user name or numeric uid such as \"nobody\"; got %q. Remove it to run as root.", a.Name, s)
+	}
+	return s
+}
+
+// notify decodes the notify* attributes shared by vrrp_instance and
+// vrrp_sync_group.
+func (d *decoder) notify(attrs hcl.Attributes) Notify {
+	n := Notify{Timeout: defaultNotifyTimeout}
+	for name, dst := range map[string]*[]string{
+		"notify_master": &n.Master, "notify_backup": &n.Backup, "notify_fault": &n.Fault,
+		"notify_stop": &n.Stop, "notify": &n.Generic,
+	} {
+		if a := attrs[name]; a != nil {
+			_, *dst = d.command(a)
+		}
+	}
+	if a := attrs["notify_timeout"]; a != nil {
+		if dur, ok := d.duration(a, false); ok {
+			n.Timeout = dur
+		}
+	}
+	if a := attrs["notify_user"]; a != nil {
+		n.User = d.user(a)
+	}
+	return n
+}
+
+// trackBlocks decodes track_interface and track_script blocks of an
+// instance; scripts are resolved later (resolveTracking), once every
+// vrrp_script is known. The script's name goes in Script.Name, the weight
+// override in Weight with weightSet.
+func (d *decoder) trackBlocks(blocks hcl.Blocks, vi *VRRPInstance) {
+	seenIf := map[string]hcl.Range{}
+	seenScript := map[string]hcl.Range{}
+	for _, b := range blocks {
+		var seen map[string]hcl.Range
+		switch b.Type {
+		case "track_interface":
+			seen = seenIf
+		case "track_script":
+			seen = seenScript
+		default:
+			continue
+		}
+		name, rng := b.Labels[0], b.LabelRanges[0]
+		if first, ok := seen[name]; ok {
+			d.errorf(rng, "Duplicate "+b.Type, "%s %q is already listed at %s.", b.Type, name, pos(first))
+			continue
+		}
+		seen[name] = rng
+		content, diags := b.Body.Content(trackWeightSchema)
+		d.diags = append(d.diags, diags...)
+		weight, weightSet := 0, false
+		if a := content.Attributes["weight"]; a != nil {
+			if n, ok := d.integer(a, -maxTrackWeight, maxTrackWeight); ok {
+				weight, weightSet = int(n), true
+			}
+		}
+		switch b.Type {
+		case "track_interface":
+			if name == "" || len(name) > maxIfName || strings.ContainsAny(name, "/ \t\n:") {
+				d.errorf(rng, "Invalid track_interface", "%q is not a valid interface name (1-%d bytes, no '/', ':' or spaces).", name, maxIfName)
+			}
+			vi.TrackInterfaces = append(vi.TrackInterfaces, TrackInterface{Name: name, Weight: weight})
+		case "track_script":
+			vi.TrackScripts = append(vi.TrackScripts, TrackScript{Script: VRRPScript{Name: name, DeclRange: rng}, Weight: weight})
+			if !weightSet {
+				vi.trackScriptDefault = append(vi.trackScriptDefault, len(vi.TrackScripts)-1)
+			}
+		}
+	}
+}
+
+// resolveTracking binds track_script references to the vrrp_script blocks,
+// checks sync group members, and applies keepalived's address owner rule:
+// priority 255 cannot be changed by tracking, so weights become 0 (a failure
+// puts the owner in FAULT instead).
+func (d *decoder) resolveTracking(cfg *Config, instBlocks map[string]*hcl.Block, declared map[string]hcl.Range) {
+	scripts := map[string]VRRPScript{}
+	for _, s := range cfg.VRRPScripts {
+		scripts[s.Name] = s
+	}
+	for k := range cfg.VRRP {
+		vi := &cfg.VRRP[k]
+		useDefault := map[int]bool{}
+		for _, i := range vi.trackScriptDefault {
+			useDefault[i] = true
+		}
+		vi.trackScriptDefault = nil
+		for j := range vi.TrackScripts {
+			ts := &vi.TrackScripts[j]
+			s, ok := scripts[ts.Script.Name]
+			if !ok {
+				if _, bad := declared[ts.Script.Name]; bad {
+					continue // its own errors are reported
+				}
+				d.errorf(ts.Script.DeclRange, "Unknown vrrp_script", "track_script %q names no vrrp_script block.", ts.Script.Name)
+				continue
+			}
+			ts.Script = s
+			if useDefault[j] {
+				ts.Weight = s.Weight
+			}
+		}
+		if vi.Priority == 255 {
+			weighted := false
+			for j := range vi.TrackScripts {
+				weighted = weighted || vi.TrackScripts[j].Weight != 0
+				vi.TrackScripts[j].Weight = 0
+			}
+			for j := range vi.TrackInterfaces {
+				weighted = weighted || vi.TrackInterfaces[j].Weight != 0
+				vi.TrackInterfaces[j].Weight = 0
+			}
+			if weighted {
+				rng := vi.DeclRange
+				if b := instBlocks[vi.Name]; b != nil {
+					rng = b.DefRange
+				}
+				d.warnf(rng, "Tracking weight with priority 255",
+					"vrrp_instance %q has priority 255 (address owner, RFC 3768 section 5.3.4), which tracking cannot change: its weights are set to 0, so a failing tracked object puts it in FAULT (as keepalived).", vi.Name)
+			}
+		}
+	}
+	inGroup := map[string]string{}
+	names := map[string]bool{}
+	for _, vi := range cfg.VRRP {
+		names[vi.Name] = true
+	}
+	for _, g := range cfg.SyncGroups {
+		for k, m := range g.Members {
+			rng := g.memberRanges[k]
+			switch {
+			case !names[m]:
+				d.errorf(rng, "Unknown sync group member", "vrrp_sync_group %q lists %q, which is no vrrp_instance.", g.Name, m)
+			case inGroup[m] != "":
+				d.errorf(rng, "Instance in two sync groups", "vrrp_instance %q is already a member of vrrp_sync_group %q.", m, inGroup[m])
+			default:
+				inGroup[m] = g.Name
+			}
+		}
+	}
+}
+
+// syncGroup decodes one vrrp_sync_group block.
+func (d *decoder) syncGroup(b *hcl.Block) (SyncGroup, bool) {
+	errs := len(d.diags)
+	g := SyncGroup{Name: b.Labels[0], DeclRange: b.DefRange}
+	content, diags := b.Body.Content(syncGroupSchema)
+	d.diags = append(d.diags, diags...)
+	attrs := content.Attributes
+	if d.require(b, attrs, "group") {
+		elems, _ := d.strList(attrs["group"])
+		seen := map[string]hcl.Range{}
+		for _, e := range elems {
+			if first, ok := seen[e.s]; ok {
+				d.errorf(e.rng, "Duplicate group member", "%q is already listed at %s.", e.s, pos(first))
+				continue
+			}
+			seen[e.s] = e.rng
+			g.Members = append(g.Members, e.s)
+			g.memberRanges = append(g.memberRanges, e.rng)
+		}
+	}
+	g.Notify = d.notify(attrs)
+	if a := attrs["notify_stop"]; a != nil {
+		d.warnf(a.NameRange, "notify_stop in a sync group",
+			"a vrrp_sync_group has no STOP state (as in keepalived, it applies to instances only): this script never runs. Set notify_stop on the member instances.")
+	}
+	return g, !d.diags[errs:].HasErrors()
+}
+
+// Equal reports whether two instances have the same settings, ignoring
+// where their blocks (and the vrrp_scripts they track) sit in the file.
+func (vi VRRPInstance) Equal(o VRRPInstance) bool {
+	strip := func(v VRRPInstance) VRRPInstance {
+		v.DeclRange = hcl.Range{}
+		ts := make([]TrackScript, len(v.TrackScripts))
+		for k, t := range v.TrackScripts {
+			t.Script.DeclRange = hcl.Range{}
+			ts[k] = t
+		}
+		v.TrackScripts = ts
+		return v
+	}
+	return reflect.DeepEqual(strip(vi), strip(o))
+}
