@@ -2,6 +2,9 @@ package conf
 
 import (
 	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"math"
 	"math/big"
 	"math/bits"
@@ -49,10 +52,11 @@ var vsSchema = &hcl.BodySchema{
 }
 
 var rsSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "weight"}, {Name: "inhibit_on_failure"}},
+	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "weight"}, {Name: "inhibit_on_failure"},
+		{Name: "notify_up"}, {Name: "notify_down"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "tcp_check"}, {Type: "mysql_check"}, {Type: "http_get"}, {Type: "ssl_get"},
-		{Type: "misc_check"},
+		{Type: "misc_check"}, {Type: "udp_check"}, {Type: "dns_check"},
 	},
 }
 
@@ -64,6 +68,8 @@ var checkKinds = []struct{ block, kind string }{
 	{"http_get", CheckHTTP},
 	{"ssl_get", CheckSSL},
 	{"misc_check", CheckMisc},
+	{"udp_check", CheckUDP},
+	{"dns_check", CheckDNS},
 }
 
 // commonCheckAttrs are the options every checker block takes.
@@ -77,6 +83,7 @@ var commonCheckAttrs = []hcl.AttributeSchema{
 	{Name: "connect_port"},
 	{Name: "rise"},
 	{Name: "fall"},
+	{Name: "warmup"},
 }
 
 var checkSchemas = map[string]*hcl.BodySchema{
@@ -94,10 +101,19 @@ var checkSchemas = map[string]*hcl.BodySchema{
 	// misc_check runs a program: it connects nowhere.
 	"misc_check": {Attributes: []hcl.AttributeSchema{
 		{Name: "retry"}, {Name: "nb_get_retry"}, {Name: "delay_before_retry"}, {Name: "delay_loop"},
-		{Name: "rise"}, {Name: "fall"},
+		{Name: "rise"}, {Name: "fall"}, {Name: "warmup"},
 		{Name: "misc_path"}, {Name: "misc_timeout"}, {Name: "misc_dynamic"}, {Name: "user"},
 	}},
+	"udp_check": {Attributes: append(slices.Clip(commonCheckAttrs),
+		hcl.AttributeSchema{Name: "payload"}, hcl.AttributeSchema{Name: "require_reply"},
+		hcl.AttributeSchema{Name: "reply"}, hcl.AttributeSchema{Name: "reply_regex"},
+		hcl.AttributeSchema{Name: "min_reply_length"}, hcl.AttributeSchema{Name: "max_reply_length"})},
+	"dns_check": {Attributes: append(slices.Clip(commonCheckAttrs),
+		hcl.AttributeSchema{Name: "type"}, hcl.AttributeSchema{Name: "name"})},
 }
+
+// dnsTypes are the query types dns_check accepts: keepalived's list.
+var dnsTypes = []string{"A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"}
 
 var httpAttrs = []hcl.AttributeSchema{
 	{Name: "path"}, {Name: "status_code"}, {Name: "body_regex"}, {Name: "digest"}, {Name: "virtualhost"},
@@ -296,6 +312,8 @@ func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, add
 			rs.InhibitOnFailure = v
 		}
 	}
+	rs.NotifyUp = d.program(attrs["notify_up"])
+	rs.NotifyDown = d.program(attrs["notify_down"])
 	// One block per kind (reported by singleBlock), kept in file order.
 	first := map[*hcl.Block]string{}
 	for _, k := range checkKinds {
@@ -387,6 +405,14 @@ func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time
 			c.DelayLoop = dur
 		}
 	}
+	if a := attrs["warmup"]; a != nil {
+		if dur, ok := d.duration(a, true); ok {
+			c.Warmup = dur
+			if dur == 0 {
+				c.Warmup = -1 // at once, not "unset"
+			}
+		}
+	}
 	ip, port := rs.Address.Addr(), rs.Address.Port()
 	if a := attrs["connect_ip"]; a != nil {
 		if s, ok := d.str(a); ok {
@@ -411,8 +437,163 @@ func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time
 	case CheckMisc:
 		c.ConnectTimeout = 0
 		c.Misc = d.miscCheck(b, content, c.DelayLoop)
+	case CheckUDP:
+		c.UDP = d.udpCheck(content)
+	case CheckDNS:
+		c.DNS = d.dnsCheck(content)
+		// keepalived's DNS_CHECK retries 3 times unless told otherwise.
+		if attrs["retry"] == nil && attrs["nb_get_retry"] == nil && attrs["fall"] == nil {
+			c.Retry = defaultDNSRetry
+		}
 	}
 	return c
+}
+
+// defaultDNSRetry is keepalived's DNS_DEFAULT_RETRY.
+const defaultDNSRetry = 3
+
+// program decodes notify_up / notify_down: a command split into words like
+// misc_path, whose first word is an absolute path. nil when a is nil or
+// invalid (reported).
+func (d *decoder) program(a *hcl.Attribute) []string {
+	if a == nil {
+		return nil
+	}
+	s, ok := d.str(a)
+	if !ok {
+		return nil
+	}
+	argv, err := SplitCommand(s)
+	switch {
+	case err != nil:
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s is split into words like a shell would (quotes and backslashes, no expansion) and run without a shell; %q cannot be split: %v.", a.Name, s, err)
+	case strings.ContainsRune(s, 0):
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must not contain a NUL character.", a.Name)
+	case !strings.HasPrefix(argv[0], "/"):
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must start with an absolute program path such as \"/usr/local/bin/notify\"; got %q.", a.Name, argv[0])
+	default:
+		return argv
+	}
+	return nil
+}
+
+// udpCheck decodes the udp_check specific attributes (keepalived's
+// UDP_CHECK: payload and reply are hex strings).
+func (d *decoder) udpCheck(content *hcl.BodyContent) *UDPCheck {
+	attrs := content.Attributes
+	u := &UDPCheck{MaxReplyLen: 255}
+	if a := attrs["payload"]; a != nil {
+		u.Payload = d.hexBytes(a)
+	}
+	if a := attrs["require_reply"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			u.RequireReply = v
+		}
+	}
+	if a := attrs["min_reply_length"]; a != nil {
+		if n, ok := d.integer(a, 0, math.MaxUint16); ok {
+			u.MinReplyLen = int(n)
+		}
+	}
+	if a := attrs["max_reply_length"]; a != nil {
+		if n, ok := d.integer(a, 0, math.MaxUint16); ok {
+			u.MaxReplyLen = int(n)
+		}
+	}
+	for _, name := range []string{"reply", "reply_regex", "min_reply_length", "max_reply_length"} {
+		if a := attrs[name]; a != nil && !u.RequireReply {
+			d.errorf(a.NameRange, "Needs require_reply", "%s only applies to a reply; set require_reply = true (without it, silence is a success and a reply is not read).", name)
+		}
+	}
+	if a := attrs["reply"]; a != nil {
+		u.Reply = d.hexBytes(a)
+	}
+	if a := attrs["reply_regex"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if _, err := regexp.Compile(s); err != nil {
+				d.errorf(a.Expr.Range(), "Invalid reply_regex", "reply_regex must be a regular expression (RE2 syntax); %q is not: %v.", s, err)
+			}
+			u.ReplyRegex = s
+		}
+	}
+	if u.MinReplyLen > u.MaxReplyLen {
+		a := attrs["min_reply_length"]
+		if a == nil {
+			a = attrs["max_reply_length"]
+		}
+		d.errorf(a.Expr.Range(), "Invalid reply length", "min_reply_length %d is above max_reply_length %d: every reply would fail.", u.MinReplyLen, u.MaxReplyLen)
+	}
+	if len(u.Reply) > u.MaxReplyLen {
+		d.errorf(attrs["reply"].Expr.Range(), "Invalid reply", "reply is %d bytes, longer than max_reply_length %d: every reply would fail.", len(u.Reply), u.MaxReplyLen)
+	}
+	return u
+}
+
+// hexBytes decodes a hex string such as "0a1b" or "0a 1b ff" (spaces and
+// colons between bytes are ignored).
+func (d *decoder) hexBytes(a *hcl.Attribute) []byte {
+	s, ok := d.str(a)
+	if !ok {
+		return nil
+	}
+	clean := strings.NewReplacer(" ", "", ":", "", "\t", "").Replace(s)
+	b, err := hex.DecodeString(clean)
+	if err != nil || len(b) == 0 {
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must be bytes in hex such as \"0a1bff\" or \"0a 1b ff\"; %q is not.", a.Name, s)
+		return nil
+	}
+	if len(b) > 65507 {
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s is %d bytes, more than a UDP datagram carries (65507).", a.Name, len(b))
+		return nil
+	}
+	return b
+}
+
+// dnsCheck decodes the dns_check specific attributes.
+func (d *decoder) dnsCheck(content *hcl.BodyContent) *DNSCheck {
+	attrs := content.Attributes
+	c := &DNSCheck{Type: "SOA", Name: "."}
+	if a := attrs["type"]; a != nil {
+		if t, ok := d.enum(a, strings.ToUpper, dnsTypes...); ok {
+			c.Type = t
+		}
+	}
+	if a := attrs["name"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if err := ValidDNSName(s); err != nil {
+				d.errorf(a.Expr.Range(), "Invalid name", "name must be a domain name such as \"example.com\" or \".\"; %q is not: %v.", s, err)
+			} else {
+				c.Name = s
+			}
+		}
+	}
+	return c
+}
+
+// ValidDNSName checks a query name: labels of 1-63 bytes without dots,
+// 253 bytes at most; "." is the root; a trailing dot is allowed.
+func ValidDNSName(s string) error {
+	if s == "." {
+		return nil
+	}
+	t := strings.TrimSuffix(s, ".")
+	if t == "" {
+		return errors.New("empty")
+	}
+	if len(t) > 253 {
+		return fmt.Errorf("%d bytes, at most 253", len(t))
+	}
+	for l := range strings.SplitSeq(t, ".") {
+		switch {
+		case l == "":
+			return errors.New("empty label")
+		case len(l) > 63:
+			return fmt.Errorf("label %q is over 63 bytes", l)
+		case strings.ContainsFunc(l, func(r rune) bool { return r <= ' ' || r >= 0x7f }):
+			return fmt.Errorf("label %q has a space, control or non-ASCII character", l)
+		}
+	}
+	return nil
 }
 
 // miscCheck decodes the misc_check specific attributes; misc_timeout
@@ -443,9 +624,8 @@ func (d *decoder) miscCheck(b *hcl.Block, content *hcl.BodyContent, delayLoop ti
 		}
 	}
 	if a := attrs["misc_dynamic"]; a != nil {
-		if v, ok := d.boolean(a); ok && v {
-			d.errorf(a.Expr.Range(), "misc_dynamic not supported yet",
-				"misc_dynamic = true (the exit code 2-255 sets the weight to code - 2) is not supported yet: lvsd takes weights from the configuration only. Remove it or set it to false (exit 0 = up, any other = down).")
+		if v, ok := d.boolean(a); ok {
+			m.Dynamic = v
 		}
 	}
 	if a := attrs["user"]; a != nil {
