@@ -12,7 +12,7 @@ FUZZTIME  ?= 10s
 STATICCHECK_VERSION ?= v0.8.2
 
 # Debian packages the tests and the demo need (installed by `make deps`).
-APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod systemd mariadb-server mariadb-client
+APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod systemd mariadb-server mariadb-client dnsmasq-base
 
 .PHONY: install all build test test-unit test-fuzz test-host test-vm lint demo bench deps clean
 
@@ -64,7 +64,7 @@ bench: build
 
 deps:
 	@if ! command -v ipvsadm >/dev/null || ! command -v keepalived >/dev/null || ! command -v qemu-system-x86_64 >/dev/null \
-	   || ! command -v tcpdump >/dev/null || ! test -x /usr/sbin/mariadbd || ! command -v mariadb >/dev/null || ! command -v systemd-analyze >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! test -x /bin/busybox; then \
+	   || ! command -v tcpdump >/dev/null || ! test -x /usr/sbin/mariadbd || ! command -v mariadb >/dev/null || ! command -v systemd-analyze >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! test -x /bin/busybox || ! test -x /usr/sbin/dnsmasq; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	fi
 

@@ -179,6 +179,10 @@ func NewChecker(c conf.Check) Checker {
 		return NewHTTPChecker(c)
 	case conf.CheckMisc:
 		return NewMiscChecker(c)
+	case conf.CheckUDP:
+		return NewUDPChecker(c)
+	case conf.CheckDNS:
+		return NewDNSChecker(c)
 	}
 	err := fmt.Errorf("healthcheck: unknown checker kind %q", c.Kind)
 	return checkerFunc(func(context.Context) error { return err })
@@ -227,6 +231,10 @@ func checkName(kind string) string {
 		return "ssl_get"
 	case conf.CheckMisc:
 		return "misc_check"
+	case conf.CheckUDP:
+		return "udp_check"
+	case conf.CheckDNS:
+		return "dns_check"
 	}
 	return "tcp_check"
 }
