@@ -1,6 +1,7 @@
 package healthcheck
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -244,10 +245,16 @@ func readDNSName(b []byte, off int) (string, int, error) {
 			if sb.Len()+l+1 > 255 {
 				return "", 0, errors.New("dns: name over 255 bytes")
 			}
+			label := b[off+1 : off+1+l]
+			if bytes.IndexByte(label, '.') >= 0 {
+				// Not a name dns_check sends; it could not be
+				// compared with ours.
+				return "", 0, errors.New("dns: label with a dot")
+			}
 			if sb.Len() > 0 {
 				sb.WriteByte('.')
 			}
-			sb.Write(b[off+1 : off+1+l])
+			sb.Write(label)
 			off += 1 + l
 		}
 	}
