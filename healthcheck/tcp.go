@@ -14,6 +14,14 @@ type Checker interface {
 	Check(ctx context.Context) error
 }
 
+// WeightChecker is a Checker that also reports a weight on success
+// (misc_check with misc_dynamic); weight < 0 means the configured one. The
+// Manager calls CheckWeight instead of Check when a Checker has it.
+type WeightChecker interface {
+	Checker
+	CheckWeight(ctx context.Context) (weight int, err error)
+}
+
 // ContextDialer is the part of *net.Dialer a TCPChecker uses; tests and
 // callers that need a source address (keepalived's bindto) supply their own.
 type ContextDialer interface {
