@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -122,7 +123,7 @@ func (d *director) publishDesired() {
 	d.mu.Lock()
 	vss := d.cfg.VirtualServers
 	d.mu.Unlock()
-	want := ipvs.Desired(vss, d.up)
+	want := ipvs.Desired(d.withDynamicWeights(vss), d.up)
 	d.desiredMu.Lock()
 	defer d.desiredMu.Unlock()
 	if d.published > 0 && reflect.DeepEqual(want, d.desired) {
@@ -131,6 +132,33 @@ func (d *director) publishDesired() {
 	d.desired = want
 	d.published++
 	d.rec.SetDesired(want)
+}
+
+// withDynamicWeights returns vss with each real server's weight replaced by
+// the one its misc_dynamic check set (keepalived: exit 2-255 = weight
+// code - 2); vss itself is not modified and is returned as is when no
+// weight is overridden.
+func (d *director) withDynamicWeights(vss []conf.VirtualServer) []conf.VirtualServer {
+	var out []conf.VirtualServer
+	for i, vs := range vss {
+		for j, rs := range vs.RealServers {
+			w, ok := d.checks.Weight(healthcheck.VSKey(vs), healthcheck.RSKey(rs))
+			if !ok || w == rs.Weight {
+				continue
+			}
+			if out == nil {
+				out = slices.Clone(vss)
+			}
+			if &out[i].RealServers[0] == &vss[i].RealServers[0] {
+				out[i].RealServers = slices.Clone(vs.RealServers)
+			}
+			out[i].RealServers[j].Weight = w
+		}
+	}
+	if out == nil {
+		return vss
+	}
+	return out
 }
 
 // up is the health verdict for one real server (a server without a checker
