@@ -17,14 +17,15 @@ import (
 
 // Transition is a change of a real server's verdict.
 type Transition struct {
-	VS, RS string // VSKey and RSKey of the real server
-	Up     bool
-	Err    string // the failed attempt that took it down; "" when up
-	At     time.Time
+	VS  string    `json:"vs"` // VSKey and RSKey of the real server
+	RS  string    `json:"rs"`
+	Up  bool      `json:"up"`
+	Err string    `json:"err,omitempty"` // the failed attempt that took it down; "" when up
+	At  time.Time `json:"at"`
 	// WeightOnly marks a change of the misc_dynamic weight of a server
 	// whose verdict did not change (see Manager.Weight); Up is the
 	// unchanged verdict. It is not counted in the server's transitions.
-	WeightOnly bool `json:",omitempty"`
+	WeightOnly bool `json:"weight_only,omitempty"`
 }
 
 // maxHistory is how many transitions a real server remembers for status.
