@@ -61,6 +61,8 @@ demo: deps build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	LVSD_BIN=$(LVSD) LVSD_BENCH_FAILOVER=1 $(GO) test -count=1 -tags integration -v -timeout 20m -run TestFailoverBenchmark ./integration/
+	LVSD_BIN=$(LVSD) LVSD_BENCH_CHECKS=1 $(GO) test -count=1 -tags integration -v -timeout 10m -run 'TestCheckBenchmark(TCP|MySQL)' ./integration/
+	LVSD_BIN=$(LVSD) LVSD_BENCH_CHECKS=1 $(GO) test -count=1 -tags vm -v -timeout 15m -run TestCheckBenchmarkKeepalived -exec $(VMRUN) ./integration/
 
 deps:
 	@if ! command -v ipvsadm >/dev/null || ! command -v keepalived >/dev/null || ! command -v qemu-system-x86_64 >/dev/null \

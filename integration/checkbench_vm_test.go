@@ -24,7 +24,7 @@ func vmBenchEnv(name string, def int) int {
 // TestCheckBenchmarkKeepalived runs, in the same VM one after the other,
 // lvsd's director and keepalived's checker (keepalived refuses to check
 // without IPVS, so not on a host without it) with the same real servers:
-// LVSD_BENCH_CHECKS_SERVERS (1100) ports of a listener process in another
+// LVSD_BENCH_VM_SERVERS (300) ports of a listener process in another
 // namespace, a TCP check each every 100 ms. It reports the rate each
 // sustains (connections accepted by the listener) and the CPU each uses
 // per 1,000 checks, from /proc/PID/stat (keepalived: parent + checker
@@ -33,7 +33,9 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 	if os.Getenv("LVSD_BENCH_CHECKS") == "" {
 		t.Skip("set LVSD_BENCH_CHECKS=1 (make bench)")
 	}
-	n := vmBenchEnv("LVSD_BENCH_CHECKS_SERVERS", 1100)
+	// QEMU emulates the CPU (TCG): 10,000 handshakes/s are out of its
+	// reach (connects time out), so the VM default is 300 servers.
+	n := vmBenchEnv("LVSD_BENCH_VM_SERVERS", 300)
 	dur := time.Duration(vmBenchEnv("LVSD_BENCH_CHECKS_SECONDS", 20)) * time.Second
 	l := newLab(t, "hkb")
 	h := addHost(t, l, "lvs", "198.51.100.20/24")
@@ -64,12 +66,14 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 
 	measure := func(name string, p *lab.Proc, pids func() []int) (rate, perK float64) {
 		t.Helper()
-		// Let every real server get into IPVS and the checks settle.
+		// Let the real servers get into IPVS and the checks settle.
+		var in int
 		if _, ok := lab.WaitFor(120*time.Second, func() bool {
 			out, _ := h.Run("ipvsadm", "-Ln")
-			return strings.Count(out, "198.51.100.10:") >= n
+			in = strings.Count(out, "198.51.100.10:")
+			return in >= n
 		}); !ok {
-			t.Fatalf("%s: not all %d real servers in IPVS; log:\n%s", name, n, p.Output())
+			t.Fatalf("%s: %d of %d real servers in IPVS; log:\n%s", name, in, n, p.Output())
 		}
 		time.Sleep(5 * time.Second)
 		ps := pids()
@@ -90,6 +94,9 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		perK = float64(cpu.Milliseconds()) * 1000 / max(checks, 1)
 		t.Logf("BENCH %s: %.0f checks/s over %v; CPU %v = %.1f ms per 1,000 checks (%.0f%% of one core), pids %v",
 			name, rate, t1.Sub(t0).Round(time.Millisecond), cpu, perK, 100*cpu.Seconds()/t1.Sub(t0).Seconds(), ps)
+		if out, _ := h.Run("ipvsadm", "-Ln"); strings.Count(out, "198.51.100.10:") < n {
+			t.Errorf("%s: real servers left IPVS during the run (checks failing: the VM is saturated); lower LVSD_BENCH_VM_SERVERS", name)
+		}
 		return rate, perK
 	}
 
