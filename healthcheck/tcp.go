@@ -50,7 +50,10 @@ func (c *TCPChecker) Check(ctx context.Context) error {
 	}
 	d := c.Dialer
 	if d == nil {
-		d = &net.Dialer{}
+		if err := probeConnect(ctx, c.Target); err != nil {
+			return fmt.Errorf("tcp_check: %w", err)
+		}
+		return nil
 	}
 	conn, err := d.DialContext(ctx, "tcp", c.Target.String())
 	if err != nil {

@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -72,7 +73,12 @@ func (tc timedChecker) Check(ctx context.Context) error {
 func runCheckBench(t *testing.T, name string, vss []conf.VirtualServer, warm, dur time.Duration) {
 	rec := &latencies{}
 	m := healthcheck.NewManager(nil, nil, healthcheck.WithCheckerFunc(func(c conf.Check) healthcheck.Checker {
-		return timedChecker{c: healthcheck.NewChecker(c), rec: rec}
+		ch := healthcheck.NewChecker(c)
+		if tc, ok := ch.(*healthcheck.TCPChecker); ok && os.Getenv("LVSD_BENCH_NETDIALER") != "" {
+			// For comparison: the generic net.Dialer path.
+			tc.Dialer = &net.Dialer{}
+		}
+		return timedChecker{c: ch, rec: rec}
 	}))
 	m.Set(vss)
 	ctx, cancel := context.WithCancel(context.Background())
