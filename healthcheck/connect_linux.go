@@ -54,9 +54,8 @@ func probeConnect(ctx context.Context, target netip.AddrPort) error {
 	// non-blocking descriptor with it.
 	f := os.NewFile(uintptr(fd), "tcp_check")
 	defer f.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = f.SetWriteDeadline(dl)
-	}
+	// ctx's end, deadline or abort, ends the wait: one timer (ctx's) per
+	// check rather than a second one on the descriptor.
 	stop := context.AfterFunc(ctx, func() { _ = f.SetWriteDeadline(time.Unix(1, 0)) })
 	defer stop()
 	rc, err := f.SyscallConn()
@@ -94,7 +93,7 @@ func probeConnect(ctx context.Context, target netip.AddrPort) error {
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return opErr(ctx.Err())
 		}
-		if errors.Is(werr, os.ErrDeadlineExceeded) {
+		if errors.Is(werr, os.ErrDeadlineExceeded) || ctx.Err() != nil {
 			// As net.Dialer: "i/o timeout", and errors.Is(err,
 			// context.DeadlineExceeded) holds for the caller.
 			return opErr(errDialTimeout{})

@@ -43,7 +43,9 @@ var _ Checker = (*TCPChecker)(nil)
 
 // Check connects to Target once.
 func (c *TCPChecker) Check(ctx context.Context) error {
-	if c.Timeout > 0 {
+	// The Manager's deadline is usually this very timeout: another timer
+	// would only cost CPU at every check.
+	if dl, ok := ctx.Deadline(); c.Timeout > 0 && (!ok || time.Until(dl) > c.Timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()

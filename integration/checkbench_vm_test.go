@@ -59,6 +59,12 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same servers checked once an hour: what the daemon costs when
+	// it does not check (runtime, IPVS resync).
+	idleFile, err := l.WriteFile("idle.hcl", strings.Replace(lv.String(), `delay_loop = "100ms"`, `delay_loop = "1h"`, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
 	kaFile, err := l.WriteFile("keepalived.conf", ka.String())
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +106,28 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		return rate, perK
 	}
 
-	// lvsd.
-	p, err := h.Start("lvsd", lvsdBin, "director", "-f", lvFile, "--control", l.Dir+"/lvs.sock", "--pid-file", l.Dir+"/lvs.pid", "--log-level", "warn")
+	// lvsd idle, as a baseline.
+	pi, err := h.Start("lvsd-idle", lvsdBin, "director", "-f", idleFile, "--control", l.Dir+"/idle.sock", "--pid-file", l.Dir+"/idle.pid", "--log-level", "warn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Second)
+	c0, _ := procCPU(pi.Cmd.Process.Pid)
+	time.Sleep(10 * time.Second)
+	c1, _ := procCPU(pi.Cmd.Process.Pid)
+	t.Logf("BENCH lvsd idle (%d servers, delay_loop 1h): CPU %v in 10 s", n, c1-c0)
+	_ = pi.Stop(syscall.SIGTERM, 30*time.Second)
+	_, _ = lab.WaitFor(60*time.Second, func() bool {
+		out, _ := h.Run("ipvsadm", "-Ln")
+		return !strings.Contains(out, "198.51.100.40:80")
+	})
+
+	// lvsd (LVSD_BENCH_GOMAXPROCS, when set, is passed on to it).
+	argv := []string{lvsdBin}
+	if g := os.Getenv("LVSD_BENCH_GOMAXPROCS"); g != "" {
+		argv = []string{"env", "GOMAXPROCS=" + g, lvsdBin}
+	}
+	p, err := h.Start("lvsd", append(argv, "director", "-f", lvFile, "--control", l.Dir+"/lvs.sock", "--pid-file", l.Dir+"/lvs.pid", "--log-level", "warn")...)
 	if err != nil {
 		t.Fatal(err)
 	}
