@@ -163,3 +163,27 @@ func TestTCPCheckerHandshakeNeverCompletes(t *testing.T) {
 		t.Errorf("abort took %v", took)
 	}
 }
+
+func TestTCPCheckerIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	addr := netip.MustParseAddrPort(ln.Addr().String())
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	if err := (&TCPChecker{Target: addr, Timeout: 5 * time.Second}).Check(context.Background()); err != nil {
+		t.Fatalf("Check = %v", err)
+	}
+	ln.Close()
+	if err := (&TCPChecker{Target: addr, Timeout: 5 * time.Second}).Check(context.Background()); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("closed: Check = %v, want ECONNREFUSED", err)
+	}
+}
