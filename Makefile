@@ -16,7 +16,7 @@ BENCH_SOAK_RT ?=
 STATICCHECK_VERSION ?= v0.8.2
 
 # Debian packages the tests and the demo need (installed by `make deps`).
-APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod systemd mariadb-server mariadb-client chromium tshark lintian
+APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod systemd mariadb-server mariadb-client chromium tshark lintian dnsmasq-base
 
 .PHONY: install all build test test-unit test-fuzz test-host test-vm lint demo bench deps clean docs deb
 
@@ -66,10 +66,12 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	LVSD_BIN=$(LVSD) LVSD_BENCH_FAILOVER=1 $(GO) test -count=1 -tags integration -v -timeout 30m -run TestFailoverBenchmark ./integration/
 	LVSD_BIN=$(LVSD) LVSD_BENCH_SOAK=$(BENCH_SOAK) LVSD_BENCH_SOAK_RT=$(BENCH_SOAK_RT) $(GO) test -count=1 -tags integration -v -timeout 30m -run TestFailoverSoak ./integration/
+	LVSD_BIN=$(LVSD) LVSD_BENCH_CHECKS=1 $(GO) test -count=1 -tags integration -v -timeout 10m -run 'TestCheckBenchmark(TCP|MySQL)' ./integration/
+	LVSD_BIN=$(LVSD) LVSD_BENCH_CHECKS=1 $(GO) test -count=1 -tags vm -v -timeout 15m -run TestCheckBenchmarkKeepalived -exec $(VMRUN) ./integration/
 
 deps:
 	@if ! command -v ipvsadm >/dev/null || ! command -v keepalived >/dev/null || ! command -v qemu-system-x86_64 >/dev/null \
-	   || ! command -v tcpdump >/dev/null || ! test -x /usr/sbin/mariadbd || ! command -v mariadb >/dev/null || ! command -v systemd-analyze >/dev/null || ! command -v chromium >/dev/null || ! command -v tshark >/dev/null || ! command -v lintian >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! test -x /bin/busybox; then \
+	   || ! command -v tcpdump >/dev/null || ! test -x /usr/sbin/mariadbd || ! command -v mariadb >/dev/null || ! command -v systemd-analyze >/dev/null || ! command -v chromium >/dev/null || ! command -v tshark >/dev/null || ! command -v lintian >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! test -x /bin/busybox || ! test -x /usr/sbin/dnsmasq; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	fi
 

@@ -208,7 +208,19 @@ func TestCheckerErrors(t *testing.T) {
 		{"relative misc_path", rs("    misc_check {\n      misc_path = \"check_db -h x\"\n    }"), "must start with an absolute program path", 5},
 		{"unterminated quote", rs("    misc_check {\n      misc_path = \"/bin/x 'a\"\n    }"), "unterminated single quote", 5},
 		{"empty misc_path", rs("    misc_check {\n      misc_path = \"  \"\n    }"), "empty command", 5},
-		{"misc_dynamic", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      misc_dynamic = true\n    }"), "misc_dynamic not supported yet", 6},
+		{"misc_dynamic not bool", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      misc_dynamic = 2\n    }"), "misc_dynamic must be true or false", 6},
+		{"udp bad payload", rs("    udp_check {\n      payload = \"0g\"\n    }"), "payload must be bytes in hex", 5},
+		{"udp odd payload", rs("    udp_check {\n      payload = \"abc\"\n    }"), "payload must be bytes in hex", 5},
+		{"udp reply without require_reply", rs("    udp_check {\n      reply = \"00\"\n    }"), "set require_reply = true", 5},
+		{"udp bad reply_regex", rs("    udp_check {\n      require_reply = true\n      reply_regex = \"(\"\n    }"), "reply_regex must be a regular expression", 6},
+		{"udp min above max", rs("    udp_check {\n      require_reply = true\n      min_reply_length = 10\n      max_reply_length = 2\n    }"), "min_reply_length 10 is above max_reply_length 2", 6},
+		{"udp reply too long", rs("    udp_check {\n      require_reply = true\n      max_reply_length = 1\n      reply = \"0001\"\n    }"), "longer than max_reply_length", 7},
+		{"dns bad type", rs("    dns_check {\n      type = \"PTR\"\n    }"), "unknown type \"PTR\"; allowed: A NS CNAME SOA MX TXT AAAA", 5},
+		{"dns bad name", rs("    dns_check {\n      name = \"a..b\"\n    }"), "empty label", 5},
+		{"dns long label", rs("    dns_check {\n      name = \"" + strings.Repeat("a", 64) + ".com\"\n    }"), "over 63 bytes", 5},
+		{"negative warmup", rs("    tcp_check {\n      warmup = \"-1s\"\n    }"), "warmup", 5},
+		{"relative notify_up", rs("    notify_up = \"notify.sh up\""), "notify_up must start with an absolute program path", 4},
+		{"unsplittable notify_down", rs("    notify_down = \"/bin/x 'a\""), "unterminated single quote", 4},
 		{"zero misc_timeout", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      misc_timeout = 0\n    }"), "misc_timeout must be greater than zero", 6},
 		{"bad user", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      user = \"a b\"\n    }"), "user must be a user name or numeric uid", 6},
 		{"connect_port in misc_check", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      connect_port = 1\n    }"), `An argument named "connect_port" is not expected`, 6},
@@ -282,6 +294,89 @@ func TestMiscCheck(t *testing.T) {
 	}
 }
 
+func TestUDPDNSChecks(t *testing.T) {
+	cfg := mustParse(t, `virtual_server "dns" {
+  address    = "198.51.100.30:53"
+  protocol   = "UDP"
+  delay_loop = "5s"
+  real_server "ns1" {
+    address     = "198.51.100.10:53"
+    notify_up   = "/usr/local/bin/notify up 'ns 1'"
+    notify_down = "/usr/local/bin/notify down"
+    udp_check {
+      payload          = "de ad:be ef"
+      require_reply    = true
+      reply            = "CAFE"
+      reply_regex      = "^\\xca"
+      min_reply_length = 2
+      warmup           = 0
+    }
+    dns_check {
+      type   = "a"
+      name   = "ns1.example.com"
+      warmup = "30s"
+    }
+  }
+  real_server "ns2" {
+    address = "198.51.100.11:53"
+    udp_check {}
+    dns_check {
+      retry = 0
+    }
+  }
+}
+`)
+	rss := cfg.VirtualServers[0].RealServers
+	udp, dns := rss[0].Checks[0], rss[0].Checks[1]
+	wantUDP := &UDPCheck{Payload: []byte{0xde, 0xad, 0xbe, 0xef}, RequireReply: true, Reply: []byte{0xca, 0xfe},
+		ReplyRegex: `^\xca`, MinReplyLen: 2, MaxReplyLen: 255}
+	if udp.Kind != CheckUDP || !reflect.DeepEqual(udp.UDP, wantUDP) || udp.Warmup != -1 {
+		t.Errorf("udp_check %+v %+v, want %+v", udp, udp.UDP, wantUDP)
+	}
+	if dns.Kind != CheckDNS || *dns.DNS != (DNSCheck{Type: "A", Name: "ns1.example.com"}) || dns.Warmup != 30*time.Second || dns.Retry != 3 {
+		t.Errorf("dns_check %+v %+v", dns, dns.DNS)
+	}
+	if !slices.Equal(rss[0].NotifyUp, []string{"/usr/local/bin/notify", "up", "ns 1"}) || !slices.Equal(rss[0].NotifyDown, []string{"/usr/local/bin/notify", "down"}) {
+		t.Errorf("notify %q %q", rss[0].NotifyUp, rss[0].NotifyDown)
+	}
+	// Defaults: an empty datagram, no reply needed; SOA of the root, retry 3
+	// (keepalived's DNS_CHECK) unless set; warmup unset.
+	u2, d2 := rss[1].Checks[0], rss[1].Checks[1]
+	if !reflect.DeepEqual(u2.UDP, &UDPCheck{MaxReplyLen: 255}) || u2.Warmup != 0 || u2.Retry != 1 {
+		t.Errorf("udp_check defaults %+v %+v", u2, u2.UDP)
+	}
+	if *d2.DNS != (DNSCheck{Type: "SOA", Name: "."}) || d2.Retry != 0 {
+		t.Errorf("dns_check defaults %+v %+v", d2, d2.DNS)
+	}
+	if rss[1].NotifyUp != nil {
+		t.Errorf("notify_up %q", rss[1].NotifyUp)
+	}
+	o := udp
+	o.UDP = &UDPCheck{Payload: []byte{0xde, 0xad, 0xbe, 0xef}, RequireReply: true, Reply: []byte{0xca, 0xff},
+		ReplyRegex: `^\xca`, MinReplyLen: 2, MaxReplyLen: 255}
+	if udp.Equal(o) || !udp.Equal(udp) {
+		t.Error("Equal ignores udp_check reply")
+	}
+	o = dns
+	o.DNS = &DNSCheck{Type: "AAAA", Name: "ns1.example.com"}
+	if dns.Equal(o) {
+		t.Error("Equal ignores dns_check type")
+	}
+}
+
+func TestMiscDynamic(t *testing.T) {
+	cfg := mustParse(t, rs("    misc_check {\n      misc_path = \"/bin/true\"\n      misc_dynamic = true\n    }"))
+	c := cfg.VirtualServers[0].RealServers[0].Checks[0]
+	if !c.Misc.Dynamic {
+		t.Errorf("misc_dynamic not set: %+v", c.Misc)
+	}
+	o := c
+	o.Misc = &MiscCheck{Path: c.Misc.Path, Argv: c.Misc.Argv, Timeout: c.Misc.Timeout}
+	if c.Equal(o) {
+		t.Error("Equal ignores misc_dynamic")
+	}
+}
+
 func TestRiseFall(t *testing.T) {
 	for _, tc := range []struct {
 		body        string
@@ -327,6 +422,8 @@ func FuzzCheckers(f *testing.F) {
 		"tcp_check {\n fall = 1e20\n rise = -0\n}",
 		"misc_check {\n misc_path = \"/bin/x 'a b' \\\"c\\\" d\\\\ e\"\n misc_timeout = \"1.5s\"\n user = \"nobody\"\n misc_dynamic = false\n}",
 		"misc_check {\n misc_path = \"x\"\n misc_dynamic = true\n}",
+		"udp_check {\n payload = \"0a 1b\"\n require_reply = true\n reply = \"0a\"\n reply_regex = \"^x\"\n min_reply_length = 1\n max_reply_length = 9\n warmup = 0\n}",
+		"dns_check {\n type = \"aaaa\"\n name = \"example.com.\"\n warmup = \"2s\"\n}",
 	} {
 		f.Add(s)
 	}
@@ -351,6 +448,18 @@ func FuzzCheckers(f *testing.F) {
 				argv, err := SplitCommand(m.Path)
 				if err != nil || !slices.Equal(argv, m.Argv) || !strings.HasPrefix(m.Argv[0], "/") || m.Timeout <= 0 || strings.ContainsRune(m.Path, 0) {
 					t.Fatalf("misc parts %+v", m)
+				}
+			case CheckUDP:
+				u := c.UDP
+				if u == nil || u.MinReplyLen > u.MaxReplyLen || len(u.Reply) > u.MaxReplyLen || (!u.RequireReply && (u.Reply != nil || u.ReplyRegex != "")) {
+					t.Fatalf("udp parts %+v", u)
+				}
+				if _, err := regexp.Compile(u.ReplyRegex); err != nil {
+					t.Fatalf("accepted reply_regex %q: %v", u.ReplyRegex, err)
+				}
+			case CheckDNS:
+				if c.DNS == nil || !slices.Contains(dnsTypes, c.DNS.Type) || ValidDNSName(c.DNS.Name) != nil {
+					t.Fatalf("dns parts %+v", c.DNS)
 				}
 			case CheckTCP:
 				if c.MySQL != nil || c.HTTP != nil {

@@ -92,7 +92,7 @@ func TestErrors(t *testing.T) {
 		{"granularity word", vs("vs", "  persistence_timeout = 300\n  persistence_granularity = \"wide\""), "contiguous netmask", 3},
 		{"granularity v6 mask", vs("vs", "  address = \"[2001:db8::1]:80\"\n  persistence_timeout = 300\n  persistence_granularity = \"255.255.255.0\""), "prefix length from 1 to 128", 4},
 		{"granularity v6 zero", vs("vs", "  address = \"[2001:db8::1]:80\"\n  persistence_timeout = 300\n  persistence_granularity = 0"), "prefix length from 1 to 128", 4},
-		{"unknown rs attr", rs("    notify_up = \"/bin/true\""), `argument named "notify_up"`, 4},
+		{"unknown rs attr", rs("    notify_master = \"/bin/true\""), `argument named "notify_master"`, 4},
 		{"inhibit not bool", rs("    inhibit_on_failure = \"yes\""), "inhibit_on_failure must be true or false", 4},
 		{"unknown rs block", rs("    smtp_check {}"), `Blocks of type "smtp_check"`, 4},
 		{"unknown check attr", check("      bindto = \"198.51.100.1\""), `argument named "bindto"`, 6},

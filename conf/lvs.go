@@ -2,6 +2,8 @@ package conf
 
 import (
 	"encoding/binary"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -64,11 +66,11 @@ var rsSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "address"}, {Name: "weight"}, {Name: "inhibit_on_failure"},
 		{Name: "lvs_method"}, {Name: "lb_kind"}, {Name: "uthreshold"}, {Name: "lthreshold"},
-		{Name: "tun_type"}, {Name: "tun_port"},
+		{Name: "tun_type"}, {Name: "tun_port"}, {Name: "notify_up"}, {Name: "notify_down"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "tcp_check"}, {Type: "mysql_check"}, {Type: "http_get"}, {Type: "ssl_get"},
-		{Type: "misc_check"},
+		{Type: "misc_check"}, {Type: "udp_check"}, {Type: "dns_check"},
 	},
 }
 
@@ -80,6 +82,8 @@ var checkKinds = []struct{ block, kind string }{
 	{"http_get", CheckHTTP},
 	{"ssl_get", CheckSSL},
 	{"misc_check", CheckMisc},
+	{"udp_check", CheckUDP},
+	{"dns_check", CheckDNS},
 }
 
 // commonCheckAttrs are the options every checker block takes.
@@ -93,6 +97,7 @@ var commonCheckAttrs = []hcl.AttributeSchema{
 	{Name: "connect_port"},
 	{Name: "rise"},
 	{Name: "fall"},
+	{Name: "warmup"},
 }
 
 var checkSchemas = map[string]*hcl.BodySchema{
@@ -110,10 +115,19 @@ var checkSchemas = map[string]*hcl.BodySchema{
 	// misc_check runs a program: it connects nowhere.
 	"misc_check": {Attributes: []hcl.AttributeSchema{
 		{Name: "retry"}, {Name: "nb_get_retry"}, {Name: "delay_before_retry"}, {Name: "delay_loop"},
-		{Name: "rise"}, {Name: "fall"},
+		{Name: "rise"}, {Name: "fall"}, {Name: "warmup"},
 		{Name: "misc_path"}, {Name: "misc_timeout"}, {Name: "misc_dynamic"}, {Name: "user"},
 	}},
+	"udp_check": {Attributes: append(slices.Clip(commonCheckAttrs),
+		hcl.AttributeSchema{Name: "payload"}, hcl.AttributeSchema{Name: "require_reply"},
+		hcl.AttributeSchema{Name: "reply"}, hcl.AttributeSchema{Name: "reply_regex"},
+		hcl.AttributeSchema{Name: "min_reply_length"}, hcl.AttributeSchema{Name: "max_reply_length"})},
+	"dns_check": {Attributes: append(slices.Clip(commonCheckAttrs),
+		hcl.AttributeSchema{Name: "type"}, hcl.AttributeSchema{Name: "name"})},
 }
+
+// dnsTypes are the query types dns_check accepts: keepalived's list.
+var dnsTypes = []string{"A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"}
 
 var httpAttrs = []hcl.AttributeSchema{
 	{Name: "path"}, {Name: "status_code"}, {Name: "body_regex"}, {Name: "digest"}, {Name: "virtualhost"},
@@ -457,6 +471,12 @@ func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, add
 			rs.InhibitOnFailure = v
 		}
 	}
+	if a := attrs["notify_up"]; a != nil {
+		_, rs.NotifyUp = d.command(a)
+	}
+	if a := attrs["notify_down"]; a != nil {
+		_, rs.NotifyDown = d.command(a)
+	}
 	// One block per kind (reported by singleBlock), kept in file order.
 	first := map[*hcl.Block]string{}
 	for _, k := range checkKinds {
@@ -597,6 +617,14 @@ func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time
 			c.DelayLoop = dur
 		}
 	}
+	if a := attrs["warmup"]; a != nil {
+		if dur, ok := d.duration(a, true); ok {
+			c.Warmup = dur
+			if dur == 0 {
+				c.Warmup = -1 // at once, not "unset"
+			}
+		}
+	}
 	ip, port := rs.Address.Addr(), rs.Address.Port()
 	if a := attrs["connect_ip"]; a != nil {
 		if s, ok := d.str(a); ok {
@@ -626,8 +654,138 @@ func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time
 	case CheckMisc:
 		c.ConnectTimeout = 0
 		c.Misc = d.miscCheck(b, content, c.DelayLoop)
+	case CheckUDP:
+		c.UDP = d.udpCheck(content)
+	case CheckDNS:
+		c.DNS = d.dnsCheck(content)
+		// keepalived's DNS_CHECK retries 3 times unless told otherwise.
+		if attrs["retry"] == nil && attrs["nb_get_retry"] == nil && attrs["fall"] == nil {
+			c.Retry = defaultDNSRetry
+		}
 	}
 	return c
+}
+
+// defaultDNSRetry is keepalived's DNS_DEFAULT_RETRY.
+const defaultDNSRetry = 3
+
+// udpCheck decodes the udp_check specific attributes (keepalived's
+// UDP_CHECK: payload and reply are hex strings).
+func (d *decoder) udpCheck(content *hcl.BodyContent) *UDPCheck {
+	attrs := content.Attributes
+	u := &UDPCheck{MaxReplyLen: 255}
+	if a := attrs["payload"]; a != nil {
+		u.Payload = d.hexBytes(a)
+	}
+	if a := attrs["require_reply"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			u.RequireReply = v
+		}
+	}
+	if a := attrs["min_reply_length"]; a != nil {
+		if n, ok := d.integer(a, 0, math.MaxUint16); ok {
+			u.MinReplyLen = int(n)
+		}
+	}
+	if a := attrs["max_reply_length"]; a != nil {
+		if n, ok := d.integer(a, 0, math.MaxUint16); ok {
+			u.MaxReplyLen = int(n)
+		}
+	}
+	for _, name := range []string{"reply", "reply_regex", "min_reply_length", "max_reply_length"} {
+		if a := attrs[name]; a != nil && !u.RequireReply {
+			d.errorf(a.NameRange, "Needs require_reply", "%s only applies to a reply; set require_reply = true (without it, silence is a success and a reply is not read).", name)
+		}
+	}
+	if a := attrs["reply"]; a != nil {
+		u.Reply = d.hexBytes(a)
+	}
+	if a := attrs["reply_regex"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if _, err := regexp.Compile(s); err != nil {
+				d.errorf(a.Expr.Range(), "Invalid reply_regex", "reply_regex must be a regular expression (RE2 syntax); %q is not: %v.", s, err)
+			}
+			u.ReplyRegex = s
+		}
+	}
+	if u.MinReplyLen > u.MaxReplyLen {
+		a := attrs["min_reply_length"]
+		if a == nil {
+			a = attrs["max_reply_length"]
+		}
+		d.errorf(a.Expr.Range(), "Invalid reply length", "min_reply_length %d is above max_reply_length %d: every reply would fail.", u.MinReplyLen, u.MaxReplyLen)
+	}
+	if len(u.Reply) > u.MaxReplyLen {
+		d.errorf(attrs["reply"].Expr.Range(), "Invalid reply", "reply is %d bytes, longer than max_reply_length %d: every reply would fail.", len(u.Reply), u.MaxReplyLen)
+	}
+	return u
+}
+
+// hexBytes decodes a hex string such as "0a1b" or "0a 1b ff" (spaces and
+// colons between bytes are ignored).
+func (d *decoder) hexBytes(a *hcl.Attribute) []byte {
+	s, ok := d.str(a)
+	if !ok {
+		return nil
+	}
+	clean := strings.NewReplacer(" ", "", ":", "", "\t", "").Replace(s)
+	b, err := hex.DecodeString(clean)
+	if err != nil || len(b) == 0 {
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must be bytes in hex such as \"0a1bff\" or \"0a 1b ff\"; %q is not.", a.Name, s)
+		return nil
+	}
+	if len(b) > 65507 {
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s is %d bytes, more than a UDP datagram carries (65507).", a.Name, len(b))
+		return nil
+	}
+	return b
+}
+
+// dnsCheck decodes the dns_check specific attributes.
+func (d *decoder) dnsCheck(content *hcl.BodyContent) *DNSCheck {
+	attrs := content.Attributes
+	c := &DNSCheck{Type: "SOA", Name: "."}
+	if a := attrs["type"]; a != nil {
+		if t, ok := d.enum(a, strings.ToUpper, dnsTypes...); ok {
+			c.Type = t
+		}
+	}
+	if a := attrs["name"]; a != nil {
+		if s, ok := d.str(a); ok {
+			if err := ValidDNSName(s); err != nil {
+				d.errorf(a.Expr.Range(), "Invalid name", "name must be a domain name such as \"example.com\" or \".\"; %q is not: %v.", s, err)
+			} else {
+				c.Name = s
+			}
+		}
+	}
+	return c
+}
+
+// ValidDNSName checks a query name: labels of 1-63 bytes without dots,
+// 253 bytes at most; "." is the root; a trailing dot is allowed.
+func ValidDNSName(s string) error {
+	if s == "." {
+		return nil
+	}
+	t := strings.TrimSuffix(s, ".")
+	if t == "" {
+		return errors.New("empty")
+	}
+	if len(t) > 253 {
+		return fmt.Errorf("%d bytes, at most 253", len(t))
+	}
+	for l := range strings.SplitSeq(t, ".") {
+		switch {
+		case l == "":
+			return errors.New("empty label")
+		case len(l) > 63:
+			return fmt.Errorf("label %q is over 63 bytes", l)
+		case strings.ContainsFunc(l, func(r rune) bool { return r <= ' ' || r >= 0x7f }):
+			return fmt.Errorf("label %q has a space, control or non-ASCII character", l)
+		}
+	}
+	return nil
 }
 
 // miscCheck decodes the misc_check specific attributes; misc_timeout
@@ -636,21 +794,7 @@ func (d *decoder) miscCheck(b *hcl.Block, content *hcl.BodyContent, delayLoop ti
 	attrs := content.Attributes
 	m := &MiscCheck{Timeout: delayLoop}
 	if d.require(b, attrs, "misc_path") {
-		a := attrs["misc_path"]
-		if s, ok := d.str(a); ok {
-			m.Path = s
-			argv, err := SplitCommand(s)
-			switch {
-			case err != nil:
-				d.errorf(a.Expr.Range(), "Invalid misc_path", "misc_path is split into words like a shell would (quotes and backslashes, no expansion) and run without a shell; %q cannot be split: %v.", s, err)
-			case strings.ContainsRune(s, 0):
-				d.errorf(a.Expr.Range(), "Invalid misc_path", "misc_path must not contain a NUL character.")
-			case !strings.HasPrefix(argv[0], "/"):
-				d.errorf(a.Expr.Range(), "Invalid misc_path", "misc_path must start with an absolute program path such as \"/usr/local/bin/check_db\"; got %q.", argv[0])
-			default:
-				m.Argv = argv
-			}
-		}
+		m.Path, m.Argv = d.command(attrs["misc_path"])
 	}
 	if a := attrs["misc_timeout"]; a != nil {
 		if dur, ok := d.duration(a, false); ok {
@@ -658,9 +802,8 @@ func (d *decoder) miscCheck(b *hcl.Block, content *hcl.BodyContent, delayLoop ti
 		}
 	}
 	if a := attrs["misc_dynamic"]; a != nil {
-		if v, ok := d.boolean(a); ok && v {
-			d.errorf(a.Expr.Range(), "misc_dynamic not supported yet",
-				"misc_dynamic = true (the exit code 2-255 sets the weight to code - 2) is not supported yet: lvsd takes weights from the configuration only. Remove it or set it to false (exit 0 = up, any other = down).")
+		if v, ok := d.boolean(a); ok {
+			m.Dynamic = v
 		}
 	}
 	if a := attrs["user"]; a != nil {

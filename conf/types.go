@@ -163,6 +163,10 @@ type RealServer struct {
 	// Checks are the real server's checkers in file order; all must pass
 	// for the server to be up. Empty = no checker (always up).
 	Checks []Check
+	// NotifyUp and NotifyDown are programs (argv, split like misc_path,
+	// run without a shell) run when the server comes up or goes down
+	// (keepalived's notify_up / notify_down); nil = none.
+	NotifyUp, NotifyDown []string
 
 	DeclRange hcl.Range
 }
@@ -174,6 +178,8 @@ const (
 	CheckHTTP  = "http"  // http_get
 	CheckSSL   = "ssl"   // ssl_get
 	CheckMisc  = "misc"  // misc_check
+	CheckUDP   = "udp"   // udp_check
+	CheckDNS   = "dns"   // dns_check
 )
 
 // Check is one checker block (tcp_check, mysql_check, http_get, ssl_get,
@@ -194,10 +200,16 @@ type Check struct {
 	// bring a down server back (default 1, keepalived's behaviour). fall
 	// in the file is another spelling of retry: fall = retry + 1.
 	Rise int
+	// Warmup bounds the random delay before the first check (keepalived's
+	// warmup): 0 = unset, the delay_loop; < 0 = first check at once
+	// (warmup = 0 in the file).
+	Warmup time.Duration
 
 	MySQL *MySQLCheck // Kind CheckMySQL
 	HTTP  *HTTPCheck  // Kind CheckHTTP and CheckSSL
 	Misc  *MiscCheck  // Kind CheckMisc
+	UDP   *UDPCheck   // Kind CheckUDP
+	DNS   *DNSCheck   // Kind CheckDNS
 }
 
 // Equal reports whether two checks have the same settings (pointer fields
@@ -205,10 +217,50 @@ type Check struct {
 func (c Check) Equal(o Check) bool {
 	a, b := c, o
 	a.MySQL, a.HTTP, a.Misc, b.MySQL, b.HTTP, b.Misc = nil, nil, nil, nil, nil, nil
+	a.UDP, a.DNS, b.UDP, b.DNS = nil, nil, nil, nil
 	if a != b {
 		return false
 	}
-	return c.MySQL.equal(o.MySQL) && c.HTTP.equal(o.HTTP) && c.Misc.equal(o.Misc)
+	return c.MySQL.equal(o.MySQL) && c.HTTP.equal(o.HTTP) && c.Misc.equal(o.Misc) &&
+		c.UDP.equal(o.UDP) && c.DNS.equal(o.DNS)
+}
+
+// UDPCheck is the udp_check part of a Check (keepalived's UDP_CHECK): a
+// datagram is sent; an ICMP error (port unreachable) is down. Without
+// RequireReply, silence until connect_timeout is up; with it, a reply must
+// come, MinReplyLen-MaxReplyLen bytes long, starting with Reply and matching
+// ReplyRegex when they are set.
+type UDPCheck struct {
+	Payload      []byte // payload, hex in the file; empty = an empty datagram
+	RequireReply bool
+	Reply        []byte // prefix the reply must start with (hex in the file)
+	ReplyRegex   string // RE2 over the reply bytes, checked by Load
+	MinReplyLen  int    // default 0
+	MaxReplyLen  int    // default 255, keepalived's
+}
+
+func (u *UDPCheck) equal(o *UDPCheck) bool {
+	if u == nil || o == nil {
+		return u == o
+	}
+	return slices.Equal(u.Payload, o.Payload) && u.RequireReply == o.RequireReply &&
+		slices.Equal(u.Reply, o.Reply) && u.ReplyRegex == o.ReplyRegex &&
+		u.MinReplyLen == o.MinReplyLen && u.MaxReplyLen == o.MaxReplyLen
+}
+
+// DNSCheck is the dns_check part of a Check (keepalived's DNS_CHECK): one
+// query over UDP, recursion desired; a response with the query's ID and
+// RCODE NOERROR is up.
+type DNSCheck struct {
+	Type string // A NS CNAME SOA MX TXT AAAA, default SOA
+	Name string // default ".", the root
+}
+
+func (d *DNSCheck) equal(o *DNSCheck) bool {
+	if d == nil || o == nil {
+		return d == o
+	}
+	return *d == *o
 }
 
 // MiscCheck is the misc_check part of a Check: a program whose exit code is
@@ -225,13 +277,16 @@ type MiscCheck struct {
 	// User runs the program under this account (name or numeric uid) with
 	// its primary group; "" = lvsd's own (root).
 	User string
+	// Dynamic is keepalived's misc_dynamic: exit codes 2-255 are up with
+	// weight code - 2; 0 is up with the configured weight, 1 down.
+	Dynamic bool
 }
 
 func (m *MiscCheck) equal(o *MiscCheck) bool {
 	if m == nil || o == nil {
 		return m == o
 	}
-	return m.Path == o.Path && slices.Equal(m.Argv, o.Argv) && m.Timeout == o.Timeout && m.User == o.User
+	return m.Path == o.Path && slices.Equal(m.Argv, o.Argv) && m.Timeout == o.Timeout && m.User == o.User && m.Dynamic == o.Dynamic
 }
 
 // MySQLCheck is the mysql_check part of a Check.

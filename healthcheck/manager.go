@@ -17,11 +17,19 @@ import (
 
 // Transition is a change of a real server's verdict.
 type Transition struct {
-	VS, RS string // VSKey and RSKey of the real server
-	Up     bool
-	Err    string // the failed attempt that took it down; "" when up
-	At     time.Time
+	VS  string    `json:"vs"` // VSKey and RSKey of the real server
+	RS  string    `json:"rs"`
+	Up  bool      `json:"up"`
+	Err string    `json:"err,omitempty"` // the failed attempt that took it down; "" when up
+	At  time.Time `json:"at"`
+	// WeightOnly marks a change of the misc_dynamic weight of a server
+	// whose verdict did not change (see Manager.Weight); Up is the
+	// unchanged verdict. It is not counted in the server's transitions.
+	WeightOnly bool `json:"weight_only,omitempty"`
 }
+
+// maxHistory is how many transitions a real server remembers for status.
+const maxHistory = 16
 
 // ProbeStatus is one checked real server, for `lvsd status`. Its verdict is
 // the conjunction of its checkers'.
@@ -31,11 +39,15 @@ type ProbeStatus struct {
 	Target string `json:"target"` // the first checker's
 	Up     bool   `json:"up"`
 	// LastError is the last error of the first failing checker.
-	LastError   string        `json:"last_error,omitempty"`
-	LastCheck   time.Time     `json:"last_check,omitzero"` // latest of the checkers'; zero before the first check
-	Transitions int           `json:"transitions"`
-	Since       time.Time     `json:"since"` // last transition, or when probing started
-	Checks      []CheckStatus `json:"checkers,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastCheck   time.Time `json:"last_check,omitzero"` // latest of the checkers'; zero before the first check
+	Transitions int       `json:"transitions"`
+	Since       time.Time `json:"since"` // last transition, or when probing started
+	// Weight is the misc_dynamic weight; nil = the configured one.
+	Weight *int `json:"weight,omitempty"`
+	// History is the last transitions (at most maxHistory), oldest first.
+	History []Transition  `json:"history,omitempty"`
+	Checks  []CheckStatus `json:"checkers,omitempty"`
 }
 
 // CheckStatus is one checker of a real server. It never holds a password.
@@ -80,9 +92,23 @@ func WithCheckerFunc(f func(conf.Check) Checker) Option {
 }
 
 // WithJitter replaces the random delay of a probe's first check; f gets the
-// delay_loop and returns a delay in [0, delay_loop).
-func WithJitter(f func(delayLoop time.Duration) time.Duration) Option {
+// warmup bound (the delay_loop unless warmup is set) and returns a delay in
+// [0, bound).
+func WithJitter(f func(warmup time.Duration) time.Duration) Option {
 	return func(m *Manager) { m.jitter = f }
+}
+
+// WithSpread replaces the jitter applied to every later delay (delay_loop
+// and delay_before_retry); f gets the nominal delay and returns the one to
+// wait. The default is defaultSpread.
+func WithSpread(f func(time.Duration) time.Duration) Option {
+	return func(m *Manager) { m.spread = f }
+}
+
+// WithNotifyTimeout bounds each notify_up / notify_down run (default
+// defaultNotifyTimeout).
+func WithNotifyTimeout(d time.Duration) Option {
+	return func(m *Manager) { m.notifyTimeout = d }
 }
 
 // Manager runs the probes of a configuration and keeps their verdicts.
@@ -95,6 +121,11 @@ type Manager struct {
 	clock      Clock
 	newChecker func(conf.Check) Checker
 	jitter     func(time.Duration) time.Duration
+	spread     func(time.Duration) time.Duration
+	// notify scripts run one at a time, in transition order, from one
+	// goroutine (keepalived runs them concurrently: issue #1055).
+	notifyTimeout time.Duration
+	notifyWG      sync.WaitGroup
 
 	mu      sync.Mutex
 	servers map[serverKey]*server
@@ -107,9 +138,12 @@ type Manager struct {
 	ran    bool
 	// pending transitions, delivered in order by Run's goroutine so that
 	// onChange is never called concurrently and never blocks a probe.
-	pending  []Transition
-	wake     chan struct{}
-	inflight sync.WaitGroup
+	pending []Transition
+	wake    chan struct{}
+	// notifyPending are the notify jobs not yet handed to runNotify.
+	notifyPending []notifyJob
+	notifyWake    chan struct{}
+	inflight      sync.WaitGroup
 }
 
 type serverKey struct{ vs, rs string }
@@ -123,7 +157,13 @@ type server struct {
 	transitions int
 	// alpha: the virtual server has alpha and no check of this server has
 	// passed yet, so it stays down (keepalived's alpha mode).
-	alpha bool
+	alpha   bool
+	history []Transition
+	// notify_up / notify_down argv (nil = none).
+	notifyUp, notifyDown []string
+	// weight is the misc_dynamic weight last published for this server
+	// (-1 = the configured one).
+	weight int
 }
 
 // alphaPassed says whether every checker of s has passed its last attempt,
@@ -148,6 +188,24 @@ func (s *server) verdict() bool {
 	return s.allUp()
 }
 
+// dynWeight is the misc_dynamic weight of s: that of its first probe with
+// one, -1 (configured) when none has.
+func (s *server) dynWeight() int {
+	for _, p := range s.probes {
+		if p.weight >= 0 {
+			return p.weight
+		}
+	}
+	return -1
+}
+
+// notifyJob is one notify_up / notify_down run.
+type notifyJob struct {
+	argv   []string
+	vs, rs string
+	up     bool
+}
+
 type probe struct {
 	id      string
 	servers []*server // the real servers using this checker, in Set order
@@ -157,6 +215,10 @@ type probe struct {
 	timer   Timer
 	stopped bool
 	cancel  context.CancelFunc // of the attempt in flight
+	// weight is the last misc_dynamic weight reported by a successful
+	// attempt; -1 = the configured weight (keepalived: exit 0, or no
+	// misc_dynamic). A failed attempt leaves it unchanged, as keepalived.
+	weight int
 }
 
 // allUp is the verdict of the probes of s.
@@ -179,9 +241,11 @@ func NewManager(log *slog.Logger, onChange func(Transition), opts ...Option) *Ma
 		clock:      SystemClock{},
 		newChecker: NewChecker,
 		jitter:     defaultJitter,
+		spread:     defaultSpread,
 		servers:    make(map[serverKey]*server),
 		probes:     make(map[string]*probe),
 		wake:       make(chan struct{}, 1),
+		notifyWake: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(m)
@@ -189,8 +253,15 @@ func NewManager(log *slog.Logger, onChange func(Transition), opts ...Option) *Ma
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
+	if m.notifyTimeout <= 0 {
+		m.notifyTimeout = defaultNotifyTimeout
+	}
 	return m
 }
+
+// defaultNotifyTimeout bounds a notify script; keepalived has no bound, but
+// one hung script would hold every later notification.
+const defaultNotifyTimeout = 10 * time.Second
 
 // NewChecker is the default Checker of a checker block, by Kind. An unknown
 // kind gives a Checker that always fails, naming it.
@@ -204,6 +275,10 @@ func NewChecker(c conf.Check) Checker {
 		return NewHTTPChecker(c)
 	case conf.CheckMisc:
 		return NewMiscChecker(c)
+	case conf.CheckUDP:
+		return NewUDPChecker(c)
+	case conf.CheckDNS:
+		return NewDNSChecker(c)
 	}
 	err := fmt.Errorf("healthcheck: unknown checker kind %q", c.Kind)
 	return checkerFunc(func(context.Context) error { return err })
@@ -218,6 +293,33 @@ func defaultJitter(d time.Duration) time.Duration {
 		return 0
 	}
 	return rand.N(d)
+}
+
+// spreadFraction is the jitter of every delay after the first: a delay d
+// becomes uniform in [d - d/20, d + d/20], so probes that start together
+// (warmup = 0, or timers aligned by a stall of the host) drift apart
+// instead of firing together forever, while the mean interval stays d.
+const spreadFraction = 20
+
+func defaultSpread(d time.Duration) time.Duration {
+	w := d / spreadFraction
+	if w <= 0 {
+		return d
+	}
+	return d - w + rand.N(2*w+1)
+}
+
+// warmupOf is the bound of the random delay before the first check of c:
+// its warmup when set, else its delay_loop; warmup = 0 (Warmup < 0) is at
+// once.
+func warmupOf(c conf.Check, p Policy) time.Duration {
+	switch {
+	case c.Warmup < 0:
+		return 0
+	case c.Warmup > 0:
+		return c.Warmup
+	}
+	return p.DelayLoop
 }
 
 func connectTimeout(c conf.Check) time.Duration {
@@ -252,6 +354,10 @@ func checkName(kind string) string {
 		return "ssl_get"
 	case conf.CheckMisc:
 		return "misc_check"
+	case conf.CheckUDP:
+		return "udp_check"
+	case conf.CheckDNS:
+		return "dns_check"
 	}
 	return "tcp_check"
 }
@@ -295,6 +401,7 @@ func sameChecks(a []*probe, b []conf.Check) bool {
 func (m *Manager) Set(vss []conf.VirtualServer) {
 	want := make(map[serverKey][]conf.Check)
 	alpha := make(map[serverKey]bool)
+	notify := make(map[serverKey][2][]string)
 	var order []serverKey
 	for _, vs := range vss {
 		for _, rs := range vs.RealServers {
@@ -309,6 +416,7 @@ func (m *Manager) Set(vss []conf.VirtualServer) {
 			}
 			want[k] = rs.Checks
 			alpha[k] = vs.Alpha
+			notify[k] = [2][]string{rs.NotifyUp, rs.NotifyDown}
 		}
 	}
 
@@ -331,13 +439,16 @@ func (m *Manager) Set(vss []conf.VirtualServer) {
 			changed++
 			m.replaceProbesLocked(s, cfgs, now)
 		}
+		if ok {
+			s.notifyUp, s.notifyDown = notify[k][0], notify[k][1]
+		}
 	}
 	for _, k := range order {
 		if _, ok := m.servers[k]; ok {
 			continue
 		}
 		added++
-		s := &server{key: k, up: true, since: now, alpha: alpha[k]}
+		s := &server{key: k, up: true, since: now, alpha: alpha[k], weight: -1, notifyUp: notify[k][0], notifyDown: notify[k][1]}
 		for _, cfg := range want[k] {
 			p := m.probes[probeID(cfg)]
 			if p == nil {
@@ -412,7 +523,7 @@ func (m *Manager) replaceProbesLocked(s *server, cfgs []conf.Check, now time.Tim
 
 // newProbe creates and registers a probe without subscribers.
 func (m *Manager) newProbe(cfg conf.Check, now time.Time) *probe {
-	p := &probe{id: probeID(cfg), cfg: cfg, checker: m.newChecker(cfg), state: NewState(policyOf(cfg), now)}
+	p := &probe{id: probeID(cfg), cfg: cfg, checker: m.newChecker(cfg), state: NewState(policyOf(cfg), now), weight: -1}
 	m.probes[p.id] = p
 	return p
 }
@@ -447,6 +558,28 @@ func (m *Manager) setServerLocked(s *server, up bool, errText string, now time.T
 	} else {
 		m.log.Warn("real server down", "vs", tr.VS, "rs", tr.RS, "err", tr.Err)
 	}
+	s.history = append(s.history, tr)
+	if len(s.history) > maxHistory {
+		s.history = slices.Delete(s.history, 0, len(s.history)-maxHistory)
+	}
+	argv := s.notifyDown
+	if up {
+		argv = s.notifyUp
+	}
+	if argv != nil {
+		// Queued in transition order and never dropped; runNotify
+		// runs them one after the other.
+		m.notifyPending = append(m.notifyPending, notifyJob{argv: argv, vs: tr.VS, rs: tr.RS, up: up})
+		select {
+		case m.notifyWake <- struct{}{}:
+		default:
+		}
+	}
+	m.queueLocked(tr)
+}
+
+// queueLocked queues tr for onChange and wakes Run.
+func (m *Manager) queueLocked(tr Transition) {
 	m.pending = append(m.pending, tr)
 	select {
 	case m.wake <- struct{}{}:
@@ -454,9 +587,20 @@ func (m *Manager) setServerLocked(s *server, up bool, errText string, now time.T
 	}
 }
 
+// weightChangedLocked publishes a change of s's misc_dynamic weight.
+func (m *Manager) weightChangedLocked(s *server, now time.Time) {
+	w := s.dynWeight()
+	if w == s.weight {
+		return
+	}
+	s.weight = w
+	m.log.Info("real server weight changed", "vs", s.key.vs, "rs", s.key.rs, "weight", w)
+	m.queueLocked(Transition{VS: s.key.vs, RS: s.key.rs, Up: s.up, At: now, WeightOnly: true})
+}
+
 // startLocked schedules the first check of p after the jitter.
 func (m *Manager) startLocked(p *probe) {
-	p.timer = m.clock.AfterFunc(m.jitter(p.state.Policy.DelayLoop), func() { m.fire(p) })
+	p.timer = m.clock.AfterFunc(m.jitter(warmupOf(p.cfg, p.state.Policy)), func() { m.fire(p) })
 }
 
 // stopLocked stops p's timer and aborts its attempt in flight; the result of
@@ -487,7 +631,13 @@ func (m *Manager) fire(p *probe) {
 	m.mu.Unlock()
 	defer m.inflight.Done()
 
-	err := p.checker.Check(ctx)
+	weight := -1
+	var err error
+	if wc, ok := p.checker.(WeightChecker); ok {
+		weight, err = wc.CheckWeight(ctx)
+	} else {
+		err = p.checker.Check(ctx)
+	}
 	cancel()
 	now := m.clock.Now()
 
@@ -508,12 +658,16 @@ func (m *Manager) fire(p *probe) {
 		m.log.Info("checker verdict changed", "check", checkName(p.cfg.Kind), "target", p.cfg.Target.String(),
 			"servers", len(p.servers), "up", p.state.Up, "err", p.state.LastErr)
 	}
+	if err == nil {
+		p.weight = weight
+	}
 	for _, s := range p.servers {
 		if up := s.verdict(); up != s.up {
 			m.setServerLocked(s, up, p.state.LastErr, now)
 		}
+		m.weightChangedLocked(s, now)
 	}
-	p.timer = m.clock.AfterFunc(next, func() { m.fire(p) })
+	p.timer = m.clock.AfterFunc(m.spread(next), func() { m.fire(p) })
 }
 
 // Run probes until ctx is done, then stops every timer, aborts the attempts
@@ -533,6 +687,9 @@ func (m *Manager) Run(ctx context.Context) error {
 		m.startLocked(p)
 	}
 	m.mu.Unlock()
+	notifyDone := make(chan struct{})
+	m.notifyWG.Add(1)
+	go m.runNotify(notifyDone)
 
 	for done := false; !done; {
 		select {
@@ -554,6 +711,10 @@ func (m *Manager) Run(ctx context.Context) error {
 	cancel()
 	m.inflight.Wait()
 	m.deliver()
+	// Scripts already queued still run (a down server's notify_down
+	// matters most at shutdown), each bounded by its timeout.
+	close(notifyDone)
+	m.notifyWG.Wait()
 	return nil
 }
 
@@ -580,6 +741,66 @@ func (m *Manager) Up(vs, rs string) bool {
 	return !ok || s.up
 }
 
+// runNotify runs the queued notify scripts one at a time until done is
+// closed, then the ones still queued.
+func (m *Manager) runNotify(done <-chan struct{}) {
+	defer m.notifyWG.Done()
+	for {
+		m.mu.Lock()
+		jobs := m.notifyPending
+		m.notifyPending = nil
+		m.mu.Unlock()
+		for _, j := range jobs {
+			m.notify(j)
+		}
+		if len(jobs) > 0 {
+			continue
+		}
+		select {
+		case <-m.notifyWake:
+		case <-done:
+			m.mu.Lock()
+			jobs := m.notifyPending
+			m.notifyPending = nil
+			m.mu.Unlock()
+			for _, j := range jobs {
+				m.notify(j)
+			}
+			return
+		}
+	}
+}
+
+// notify runs one notify script with misc_check's runner: no shell, own
+// process group, killed on timeout.
+func (m *Manager) notify(j notifyJob) {
+	kind := "notify_down"
+	if j.up {
+		kind = "notify_up"
+	}
+	name := kind + " " + j.argv[0]
+	if _, err := runProgram(context.Background(), name, j.argv, m.notifyTimeout, ""); err != nil {
+		m.log.Warn("notify script failed", "vs", j.vs, "rs", j.rs, "err", err)
+		return
+	}
+	m.log.Info("notify script ran", "vs", j.vs, "rs", j.rs, "script", name)
+}
+
+// Weight reports the weight misc_dynamic gave the real server rs of vs:
+// ok is false when the configured weight applies (no misc_dynamic, exit
+// code 0, or not checked yet). keepalived's mapping (check_misc.c): exit 2-255
+// is up with weight code - 2, 0 up with the configured weight, 1 down; a
+// failure keeps the last weight for when the server comes back.
+func (m *Manager) Weight(vs, rs string) (weight int, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, found := m.servers[serverKey{vs, rs}]
+	if !found || s.weight < 0 {
+		return 0, false
+	}
+	return s.weight, true
+}
+
 // Status returns the checked real servers sorted by vs then rs, each with its
 // checkers in configuration order.
 func (m *Manager) Status() []ProbeStatus {
@@ -593,6 +814,11 @@ func (m *Manager) Status() []ProbeStatus {
 			Up:          s.up,
 			Transitions: s.transitions,
 			Since:       s.since,
+			History:     slices.Clone(s.history),
+		}
+		if s.weight >= 0 {
+			w := s.weight
+			ps.Weight = &w
 		}
 		for _, p := range s.probes {
 			st := p.state

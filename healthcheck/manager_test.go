@@ -64,11 +64,15 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// noSpread keeps every delay exact, so schedules can be asserted to the
+// nanosecond.
+func noSpread(d time.Duration) time.Duration { return d }
+
 func newHarness(t *testing.T, check func(conf.Check) Checker, jitter time.Duration) *harness {
 	t.Helper()
 	h := &harness{t: t, clk: newFakeClock(t0), trs: make(chan Transition, 100), done: make(chan error, 1), logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts := []Option{WithClock(h.clk), WithJitter(func(time.Duration) time.Duration { return jitter })}
+	opts := []Option{WithClock(h.clk), WithJitter(func(time.Duration) time.Duration { return jitter }), WithSpread(noSpread)}
 	if check != nil {
 		opts = append(opts, WithCheckerFunc(check))
 	}

@@ -41,6 +41,9 @@ type MiscChecker struct {
 	// Label names the program in errors (default "misc_check"); VRRP's
 	// vrrp_script and notify scripts run through this same runner.
 	Label string
+	// Dynamic is misc_dynamic: exit codes 2-255 are up with weight
+	// code - 2 (see CheckWeight).
+	Dynamic bool
 
 	once sync.Once
 	sem  chan struct{} // holds the run in progress
@@ -52,7 +55,7 @@ var _ Checker = (*MiscChecker)(nil)
 func NewMiscChecker(c conf.Check) *MiscChecker {
 	m := &MiscChecker{}
 	if c.Misc != nil {
-		m.Argv, m.Timeout, m.User = c.Misc.Argv, c.Misc.Timeout, c.Misc.User
+		m.Argv, m.Timeout, m.User, m.Dynamic = c.Misc.Argv, c.Misc.Timeout, c.Misc.User, c.Misc.Dynamic
 	}
 	return m
 }
@@ -63,8 +66,16 @@ const miscGrace = time.Second
 
 // Check runs the program once.
 func (m *MiscChecker) Check(ctx context.Context) error {
+	_, err := m.CheckWeight(ctx)
+	return err
+}
+
+// CheckWeight runs the program once. With Dynamic (keepalived's
+// misc_dynamic, check_misc.c) an exit code 2-255 is a success with weight
+// code - 2; otherwise, and for exit 0, weight is -1: the configured one.
+func (m *MiscChecker) CheckWeight(ctx context.Context) (weight int, err error) {
 	if len(m.Argv) == 0 {
-		return errors.New("misc_check: no program")
+		return -1, errors.New("misc_check: no program")
 	}
 	label := m.Label
 	if label == "" {
@@ -75,24 +86,41 @@ func (m *MiscChecker) Check(ctx context.Context) error {
 	select {
 	case m.sem <- struct{}{}:
 	case <-ctx.Done():
-		return fmt.Errorf("%s: previous run still in progress: %w", name, ctx.Err())
+		return -1, fmt.Errorf("%s: previous run still in progress: %w", name, ctx.Err())
 	}
 	defer func() { <-m.sem }()
 
+	code, err := runProgram(ctx, name, m.Argv, m.Timeout, m.User)
+	switch {
+	case code == 0:
+		return -1, nil
+	case m.Dynamic && code >= 2 && code <= 255:
+		return code - 2, nil
+	}
+	return -1, err
+}
+
+// runProgram runs argv once without a shell, in its own process group,
+// bounded by timeout (<= 0: only ctx) and killed with its whole group when
+// that expires, ctx is done, or the program exits. It returns the exit code
+// when the program exited by itself (err describes a non-zero one), else -1
+// and why. name prefixes the errors. misc_check and the notify scripts share
+// it.
+func runProgram(ctx context.Context, name string, argv []string, timeout time.Duration, userName string) (int, error) {
 	parent := ctx
-	if m.Timeout > 0 {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, m.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	cmd := exec.Command(m.Argv[0], m.Argv[1:]...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = miscEnv
 	cmd.Dir = "/"
 	attr := &syscall.SysProcAttr{Setpgid: true}
-	if m.User != "" {
-		cred, err := credential(m.User)
+	if userName != "" {
+		cred, err := credential(userName)
 		if err != nil {
-			return fmt.Errorf("%s: user %s: %w", name, m.User, err)
+			return -1, fmt.Errorf("%s: user %s: %w", name, userName, err)
 		}
 		attr.Credential = cred
 	}
@@ -103,7 +131,7 @@ func (m *MiscChecker) Check(ctx context.Context) error {
 	var stdout, stderr capped
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return -1, fmt.Errorf("%s: %w", name, err)
 	}
 	pgid := cmd.Process.Pid
 	done := make(chan error, 1)
@@ -119,22 +147,27 @@ func (m *MiscChecker) Check(ctx context.Context) error {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		<-done
 		if err := parent.Err(); err != nil {
-			// The caller's deadline or an abort, not misc_timeout.
-			return fmt.Errorf("%s: %w, process group killed%s", name, err, output(&stderr, &stdout))
+			// The caller's deadline or an abort, not the timeout.
+			return -1, fmt.Errorf("%s: %w, process group killed%s", name, err, output(&stderr, &stdout))
 		}
-		return fmt.Errorf("%s: timed out after %v, process group killed%s", name, m.Timeout, output(&stderr, &stdout))
+		return -1, fmt.Errorf("%s: timed out after %v, process group killed%s", name, timeout, output(&stderr, &stdout))
 	}
 	if err == nil || (errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success()) {
-		return nil
+		return 0, nil
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return fmt.Errorf("%s: killed by signal %v%s", name, ws.Signal(), output(&stderr, &stdout))
+			return -1, fmt.Errorf("%s: killed by signal %v%s", name, ws.Signal(), output(&stderr, &stdout))
 		}
-		return fmt.Errorf("%s: exit status %d%s", name, ee.ExitCode(), output(&stderr, &stdout))
+		return ee.ExitCode(), fmt.Errorf("%s: exit status %d%s", name, ee.ExitCode(), output(&stderr, &stdout))
 	}
-	return fmt.Errorf("%s: %w", name, err)
+	if cmd.ProcessState != nil && cmd.ProcessState.Exited() {
+		// ErrWaitDelay after a non-zero exit.
+		code := cmd.ProcessState.ExitCode()
+		return code, fmt.Errorf("%s: exit status %d%s", name, code, output(&stderr, &stdout))
+	}
+	return -1, fmt.Errorf("%s: %w", name, err)
 }
 
 // credential resolves a user name or numeric uid.

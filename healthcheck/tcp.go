@@ -14,6 +14,14 @@ type Checker interface {
 	Check(ctx context.Context) error
 }
 
+// WeightChecker is a Checker that also reports a weight on success
+// (misc_check with misc_dynamic); weight < 0 means the configured one. The
+// Manager calls CheckWeight instead of Check when a Checker has it.
+type WeightChecker interface {
+	Checker
+	CheckWeight(ctx context.Context) (weight int, err error)
+}
+
 // ContextDialer is the part of *net.Dialer a TCPChecker uses; tests and
 // callers that need a source address (keepalived's bindto) supply their own.
 type ContextDialer interface {
@@ -35,14 +43,19 @@ var _ Checker = (*TCPChecker)(nil)
 
 // Check connects to Target once.
 func (c *TCPChecker) Check(ctx context.Context) error {
-	if c.Timeout > 0 {
+	// The Manager's deadline is usually this very timeout: another timer
+	// would only cost CPU at every check.
+	if dl, ok := ctx.Deadline(); c.Timeout > 0 && (!ok || time.Until(dl) > c.Timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
 	d := c.Dialer
 	if d == nil {
-		d = &net.Dialer{}
+		if err := probeConnect(ctx, c.Target); err != nil {
+			return fmt.Errorf("tcp_check: %w", err)
+		}
+		return nil
 	}
 	conn, err := d.DialContext(ctx, "tcp", c.Target.String())
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -114,5 +115,75 @@ func TestTCPCheckerTimeoutIsDeadline(t *testing.T) {
 				t.Errorf("deadline %v not within [%v, %v]", d.deadline, before.Add(tc.want), after.Add(tc.want))
 			}
 		})
+	}
+}
+
+// TestTCPCheckerHandshakeNeverCompletes: a listener whose accept queue is
+// full drops SYNs, so the handshake never completes: the check ends at its
+// timeout with "i/o timeout" (DeadlineExceeded), and at once on abort.
+func TestTCPCheckerHandshakeNeverCompletes(t *testing.T) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(sa.(*syscall.SockaddrInet4).Port))
+	// Fill the queue (never accepted).
+	for range 3 {
+		c, err := net.DialTimeout("tcp", target.String(), 200*time.Millisecond)
+		if err == nil {
+			defer c.Close()
+		}
+	}
+	start := time.Now()
+	err = (&TCPChecker{Target: target, Timeout: 300 * time.Millisecond}).Check(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "i/o timeout") {
+		t.Fatalf("Check = %v, want i/o timeout", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %v with a 300ms timeout", took)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start = time.Now()
+	if err := (&TCPChecker{Target: target, Timeout: time.Hour}).Check(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("aborted Check = %v, want Canceled", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("abort took %v", took)
+	}
+}
+
+func TestTCPCheckerIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	addr := netip.MustParseAddrPort(ln.Addr().String())
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	if err := (&TCPChecker{Target: addr, Timeout: 5 * time.Second}).Check(context.Background()); err != nil {
+		t.Fatalf("Check = %v", err)
+	}
+	ln.Close()
+	if err := (&TCPChecker{Target: addr, Timeout: 5 * time.Second}).Check(context.Background()); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("closed: Check = %v, want ECONNREFUSED", err)
 	}
 }

@@ -52,15 +52,14 @@ func runCommand(ctx context.Context, c *conf.Command) error {
 // health is the verdict Desired gets for one real server: the checker's,
 // and whether an operator drained it.
 func (d *director) health(vs conf.VirtualServer, rs conf.RealServer) ipvs.Health {
-	h := ipvs.Health{Up: d.checks.Up(healthcheck.VSKey(vs), healthcheck.RSKey(rs))}
+	vk, rk := healthcheck.VSKey(vs), healthcheck.RSKey(rs)
+	h := ipvs.Health{Up: d.checks.Up(vk, rk)}
+	// misc_dynamic (keepalived: exit 2-255 = weight code - 2).
+	h.Weight, h.WeightSet = d.checks.Weight(vk, rk)
 	d.drainMu.Lock()
-	h.Draining = d.drained[ipvs.DestKey{Service: vsKey(vs), Dest: rs.Address}]
+	h.Draining = d.drained[ipvs.DestKey{Service: ipvs.KeyOf(vs), Dest: rs.Address}]
 	d.drainMu.Unlock()
 	return h
-}
-
-func vsKey(vs conf.VirtualServer) ipvs.Key {
-	return ipvs.Key{Protocol: vs.Protocol, Addr: vs.Address}
 }
 
 // queueQuorum hands quorum events to the script loop, in order.
@@ -140,7 +139,7 @@ func (d *director) omega(cfg *conf.Config) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), vs.QuorumDown.Timeout+time.Second)
-		d.runNotify(ctx, ipvs.QuorumEvent{VS: vs.Name, Key: vsKey(vs), Script: vs.QuorumDown})
+		d.runNotify(ctx, ipvs.QuorumEvent{VS: vs.Name, Key: ipvs.KeyOf(vs), Script: vs.QuorumDown})
 		cancel()
 	}
 }
@@ -153,7 +152,7 @@ var errNotFound = errors.New("not found")
 func findRS(vss []conf.VirtualServer, vsArg, rsArg string) (conf.VirtualServer, conf.RealServer, error) {
 	var cands []conf.VirtualServer
 	for _, vs := range vss {
-		k := vsKey(vs)
+		k := ipvs.KeyOf(vs)
 		if vs.Name == vsArg || vs.Address.String() == vsArg || strings.EqualFold(k.String(), vsArg) {
 			cands = append(cands, vs)
 		}
@@ -192,7 +191,7 @@ func (d *director) setDrain(vsArg, rsArg string, on bool) (drainResult, error) {
 	if err != nil {
 		return drainResult{}, err
 	}
-	k := ipvs.DestKey{Service: vsKey(vs), Dest: rs.Address}
+	k := ipvs.DestKey{Service: ipvs.KeyOf(vs), Dest: rs.Address}
 	d.drainMu.Lock()
 	changed := d.drained[k] != on
 	if on {

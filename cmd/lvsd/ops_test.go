@@ -524,7 +524,9 @@ func TestStatusGolden(t *testing.T) {
 
 func TestBuildVirtualServers(t *testing.T) {
 	cfg := parse(t, fmt.Sprintf(vsBlock, 1, 3306, "5s"))
-	probes := []healthcheck.ProbeStatus{{VS: "mysql", RS: "198.51.100.10:3306", Up: false, LastError: "refused", Transitions: 1}}
+	w := 7
+	hist := []healthcheck.Transition{{VS: "mysql", RS: "198.51.100.10:3306", Up: false, Err: "refused", At: time.Unix(100, 0)}}
+	probes := []healthcheck.ProbeStatus{{VS: "mysql", RS: "198.51.100.10:3306", Up: false, LastError: "refused", Transitions: 1, Weight: &w, History: hist}}
 	// Health took db1 out: the service is in the kernel without it.
 	table := []ipvs.Service{{Key: ipvs.Key{Protocol: "TCP", Addr: netip.MustParseAddrPort("198.51.100.30:3306")}, Sched: "rr"}}
 	got := buildVirtualServers(cfg.VirtualServers, probes, table, nil)
@@ -532,7 +534,8 @@ func TestBuildVirtualServers(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 	rs := got[0].RealServers[0]
-	if rs.Check != "down" || rs.LastError != "refused" || rs.KernelWeight != nil || rs.Weight != 1 {
+	if rs.Check != "down" || rs.LastError != "refused" || rs.KernelWeight != nil || rs.Weight != 1 ||
+		rs.DynamicWeight == nil || *rs.DynamicWeight != 7 || len(rs.History) != 1 || rs.History[0].Err != "refused" {
 		t.Errorf("real server %+v", rs)
 	}
 	got = buildVirtualServers(cfg.VirtualServers, nil, nil, nil)

@@ -83,15 +83,19 @@ type rsStatus struct {
 	Weight       int            `json:"weight"`
 	KernelWeight *int           `json:"kernel_weight,omitempty"`
 	// Check is "up", "down", or "none" (no checker: always up).
-	Check       string         `json:"check"`
-	Target      string         `json:"check_target,omitempty"`
-	LastError   string         `json:"last_error,omitempty"`
-	LastCheck   time.Time      `json:"last_check,omitzero"`
-	Transitions int            `json:"transitions"`
-	Since       time.Time      `json:"since,omitzero"`
-	ActiveConns int            `json:"active_conns"`
-	InactConns  int            `json:"inact_conns"`
-	Stats       *ipvs.Counters `json:"stats,omitempty"`
+	Check       string    `json:"check"`
+	Target      string    `json:"check_target,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastCheck   time.Time `json:"last_check,omitzero"`
+	Transitions int       `json:"transitions"`
+	Since       time.Time `json:"since,omitzero"`
+	// DynamicWeight is the weight misc_dynamic set (absent: the
+	// configured one); History the last transitions, oldest first.
+	DynamicWeight *int                     `json:"dynamic_weight,omitempty"`
+	History       []healthcheck.Transition `json:"history,omitempty"`
+	ActiveConns   int                      `json:"active_conns"`
+	InactConns    int                      `json:"inact_conns"`
+	Stats         *ipvs.Counters           `json:"stats,omitempty"`
 }
 
 // ipvsSync is how the last IPVS reconcile went.
@@ -164,6 +168,7 @@ func buildVirtualServers(vss []conf.VirtualServer, probes []healthcheck.ProbeSta
 					r.Check = "up"
 				}
 				r.Target, r.LastError, r.LastCheck, r.Transitions, r.Since = p.Target, p.LastError, p.LastCheck, p.Transitions, p.Since
+				r.DynamicWeight, r.History = p.Weight, p.History
 			}
 			if haveStats {
 				for _, d := range cs.Dests {
