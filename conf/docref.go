@@ -51,9 +51,17 @@ const rsPath = "virtual_server.real_server"
 // docGroups names sets of blocks sharing attributes.
 var docGroups = map[string][]string{
 	// Every checker.
-	"@checkers": {rsPath + ".tcp_check", rsPath + ".mysql_check", rsPath + ".http_get", rsPath + ".ssl_get", rsPath + ".misc_check"},
+	"@checkers": {rsPath + ".tcp_check", rsPath + ".mysql_check", rsPath + ".http_get", rsPath + ".ssl_get", rsPath + ".misc_check",
+		rsPath + ".udp_check", rsPath + ".dns_check"},
+	// Checkers whose retry defaults to 1: all but dns_check (3, as
+	// keepalived's DNS_CHECK).
+	"@retry1": {rsPath + ".tcp_check", rsPath + ".mysql_check", rsPath + ".http_get", rsPath + ".ssl_get", rsPath + ".misc_check",
+		rsPath + ".udp_check"},
 	// Checkers that connect to the real server.
-	"@connecting": {rsPath + ".tcp_check", rsPath + ".mysql_check", rsPath + ".http_get", rsPath + ".ssl_get"},
+	"@connecting": {rsPath + ".tcp_check", rsPath + ".mysql_check", rsPath + ".http_get", rsPath + ".ssl_get",
+		rsPath + ".udp_check", rsPath + ".dns_check"},
+	// The notify scripts of an instance or a sync group.
+	"@notify": {"vrrp_instance", "vrrp_sync_group"},
 	// HTTP checkers.
 	"@http": {rsPath + ".http_get", rsPath + ".ssl_get"},
 }
@@ -63,6 +71,14 @@ var docBlocks = []BlockDoc{
 		Desc: "A VRRP router (RFC 3768 version 2 over IPv4, RFC 5798 version 3 over IPv4 or IPv6): the master holds the virtual addresses, the backups take them over when its adverts stop."},
 	{Path: "vrrp_instance.authentication", Keepalived: "authentication", Count: "at most one",
 		Desc: "VRRP version 2 simple password authentication (RFC 3768 section 5.3.6). Not allowed with version 3."},
+	{Path: "vrrp_instance.track_interface", Keepalived: "track_interface { IF weight N }", Count: "any number, one per interface",
+		Desc: "Ties the instance to an interface's link (the label names it): with weight `0` the instance goes to FAULT while the link is down; otherwise the weight is added to the priority while it is up (positive) or while it is down (negative). The instance's own `interface` is tracked with weight 0 unless `dont_track_primary` is set."},
+	{Path: "vrrp_instance.track_script", Keepalived: "track_script { NAME weight N }", Count: "any number, one per script",
+		Desc: "Ties the instance to the `vrrp_script` the label names: with weight `0` the instance goes to FAULT while the script fails; otherwise the weight is added to the priority while it succeeds (positive) or while it fails (negative). With priority 255 every tracking weight is set to 0 (warned), as keepalived."},
+	{Path: "vrrp_script", Keepalived: "vrrp_script NAME", Count: "any number, director files only",
+		Desc: "A program run every `interval` whose result `track_script` blocks of instances follow. Run without a shell, in its own process group killed at the end of the run; exit 0 is success, anything else (or a signal, or the timeout) a failure. It runs only when tracked."},
+	{Path: "vrrp_sync_group", Keepalived: "vrrp_sync_group NAME", Count: "any number, director files only",
+		Desc: "Instances that change state together: when one goes to FAULT or BACKUP the others follow, so that the addresses of related instances stay on one node. An instance is in at most one group."},
 	{Path: "virtual_server", Keepalived: "virtual_server IP PORT", Count: "any number",
 		Desc: "An IPVS service: the address clients connect to, balanced to its real servers. Both directors of a pair program it (hot standby); only the VRRP master receives the traffic."},
 	{Path: rsPath, Keepalived: "real_server IP PORT", Count: "any number",
@@ -79,6 +95,10 @@ var docBlocks = []BlockDoc{
 		Desc: "`http_get` over TLS. Unlike keepalived, the certificate is verified by default."},
 	{Path: rsPath + ".misc_check", Keepalived: "MISC_CHECK", Count: "at most one",
 		Desc: "Runs a program without a shell, in its own process group killed at the end of the run; exit 0 is up, anything else (or a signal) is down."},
+	{Path: rsPath + ".udp_check", Keepalived: "UDP_CHECK", Count: "at most one",
+		Desc: "Sends one datagram to the target. A refusal (ICMP port or host unreachable) is down; without `require_reply` silence until `connect_timeout` and any reply are up; with it a reply must come in time and match `reply`, `reply_regex` and the length bounds."},
+	{Path: rsPath + ".dns_check", Keepalived: "DNS_CHECK", Count: "at most one",
+		Desc: "Sends one DNS query over UDP (class IN, recursion desired); up when the response to it has RCODE NOERROR, even with an empty answer (as keepalived). Another RCODE, an ICMP error or no response within `connect_timeout` is down."},
 	{Path: "lvs_timeouts", Keepalived: "lvs_timeouts tcp N tcpfin N udp N", Count: "at most one, director files only",
 		Desc: "The kernel's IPVS connection timeouts (keepalived sets them in `global_defs`; `ipvsadm --set`), for every service of the host. Set at start and on reload when they differ from the kernel's; an attribute left out keeps the kernel's value, and without the block lvsd never touches them."},
 	{Path: "http", Count: "at most one",
@@ -123,6 +143,53 @@ var docAttrs = []AttrDoc{
 		Desc: "While master, one gratuitous ARP per virtual address this often."},
 	{Block: "vrrp_instance", Name: "v3_checksum_as_v2", Type: tBool, Default: "`false`", Keepalived: "v3_checksum_as_v2",
 		Desc: "Version 3 only: checksum without the IP pseudo-header, as some vendors do."},
+
+	{Block: "vrrp_instance", Name: "dont_track_primary", Type: tBool, Default: "`false`", Keepalived: "dont_track_primary",
+		Desc: "Do not track the link of `interface`: without it the instance goes to FAULT while that link is down."},
+
+	// vrrp_instance, vrrp_sync_group: notify scripts
+	{Block: "@notify", Name: "notify_master", Type: tString, Default: "none", Keepalived: "notify_master",
+		Desc: "Program run on becoming MASTER: a command line split like `misc_path` (absolute path, no shell). Scripts run one at a time, in the order of the transitions."},
+	{Block: "@notify", Name: "notify_backup", Type: tString, Default: "none", Keepalived: "notify_backup",
+		Desc: "Program run on becoming BACKUP, as `notify_master`."},
+	{Block: "@notify", Name: "notify_fault", Type: tString, Default: "none", Keepalived: "notify_fault",
+		Desc: "Program run on going to FAULT, as `notify_master`."},
+	{Block: "@notify", Name: "notify_stop", Type: tString, Default: "none", Keepalived: "notify_stop",
+		Desc: "Program run when the instance stops, as `notify_master`. Instances only: a sync group has no STOP state, so in a `vrrp_sync_group` it never runs (warned)."},
+	{Block: "@notify", Name: "notify", Type: tString, Default: "none", Keepalived: "notify",
+		Desc: "Program run on every transition, after the state's own script, with the arguments `INSTANCE` or `GROUP`, the name, the new state and the priority appended."},
+	{Block: "@notify", Name: "notify_timeout", Type: tDuration, Default: `"30s"`, Keepalived: "",
+		Desc: "Bound of one notify run; its process group is then killed (keepalived has none, so a hung script blocks the ones behind it)."},
+	{Block: "@notify", Name: "notify_user", Type: tString, Default: "root", Keepalived: "notify_* SCRIPT USER",
+		Desc: "User name or uid to run the notify scripts as, with its groups; resolved at each run."},
+
+	// vrrp_instance.track_interface, vrrp_instance.track_script
+	{Block: "vrrp_instance.track_interface", Name: "weight", Type: tNumber, Default: "`0` (FAULT while down)", Keepalived: "track_interface { IF weight N }",
+		Desc: "-253 to 253: `0` puts the instance in FAULT while the link is down; > 0 is added to the priority while it is up; < 0 while it is down."},
+	{Block: "vrrp_instance.track_script", Name: "weight", Type: tNumber, Default: "the `vrrp_script`'s `weight`", Keepalived: "track_script { NAME weight N }",
+		Desc: "-253 to 253, overriding the script's: `0` puts the instance in FAULT while the script fails; > 0 is added to the priority while it succeeds; < 0 while it fails."},
+
+	// vrrp_script
+	{Block: "vrrp_script", Name: "script", Type: tString, Default: required, Keepalived: "script",
+		Desc: "Absolute program path and arguments, split like `misc_path` (quotes, backslashes) but run without a shell."},
+	{Block: "vrrp_script", Name: "interval", Type: tDuration, Default: `"1s"`, Keepalived: "interval",
+		Desc: "Time between runs."},
+	{Block: "vrrp_script", Name: "timeout", Type: tDuration, Default: "the `interval`", Keepalived: "timeout",
+		Desc: "Bound of one run; the program's process group is then killed and the run fails."},
+	{Block: "vrrp_script", Name: "rise", Type: tNumber, Default: "`1`", Keepalived: "rise",
+		Desc: "Successes in a row before a failed script is OK again (1-1000)."},
+	{Block: "vrrp_script", Name: "fall", Type: tNumber, Default: "`1`", Keepalived: "fall",
+		Desc: "Failures in a row before an OK script is failed (1-1000)."},
+	{Block: "vrrp_script", Name: "weight", Type: tNumber, Default: "`0` (FAULT while failed)", Keepalived: "weight",
+		Desc: "Weight of the `track_script` blocks that set none, -253 to 253 (see `track_script`)."},
+	{Block: "vrrp_script", Name: "user", Type: tString, Default: "root", Keepalived: "user",
+		Desc: "User name or uid to run the program as, with its groups; resolved at each run."},
+	{Block: "vrrp_script", Name: "init_fail", Type: tBool, Default: "`false`", Keepalived: "init_fail",
+		Desc: "The script starts failed instead of OK, until `rise` successes."},
+
+	// vrrp_sync_group (its notify* attributes are with vrrp_instance's)
+	{Block: "vrrp_sync_group", Name: "group", Type: tStrings, Default: required, Keepalived: "group { NAME ... }",
+		Desc: "Names of the member `vrrp_instance` blocks; each must exist and be in no other group."},
 
 	// vrrp_instance.authentication
 	{Block: "vrrp_instance.authentication", Name: "auth_type", Type: tString, Default: required, Keepalived: "auth_type",
@@ -201,10 +268,16 @@ var docAttrs = []AttrDoc{
 		Desc: "As the virtual server's: with `TUN` only, and only `ipip`."},
 	{Block: rsPath, Name: "tun_port", Type: tNumber, Default: "none", Keepalived: "lvs_method TUN type gue port N",
 		Desc: "Always refused, as the virtual server's."},
+	{Block: rsPath, Name: "notify_up", Type: tString, Default: "none", Keepalived: "notify_up",
+		Desc: "Program run when the server comes up (its checkers all pass): a command line split like `misc_path` (absolute path, no shell); runs one at a time, in order, 10 s timeout."},
+	{Block: rsPath, Name: "notify_down", Type: tString, Default: "none", Keepalived: "notify_down",
+		Desc: "Program run when the server goes down, as `notify_up`."},
 
 	// every checker
-	{Block: "@checkers", Name: "retry", Type: tNumber, Default: "`1`", Keepalived: "retry",
+	{Block: "@retry1", Name: "retry", Type: tNumber, Default: "`1`", Keepalived: "retry",
 		Desc: "Failed attempts retried before the checker says down."},
+	{Block: rsPath + ".dns_check", Name: "retry", Type: tNumber, Default: "`3`", Keepalived: "retry",
+		Desc: "Failed attempts retried before the checker says down (keepalived's DNS_CHECK default)."},
 	{Block: "@checkers", Name: "nb_get_retry", Type: tNumber, Default: "", Keepalived: "nb_get_retry",
 		Desc: "Deprecated alias of `retry` (warned)."},
 	{Block: "@checkers", Name: "fall", Type: tNumber, Default: "`retry` + 1", Keepalived: "",
@@ -215,6 +288,8 @@ var docAttrs = []AttrDoc{
 		Desc: "Pause before a retry; `0` retries at once."},
 	{Block: "@checkers", Name: "delay_loop", Type: tDuration, Default: "the virtual server's", Keepalived: "delay_loop",
 		Desc: "Interval between checks."},
+	{Block: "@checkers", Name: "warmup", Type: tDuration, Default: "the `delay_loop`", Keepalived: "warmup",
+		Desc: "The first check comes after a random delay up to this, so that checkers started together spread out; `0` checks at once."},
 	{Block: "@connecting", Name: "connect_timeout", Type: tDuration, Default: `"5s"`, Keepalived: "connect_timeout",
 		Desc: "Bound of one attempt: connect, handshake, queries or request and body."},
 	{Block: "@connecting", Name: "connect_ip", Type: tString, Default: "the real server's", Keepalived: "connect_ip",
@@ -258,9 +333,29 @@ var docAttrs = []AttrDoc{
 	{Block: rsPath + ".misc_check", Name: "misc_timeout", Type: tDuration, Default: "the `delay_loop`", Keepalived: "misc_timeout",
 		Desc: "Bound of one run; the program's process group is then killed and the check fails."},
 	{Block: rsPath + ".misc_check", Name: "misc_dynamic", Type: tBool, Default: "`false`", Keepalived: "misc_dynamic",
-		Desc: "`true` (exit codes 2-255 set the weight) is refused: not supported yet."},
+		Desc: "Exit codes 2-255 are up with IPVS weight code - 2 (0 is up with the configured weight, 1 down), as keepalived."},
 	{Block: rsPath + ".misc_check", Name: "user", Type: tString, Default: "root", Keepalived: "user",
 		Desc: "User name or uid to run the program as, with its groups; resolved at each run."},
+
+	// udp_check: keepalived's UDP_CHECK
+	{Block: rsPath + ".udp_check", Name: "payload", Type: tString, Default: "none (an empty datagram)", Keepalived: "payload",
+		Desc: "The datagram, as hex bytes (`\"0a1bff\"`; spaces and colons between bytes ignored), at most 65507 bytes."},
+	{Block: rsPath + ".udp_check", Name: "require_reply", Type: tBool, Default: "`false`", Keepalived: "require_reply",
+		Desc: "A reply must come within `connect_timeout`; needed by the four attributes below."},
+	{Block: rsPath + ".udp_check", Name: "reply", Type: tString, Default: "none", Keepalived: "require_reply HEX",
+		Desc: "Hex bytes the reply must start with; not longer than `max_reply_length`."},
+	{Block: rsPath + ".udp_check", Name: "reply_regex", Type: tString, Default: "none", Keepalived: "",
+		Desc: "RE2 expression the reply must match."},
+	{Block: rsPath + ".udp_check", Name: "min_reply_length", Type: tNumber, Default: "`0`", Keepalived: "min_reply_length",
+		Desc: "Shortest reply accepted, bytes (0-65535)."},
+	{Block: rsPath + ".udp_check", Name: "max_reply_length", Type: tNumber, Default: "`255`", Keepalived: "max_reply_length",
+		Desc: "Longest reply accepted, bytes (0-65535); not below `min_reply_length`."},
+
+	// dns_check: keepalived's DNS_CHECK
+	{Block: rsPath + ".dns_check", Name: "type", Type: tString, Default: `"SOA"`, Keepalived: "type",
+		Desc: "Query type: `A`, `NS`, `CNAME`, `SOA`, `MX`, `TXT` or `AAAA` (any case)."},
+	{Block: rsPath + ".dns_check", Name: "name", Type: tString, Default: `"."`, Keepalived: "name",
+		Desc: "Name queried, such as `\"example.com\"`; `\".\"` is the root."},
 
 	// lvs_timeouts: the kernel's defaults are IP_VS_TCP_S_ESTABLISHED,
 	// IP_VS_TCP_S_FIN_WAIT and IP_VS_UDP_S_NORMAL (ip_vs_proto_{tcp,udp}.c).

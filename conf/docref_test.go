@@ -86,7 +86,7 @@ func TestSchemasCoverEveryChecker(t *testing.T) {
 			t.Errorf("Schemas lacks checker %s", k.block)
 		}
 	}
-	for _, p := range []string{"", "vrrp_instance", "vrrp_instance.authentication", "virtual_server", rsPath, rsPath + ".mysql_check.replication", "agent", "lvs_timeouts", "http", "http.user"} {
+	for _, p := range []string{"", "vrrp_instance", "vrrp_instance.authentication", "vrrp_instance.track_interface", "vrrp_instance.track_script", "vrrp_script", "vrrp_sync_group", "virtual_server", rsPath, rsPath + ".mysql_check.replication", "agent", "lvs_timeouts", "http", "http.user"} {
 		if !paths[p] {
 			t.Errorf("Schemas lacks %q", p)
 		}
@@ -148,14 +148,31 @@ var docSamples = map[string]string{
 	rsPath + " address":                      `"192.0.2.2:80"`,
 	rsPath + ".mysql_check user":             `"monitor"`,
 	rsPath + ".misc_check misc_path":         `"/bin/true"`,
+	"vrrp_script script":                     `"/bin/true"`,
+	"vrrp_sync_group group":                  `["x"]`,
 	"agent vips":                             `["192.0.2.1"]`,
 	"http listen":                            `"127.0.0.1:9999"`,
 	"http.user password_bcrypt":              `"` + testHashStats + `"`,
 }
 
-// minimalFile is the smallest file holding the block at path: it and its
-// parents with their documented required attributes only, the inner
-// block's last, then extra (which therefore shifts no range).
+// docDefaultNeeds: attributes only accepted together with another; their
+// documented default is checked with it set in both files.
+var docDefaultNeeds = map[string]string{
+	rsPath + ".udp_check min_reply_length": "require_reply = true",
+	rsPath + ".udp_check max_reply_length": "require_reply = true",
+}
+
+// docPrelude names, for a block that refers to another by name, the block
+// minimalFile writes first so that the reference (always to "x") resolves.
+var docPrelude = map[string]string{
+	"vrrp_sync_group":            "vrrp_instance",
+	"vrrp_instance.track_script": "vrrp_script",
+}
+
+// minimalFile is the smallest file holding the block at path: its prelude
+// (docPrelude), then it and its parents with their documented required
+// attributes only, the inner block's last, then extra (which therefore
+// shifts no range).
 func minimalFile(t *testing.T, path string, skip, extra string) string {
 	t.Helper()
 	labels := map[string][]string{}
@@ -164,6 +181,9 @@ func minimalFile(t *testing.T, path string, skip, extra string) string {
 	}
 	parts := strings.Split(path, ".")
 	var b strings.Builder
+	if pre, ok := docPrelude[path]; ok {
+		b.WriteString(minimalFile(t, pre, "", ""))
+	}
 	for i := range parts {
 		p := strings.Join(parts[:i+1], ".")
 		b.WriteString(parts[i])
@@ -244,7 +264,16 @@ func TestDocRequiredAndDefaults(t *testing.T) {
 			if !ok {
 				continue
 			}
-			src := minimalFile(t, sb.Path, "", a.Name+" = "+lit)
+			want := want
+			need := docDefaultNeeds[sb.Path+" "+a.Name]
+			if need != "" {
+				var diags hcl.Diagnostics
+				if want, diags = parse(minimalFile(t, sb.Path, "", need)); diags.HasErrors() {
+					t.Errorf("%s.%s: %s is refused: %s", sb.Path, a.Name, need, diags.Error())
+					continue
+				}
+			}
+			src := minimalFile(t, sb.Path, "", need+"\n"+a.Name+" = "+lit)
 			got, diags := parse(src)
 			if diags.HasErrors() {
 				t.Errorf("%s.%s: the documented default %s is refused: %s", sb.Path, a.Name, lit, diags.Error())

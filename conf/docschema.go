@@ -24,11 +24,15 @@ type SchemaBlock struct {
 // a SchemaBlock with a nil Schema.
 func bodySchemas() map[string]*hcl.BodySchema {
 	m := map[string]*hcl.BodySchema{
-		"":                             rootSchema,
-		"vrrp_instance":                vrrpSchema,
-		"vrrp_instance.authentication": authSchema,
-		"virtual_server":               vsSchema,
-		"virtual_server.real_server":   rsSchema,
+		"":                              rootSchema,
+		"vrrp_instance":                 vrrpSchema,
+		"vrrp_instance.authentication":  authSchema,
+		"vrrp_instance.track_interface": trackWeightSchema,
+		"vrrp_instance.track_script":    trackWeightSchema,
+		"vrrp_script":                   scriptSchema,
+		"vrrp_sync_group":               syncGroupSchema,
+		"virtual_server":                vsSchema,
+		"virtual_server.real_server":    rsSchema,
 		"virtual_server.real_server.mysql_check.replication": replicationSchema,
 		"agent":        agentSchema,
 		"lvs_timeouts": lvsTimeoutsSchema,
