@@ -119,6 +119,11 @@ type converter struct {
 	vsLabels map[string]bool
 	// commented marks nodes whose comments are already written.
 	commented map[*Node]bool
+	// vsWarmup, rsWarmup: the warmup of the virtual / real server being
+	// converted, as an lvsd duration ("" when unset); keepalived gives it
+	// to each checker without its own (check_api.c), lvsd has it per
+	// checker only.
+	vsWarmup, rsWarmup string
 }
 
 func (c *converter) add(n *Node, sev Severity, kw, format string, args ...any) {
@@ -601,6 +606,8 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 		body.SetAttributeValue("protocol", cty.StringVal("UDP"))
 	}
 	rsLabels := map[string]bool{}
+	c.vsWarmup = inheritedWarmup(n)
+	defer func() { c.vsWarmup = "" }()
 	// keepalived applies a scheduler flag keyword against the scheduler
 	// set so far (lbflags_handler), so the order matters; its default
 	// scheduler is wlc, like lvsd's. The flags are written as one
@@ -662,6 +669,8 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 			c.membership(body, ch)
 		case "real_server":
 			c.realServer(body, ch, ap, rsLabels)
+		case "warmup":
+			c.warmupDefault(body, ch, "virtual_server")
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
 		}
@@ -874,6 +883,8 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 	} else {
 		body.SetAttributeValue("address", cty.StringVal(ap.String()))
 	}
+	c.rsWarmup = inheritedWarmup(n)
+	defer func() { c.rsWarmup = "" }()
 	// lvsd takes several checkers per real server, at most one of each
 	// kind.
 	seen := map[string]bool{}
@@ -887,6 +898,8 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 			c.method(body, ch)
 		case "inhibit_on_failure":
 			c.inhibit(body, ch)
+		case "warmup":
+			c.warmupDefault(body, ch, "real_server")
 		case "notify_up", "notify_down":
 			// keepalived keeps the first and ignores later ones
 			// (check_parser.c: "script already specified").
@@ -958,6 +971,7 @@ func (c *converter) miscCheck(rsBody *hclwrite.Body, n *Node) {
 	}
 	c.comments(rsBody, n)
 	body := rsBody.AppendNewBlock("misc_check", nil).Body()
+	c.inheritWarmup(body, n)
 	for _, ch := range n.Children {
 		switch ch.Keyword {
 		case "misc_timeout", "delay_before_retry", "delay_loop":
@@ -1033,6 +1047,7 @@ func urlPath(u *Node) *Node {
 func (c *converter) check(rsBody *hclwrite.Body, n *Node, block string) {
 	c.comments(rsBody, n)
 	body := rsBody.AppendNewBlock(block, nil).Body()
+	c.inheritWarmup(body, n)
 	httpLike := block != "tcp_check"
 	if block == "ssl_get" {
 		// keepalived's SSL_GET never verifies the certificate.

@@ -124,6 +124,10 @@ func TestCorpus(t *testing.T) {
 			"checks.conf:42 info min_reply_length",
 			"checks.conf:52 unsupported require_reply",
 			"checks.conf:53 unsupported min_reply_length",
+			"checks.conf:64 info warmup",
+			"checks.conf:71 info warmup",
+			"checks.conf:74 unsupported warmup",
+			"checks.conf:76 unsupported warmup",
 		},
 		"dr.conf": nil,
 		"fwmark.conf": {
@@ -313,6 +317,18 @@ func TestChecksCorpus(t *testing.T) {
 	}
 	if u := byKind(rss[3], conf.CheckUDP); u.UDP.Reply != nil || u.UDP.MinReplyLen != 0 || u.UDP.MaxReplyLen != 3 {
 		t.Errorf("udp_check = %+v", *u.UDP)
+	}
+	// keepalived's warmup order: the checker's, the real server's, the
+	// virtual server's (an invalid one is ignored).
+	rss = cfg.VirtualServers[1].RealServers
+	for _, tc := range []struct {
+		rs   int
+		kind string
+		want string
+	}{{0, conf.CheckDNS, "1.5s"}, {0, conf.CheckTCP, "7s"}, {1, conf.CheckDNS, "4s"}} {
+		if got := byKind(rss[tc.rs], tc.kind).Warmup.String(); got != tc.want {
+			t.Errorf("%s %s warmup = %s, want %s", rss[tc.rs].Name, tc.kind, got, tc.want)
+		}
 	}
 }
 

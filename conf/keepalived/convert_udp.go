@@ -3,9 +3,11 @@ package keepalived
 import (
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/lvsd/lvsd/conf"
@@ -225,5 +227,61 @@ func (c *converter) rsNotify(body *hclwrite.Body, n *Node) {
 	if len(n.Args) > 1 {
 		c.unsupported(body, n, n.Keyword+" "+strings.Join(n.Args[1:], " "),
 			fmt.Sprintf("keepalived would run the script as %s; lvsd runs it as its own user", strings.Join(n.Args[1:], " ")))
+	}
+}
+
+// seconds reads keepalived's (possibly fractional) seconds as an lvsd
+// duration string, as setDuration writes it.
+func seconds(n *Node) (string, bool) {
+	if n.Block || len(n.Args) != 1 {
+		return "", false
+	}
+	f, err := strconv.ParseFloat(n.Args[0], 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) || f > float64(math.MaxInt64/int64(time.Second)) {
+		return "", false
+	}
+	return time.Duration(math.Round(f * float64(time.Second))).String(), true
+}
+
+// inheritedWarmup returns the last valid warmup among n's children
+// (keepalived reports an invalid one and keeps the value it had), or "".
+func inheritedWarmup(n *Node) string {
+	w := ""
+	for _, ch := range n.Children {
+		if ch.Keyword == "warmup" {
+			if s, ok := seconds(ch); ok {
+				w = s
+			}
+		}
+	}
+	return w
+}
+
+// warmupDefault handles a virtual_server's or real_server's warmup: lvsd
+// has warmup per checker, so it is written into each checker below that
+// has none of its own (keepalived's order: checker, real server, virtual
+// server, then delay_loop).
+func (c *converter) warmupDefault(body *hclwrite.Body, n *Node, level string) {
+	if _, ok := seconds(n); !ok {
+		c.invalid(body, n, "a number of seconds")
+		return
+	}
+	c.comments(body, n)
+	comment(body, fmt.Sprintf("lvsd convert: carried (%s): %s (written into each checker of this %s without its own warmup)", n.Pos, source(n), level))
+	c.add(n, Info, n.Keyword, "lvsd has warmup per checker; written into each checker of this %s without its own", level)
+}
+
+// inheritWarmup writes the real or virtual server's warmup into checker
+// n's block when n sets no valid warmup of its own.
+func (c *converter) inheritWarmup(body *hclwrite.Body, n *Node) {
+	if inheritedWarmup(n) != "" {
+		return
+	}
+	w := c.rsWarmup
+	if w == "" {
+		w = c.vsWarmup
+	}
+	if w != "" {
+		body.SetAttributeValue("warmup", cty.StringVal(w))
 	}
 }

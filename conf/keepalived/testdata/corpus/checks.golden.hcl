@@ -72,3 +72,29 @@ virtual_server "203.0.113.53:53" {
     }
   }
 }
+
+virtual_server "203.0.113.54:53" {
+  address  = "203.0.113.54:53"
+  protocol = "UDP"
+  # lvsd convert: carried (testdata/corpus/checks.conf:64): warmup 4 (written into each checker of this virtual_server without its own warmup)
+
+  real_server "203.0.113.65:53" {
+    address = "203.0.113.65:53"
+    dns_check {
+      warmup = "1.5s"
+    }
+    tcp_check {
+      warmup = "7s"
+    }
+    # lvsd convert: carried (testdata/corpus/checks.conf:71): warmup 1.5 (written into each checker of this real_server without its own warmup)
+  }
+
+  real_server "203.0.113.66:53" {
+    address = "203.0.113.66:53"
+    # lvsd convert: unsupported (testdata/corpus/checks.conf:74): warmup later: "later" is not a number of seconds (keepalived would reject the value or fall back to its default)
+    dns_check {
+      warmup = "4s"
+      # lvsd convert: unsupported (testdata/corpus/checks.conf:76): warmup x: "x" is not a number of seconds (keepalived would reject the value or fall back to its default)
+    }
+  }
+}
