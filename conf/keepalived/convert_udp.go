@@ -186,6 +186,11 @@ func (c *converter) dnsType(body *hclwrite.Body, n *Node) {
 		return
 	}
 	t := strings.ToUpper(s)
+	if t == "RRSIG" || t == "DNSKEY" {
+		// Later keepalived releases also know these two.
+		c.unsupported(body, n, n.Keyword, fmt.Sprintf("keepalived releases that know %s would query it; lvsd's dns_check takes %s, so it is left out and SOA is queried", t, strings.Join(dnsTypes, ", ")))
+		return
+	}
 	if !slices.Contains(dnsTypes, t) {
 		c.invalid(body, n, "a DNS query type ("+strings.Join(dnsTypes, ", ")+"), so SOA is queried")
 		return
