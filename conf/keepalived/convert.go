@@ -119,6 +119,11 @@ type converter struct {
 	vsLabels map[string]bool
 	// commented marks nodes whose comments are already written.
 	commented map[*Node]bool
+	// vsWarmup, rsWarmup: the warmup of the virtual / real server being
+	// converted, as an lvsd duration ("" when unset); keepalived gives it
+	// to each checker without its own (check_api.c), lvsd has it per
+	// checker only.
+	vsWarmup, rsWarmup string
 }
 
 func (c *converter) add(n *Node, sev Severity, kw, format string, args ...any) {
@@ -601,6 +606,8 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 		body.SetAttributeValue("protocol", cty.StringVal("UDP"))
 	}
 	rsLabels := map[string]bool{}
+	c.vsWarmup = inheritedWarmup(n)
+	defer func() { c.vsWarmup = "" }()
 	// keepalived applies a scheduler flag keyword against the scheduler
 	// set so far (lbflags_handler), so the order matters; its default
 	// scheduler is wlc, like lvsd's. The flags are written as one
@@ -662,6 +669,8 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 			c.membership(body, ch)
 		case "real_server":
 			c.realServer(body, ch, ap, rsLabels)
+		case "warmup":
+			c.warmupDefault(body, ch, "virtual_server")
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
 		}
@@ -874,6 +883,8 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 	} else {
 		body.SetAttributeValue("address", cty.StringVal(ap.String()))
 	}
+	c.rsWarmup = inheritedWarmup(n)
+	defer func() { c.rsWarmup = "" }()
 	// lvsd takes several checkers per real server, at most one of each
 	// kind.
 	seen := map[string]bool{}
@@ -887,7 +898,20 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 			c.method(body, ch)
 		case "inhibit_on_failure":
 			c.inhibit(body, ch)
-		case "TCP_CHECK", "HTTP_GET", "SSL_GET":
+		case "warmup":
+			c.warmupDefault(body, ch, "real_server")
+		case "notify_up", "notify_down":
+			// keepalived keeps the first and ignores later ones
+			// (check_parser.c: "script already specified").
+			if seen[ch.Keyword] {
+				c.comments(body, ch)
+				comment(body, fmt.Sprintf("lvsd convert: ignored (%s): %s (keepalived keeps the first %s)", ch.Pos, source(ch), ch.Keyword))
+				c.add(ch, Info, ch.Keyword, "keepalived keeps the first %s and ignores this one", ch.Keyword)
+				continue
+			}
+			seen[ch.Keyword] = true
+			c.rsNotify(body, ch)
+		case "TCP_CHECK", "HTTP_GET", "SSL_GET", "UDP_CHECK", "DNS_CHECK":
 			block := checkBlocks[ch.Keyword]
 			if seen[block] {
 				c.unsupported(body, ch, ch.Keyword, fmt.Sprintf("keepalived would run this second %s as well; lvsd runs at most one %s per real server", ch.Keyword, block))
@@ -897,7 +921,7 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 				c.invalid(body, ch, "a block")
 				continue
 			}
-			if ch.Keyword != "TCP_CHECK" && !hasURL(ch) {
+			if (ch.Keyword == "HTTP_GET" || ch.Keyword == "SSL_GET") && !hasURL(ch) {
 				c.unsupported(body, ch, ch.Keyword, fmt.Sprintf("keepalived ignores a %s without a url that has a path (it logs a configuration error and runs no such checker); left out", ch.Keyword))
 				continue
 			}
@@ -947,6 +971,7 @@ func (c *converter) miscCheck(rsBody *hclwrite.Body, n *Node) {
 	}
 	c.comments(rsBody, n)
 	body := rsBody.AppendNewBlock("misc_check", nil).Body()
+	c.inheritWarmup(body, n)
 	for _, ch := range n.Children {
 		switch ch.Keyword {
 		case "misc_timeout", "delay_before_retry", "delay_loop":
@@ -963,11 +988,14 @@ func (c *converter) miscCheck(rsBody *hclwrite.Body, n *Node) {
 			comment(body, fmt.Sprintf("lvsd convert: ignored (%s): %s (a later misc_path replaces it)", ch.Pos, source(ch)))
 			c.add(ch, Info, ch.Keyword, "keepalived keeps the last misc_path")
 		case "misc_dynamic":
-			v, ok := c.flag(body, ch)
-			if !ok || !v {
-				continue
+			// Same exit code mapping in lvsd (check_misc.c: 0 up, 1
+			// down, 2-255 up with weight code - 2).
+			if v, ok := c.flag(body, ch); ok {
+				c.comments(body, ch)
+				body.SetAttributeValue("misc_dynamic", cty.BoolVal(v))
 			}
-			c.unsupported(body, ch, ch.Keyword, "keepalived would set the real server's weight from exit codes 2-255 (weight = code - 2); lvsd does not support misc_dynamic yet (exit 0 = up, any other code = down)")
+		case "warmup":
+			c.setDuration(body, ch, "warmup")
 		case "user":
 			switch {
 			case len(ch.Args) == 1 && !ch.Block:
@@ -985,7 +1013,8 @@ func (c *converter) miscCheck(rsBody *hclwrite.Body, n *Node) {
 }
 
 // checkBlocks maps keepalived's checkers to lvsd's checker blocks.
-var checkBlocks = map[string]string{"TCP_CHECK": "tcp_check", "HTTP_GET": "http_get", "SSL_GET": "ssl_get"}
+var checkBlocks = map[string]string{"TCP_CHECK": "tcp_check", "HTTP_GET": "http_get", "SSL_GET": "ssl_get",
+	"UDP_CHECK": "udp_check", "DNS_CHECK": "dns_check"}
 
 // hasURL reports whether an HTTP_GET / SSL_GET has a url keepalived keeps
 // (one with a path).
@@ -1013,16 +1042,22 @@ func urlPath(u *Node) *Node {
 	return p
 }
 
-// check maps TCP_CHECK, HTTP_GET or SSL_GET onto the lvsd block.
+// check maps TCP_CHECK, HTTP_GET, SSL_GET, UDP_CHECK or DNS_CHECK onto the
+// lvsd block.
 func (c *converter) check(rsBody *hclwrite.Body, n *Node, block string) {
 	c.comments(rsBody, n)
 	body := rsBody.AppendNewBlock(block, nil).Body()
+	c.inheritWarmup(body, n)
 	httpLike := block != "tcp_check"
 	if block == "ssl_get" {
 		// keepalived's SSL_GET never verifies the certificate.
 		body.SetAttributeValue("insecure_skip_verify", cty.True)
 		c.add(n, Note, n.Keyword,
 			"keepalived does not verify the real server's certificate; lvsd's ssl_get does by default, so insecure_skip_verify = true is written to keep keepalived's behaviour (lvsd check warns about it): remove it, with ca_file or server_name as needed, to verify")
+	}
+	var udp *udpState
+	if block == "udp_check" {
+		udp = newUDPState(n)
 	}
 	// The first url with a path is the one lvsd checks.
 	var first *Node
@@ -1038,7 +1073,8 @@ func (c *converter) check(rsBody *hclwrite.Body, n *Node, block string) {
 	}
 	for _, ch := range n.Children {
 		switch {
-		case ch.Keyword == "connect_timeout", ch.Keyword == "delay_before_retry", ch.Keyword == "delay_loop":
+		case ch.Keyword == "connect_timeout", ch.Keyword == "delay_before_retry", ch.Keyword == "delay_loop",
+			ch.Keyword == "warmup": // keepalived: every checker's common keywords (check_api.c)
 			c.setDuration(body, ch, ch.Keyword)
 		case ch.Keyword == "retry", ch.Keyword == "nb_get_retry":
 			c.alias(ch, "retry")
@@ -1075,9 +1111,18 @@ func (c *converter) check(rsBody *hclwrite.Body, n *Node, block string) {
 				continue
 			}
 			c.add(ch, Info, ch.Keyword, "lvsd's ssl_get always sends the server name (server_name, default the virtualhost)")
+		case block == "udp_check" && udp.handles(ch):
+			c.udpOption(body, ch, udp)
+		case block == "dns_check" && ch.Keyword == "type":
+			c.dnsType(body, ch)
+		case block == "dns_check" && ch.Keyword == "name":
+			c.dnsName(body, ch)
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
 		}
+	}
+	if udp != nil {
+		c.udpFinish(body, n, udp)
 	}
 }
 
@@ -1332,16 +1377,12 @@ var descriptions = map[string]string{
 	"warmup":             "keepalived would delay the first check by a random time up to this",
 	"smtp_alert_checker": "keepalived would send mail when real servers change state",
 	// real_server
-	"notify_up":   "keepalived would run this script when the real server is added",
-	"notify_down": "keepalived would run this script when the real server is removed",
-	"HTTP_GET":    "keepalived would fetch the URLs over HTTP and compare status code or digest (lvsd's real_server takes it as http_get)",
-	"SSL_GET":     "keepalived would fetch the URLs over HTTPS and compare status code or digest (lvsd's real_server takes it as ssl_get)",
-	"SMTP_CHECK":  "keepalived would check for an SMTP greeting and HELO; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
-	"DNS_CHECK":   "keepalived would send a DNS query and wait for an answer; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
-	"UDP_CHECK":   "keepalived would send a UDP datagram and wait for an answer; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
-	"PING_CHECK":  "keepalived would send ICMP echo requests; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
-	"FILE_CHECK":  "keepalived would read the server's state from a file; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
-	"BFD_CHECK":   "keepalived would follow a BFD session; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get and misc_check",
+	"HTTP_GET":   "keepalived would fetch the URLs over HTTP and compare status code or digest (lvsd's real_server takes it as http_get)",
+	"SSL_GET":    "keepalived would fetch the URLs over HTTPS and compare status code or digest (lvsd's real_server takes it as ssl_get)",
+	"SMTP_CHECK": "keepalived would check for an SMTP greeting and HELO; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get, misc_check, udp_check and dns_check",
+	"PING_CHECK": "keepalived would send ICMP echo requests; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get, misc_check, udp_check and dns_check",
+	"FILE_CHECK": "keepalived would read the server's state from a file; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get, misc_check, udp_check and dns_check",
+	"BFD_CHECK":  "keepalived would follow a BFD session; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get, misc_check, udp_check and dns_check",
 	// checkers (TCP_CHECK, HTTP_GET, SSL_GET)
 	"bindto":           "keepalived would connect from this source address",
 	"bind_port":        "keepalived would connect from this source port",

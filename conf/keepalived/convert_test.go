@@ -111,6 +111,24 @@ func TestSeed001(t *testing.T) {
 // passes conf.Parse (unsupported items become comments).
 func TestCorpus(t *testing.T) {
 	want := map[string][]string{
+		"checks.conf": {
+			"checks.conf:8 info notify_down",
+			"checks.conf:25 unsupported notify_up",
+			"checks.conf:26 unsupported notify_down nobody",
+			"checks.conf:28 unsupported payload",
+			"checks.conf:29 unsupported require_reply",
+			"checks.conf:30 unsupported max_reply_length",
+			"checks.conf:33 unsupported type",
+			"checks.conf:34 unsupported name",
+			"checks.conf:36 unsupported warmup",
+			"checks.conf:42 info min_reply_length",
+			"checks.conf:52 unsupported require_reply",
+			"checks.conf:53 unsupported min_reply_length",
+			"checks.conf:64 info warmup",
+			"checks.conf:71 info warmup",
+			"checks.conf:74 unsupported warmup",
+			"checks.conf:76 unsupported warmup",
+		},
 		"dr.conf": nil,
 		"fwmark.conf": {
 			"fwmark.conf:19 note protocol",
@@ -121,7 +139,6 @@ func TestCorpus(t *testing.T) {
 			"http.conf:37 note protocol",
 			"http.conf:53 unsupported url",
 			"http.conf:59 info nb_get_retry",
-			"http.conf:61 unsupported warmup",
 			"http.conf:63 note SSL_GET",
 			"http.conf:68 info virtualhost",
 			"http.conf:69 info enable_sni",
@@ -130,15 +147,12 @@ func TestCorpus(t *testing.T) {
 		},
 		"include.conf": {
 			"10-web.conf:1 note protocol",
-			"10-web.conf:5 unsupported notify_down",
 			"20-db.conf:1 note protocol",
 		},
 		"misc_check.conf": {
 			"misc_check.conf:1 note protocol",
 			"misc_check.conf:10 unsupported bindto",
 			"misc_check.conf:12 unsupported TCP_CHECK",
-			"misc_check.conf:22 unsupported misc_dynamic",
-			"misc_check.conf:27 unsupported warmup",
 			"misc_check.conf:29 unsupported MISC_CHECK",
 			"misc_check.conf:34 unsupported MISC_CHECK",
 			"misc_check.conf:40 info misc_path",
@@ -245,6 +259,101 @@ func TestHTTPCorpus(t *testing.T) {
 	for _, f := range res.Findings {
 		if f.Keyword == "SSL_GET" && !strings.Contains(f.Msg, "insecure_skip_verify = true") {
 			t.Errorf("SSL_GET note does not name insecure_skip_verify: %s", f)
+		}
+	}
+}
+
+// TestChecksCorpus checks what conf makes of the converted checks.conf:
+// UDP_CHECK, DNS_CHECK, warmup, misc_dynamic and notify_up/down keep
+// keepalived's meaning.
+func TestChecksCorpus(t *testing.T) {
+	res := convertFile(t, "testdata/corpus/checks.conf")
+	cfg, diags := conf.Parse(res.HCL, "checks.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("conf.Parse: %v", diags)
+	}
+	rss := cfg.VirtualServers[0].RealServers
+	if len(rss) != 4 {
+		t.Fatalf("%d real servers, want 4", len(rss))
+	}
+	byKind := func(rs conf.RealServer, kind string) conf.Check {
+		t.Helper()
+		for _, c := range rs.Checks {
+			if c.Kind == kind {
+				return c
+			}
+		}
+		t.Fatalf("%s has no %s: %+v", rs.Name, kind, rs.Checks)
+		return conf.Check{}
+	}
+	rs := rss[0]
+	if !slices.Equal(rs.NotifyUp, []string{"/usr/local/bin/rs_state", "up", "203.0.113.61"}) || !slices.Equal(rs.NotifyDown, []string{"/usr/local/bin/rs_down"}) {
+		t.Errorf("notify of %s: %q %q", rs.Name, rs.NotifyUp, rs.NotifyDown)
+	}
+	u := byKind(rs, conf.CheckUDP)
+	// keepalived reads "0a 1b ff 1" as four bytes, the last one 01.
+	if !slices.Equal(u.UDP.Payload, []byte{0x0a, 0x1b, 0xff, 0x01}) || !u.UDP.RequireReply ||
+		!slices.Equal(u.UDP.Reply, []byte{0x0a, 0x1b}) || u.UDP.MinReplyLen != 2 || u.UDP.MaxReplyLen != 512 ||
+		u.ConnectTimeout.String() != "2s" || u.Warmup.String() != "3.5s" {
+		t.Errorf("udp_check = %+v %+v", u, *u.UDP)
+	}
+	d := byKind(rs, conf.CheckDNS)
+	if d.DNS.Type != "A" || d.DNS.Name != "www.example.com" || d.Retry != 3 || d.Warmup >= 0 {
+		t.Errorf("dns_check = %+v %+v (want keepalived's retry 3, warmup at once)", d, *d.DNS)
+	}
+	rs = rss[1]
+	if rs.NotifyUp != nil || !slices.Equal(rs.NotifyDown, []string{"/usr/local/bin/rs_state", "down"}) {
+		t.Errorf("notify of %s: %q %q", rs.Name, rs.NotifyUp, rs.NotifyDown)
+	}
+	if u := byKind(rs, conf.CheckUDP); u.UDP.Payload != nil || !u.UDP.RequireReply || u.UDP.Reply != nil || u.UDP.MaxReplyLen != 255 {
+		t.Errorf("udp_check = %+v", *u.UDP)
+	}
+	if d := byKind(rs, conf.CheckDNS); d.DNS.Type != "SOA" || d.DNS.Name != "." || d.Retry != 1 {
+		t.Errorf("dns_check = %+v %+v", d, *d.DNS)
+	}
+	m := byKind(rss[2], conf.CheckMisc)
+	if !m.Misc.Dynamic || m.Warmup.String() != "2s" {
+		t.Errorf("misc_check = %+v %+v", m, *m.Misc)
+	}
+	if u := byKind(rss[3], conf.CheckUDP); u.UDP.Reply != nil || u.UDP.MinReplyLen != 0 || u.UDP.MaxReplyLen != 3 {
+		t.Errorf("udp_check = %+v", *u.UDP)
+	}
+	// keepalived's warmup order: the checker's, the real server's, the
+	// virtual server's (an invalid one is ignored).
+	rss = cfg.VirtualServers[1].RealServers
+	for _, tc := range []struct {
+		rs   int
+		kind string
+		want string
+	}{{0, conf.CheckDNS, "1.5s"}, {0, conf.CheckTCP, "7s"}, {1, conf.CheckDNS, "4s"}} {
+		if got := byKind(rss[tc.rs], tc.kind).Warmup.String(); got != tc.want {
+			t.Errorf("%s %s warmup = %s, want %s", rss[tc.rs].Name, tc.kind, got, tc.want)
+		}
+	}
+}
+
+func TestKeepalivedHex(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		wildcard bool
+		want     []byte
+		masked   bool
+		ok       bool
+	}{
+		{"0a1bff", false, []byte{0x0a, 0x1b, 0xff}, false, true},
+		{"a b", false, []byte{0x0a, 0x0b}, false, true},
+		{" 0A\t1b ", false, []byte{0x0a, 0x1b}, false, true},
+		{"123", false, []byte{0x12, 0x03}, false, true},
+		{"0x", false, nil, false, false},
+		{"0x", true, []byte{0x00}, true, true},
+		{"0a:1b", false, nil, false, false},
+		{"", false, nil, false, false},
+		{"  ", true, nil, false, false},
+		{"zz", true, nil, false, false},
+	} {
+		b, masked, ok := keepalivedHex(tc.in, tc.wildcard)
+		if !slices.Equal(b, tc.want) || masked != tc.masked || ok != tc.ok {
+			t.Errorf("keepalivedHex(%q, %v) = %x %v %v, want %x %v %v", tc.in, tc.wildcard, b, masked, ok, tc.want, tc.masked, tc.ok)
 		}
 	}
 }

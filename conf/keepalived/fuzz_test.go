@@ -1,6 +1,8 @@
 package keepalived
 
 import (
+	"bytes"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -28,6 +30,35 @@ func FuzzParse(f *testing.F) {
 		res := Convert(nodes)
 		if res == nil || res.HCL == nil && len(nodes) > 0 {
 			t.Fatalf("Convert returned no output for %d nodes", len(nodes))
+		}
+	})
+}
+
+// FuzzKeepalivedHex: the UDP_CHECK hex reader never panics, reads at most
+// one byte per hex digit pair, and what it reads without wildcards
+// round-trips through the plain hex lvsd's udp_check is written with.
+func FuzzKeepalivedHex(f *testing.F) {
+	for _, s := range []string{"0a1bff", "a b", "0A\t1b", "xx 0X", "0a:1b", "", " 1 2 3 "} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, s string, wildcard bool) {
+		b, masked, ok := keepalivedHex(s, wildcard)
+		if !ok {
+			if b != nil {
+				t.Fatalf("keepalivedHex(%q) failed but returned %x", s, b)
+			}
+			return
+		}
+		if len(b) == 0 || len(b) > (len(s)+1)/2 || masked && !wildcard {
+			t.Fatalf("keepalivedHex(%q, %v) = %x masked %v", s, wildcard, b, masked)
+		}
+		if masked {
+			return
+		}
+		again, _, ok := keepalivedHex(hex.EncodeToString(b), false)
+		if !ok || !bytes.Equal(again, b) {
+			t.Fatalf("%q read as %x, its hex %q reads as %x", s, b, hex.EncodeToString(b), again)
 		}
 	})
 }

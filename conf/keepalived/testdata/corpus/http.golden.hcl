@@ -49,7 +49,7 @@ virtual_server "198.51.100.150:443" {
       connect_timeout    = "3s"
       retry              = 2
       delay_before_retry = "1s"
-      # lvsd convert: unsupported (testdata/corpus/http.conf:61): warmup 5: keepalived would delay the first check by a random time up to this
+      warmup             = "5s"
     }
     ssl_get {
       insecure_skip_verify = true

@@ -6,9 +6,9 @@ virtual_server "198.51.100.110:80" {
   lvs_method = "DR"
 
   real_server "198.51.100.17:80" {
-    address = "198.51.100.17:80"
-    weight  = 5
-    # lvsd convert: unsupported (testdata/corpus/conf.d/10-web.conf:5): notify_down /bin/false: keepalived would run this script when the real server is removed
+    address     = "198.51.100.17:80"
+    weight      = 5
+    notify_down = "/bin/false"
   }
 }
 

@@ -22,14 +22,14 @@ virtual_server "198.51.100.90:3306" {
     address = "198.51.100.91:3306"
     # the replica's own check
     misc_check {
-      misc_path    = "/usr/local/bin/check_db --host 198.51.100.91 'two words'"
-      misc_timeout = "2.5s"
-      # lvsd convert: unsupported (testdata/corpus/misc_check.conf:22): misc_dynamic: keepalived would set the real server's weight from exit codes 2-255 (weight = code - 2); lvsd does not support misc_dynamic yet (exit 0 = up, any other code = down)
+      misc_path          = "/usr/local/bin/check_db --host 198.51.100.91 'two words'"
+      misc_timeout       = "2.5s"
+      misc_dynamic       = true
       user               = "nobody"
       retry              = 2
       delay_before_retry = "1s"
       delay_loop         = "3s"
-      # lvsd convert: unsupported (testdata/corpus/misc_check.conf:27): warmup 5: keepalived would delay the first check by a random time up to this
+      warmup             = "5s"
     }
     # lvsd convert: unsupported (testdata/corpus/misc_check.conf:29): MISC_CHECK { ... }: keepalived would run this second MISC_CHECK as well; lvsd runs at most one misc_check per real server
   }
@@ -43,8 +43,9 @@ virtual_server "198.51.100.90:3306" {
     address = "198.51.100.93:3306"
     misc_check {
       # lvsd convert: ignored (testdata/corpus/misc_check.conf:40): misc_path /bin/false (a later misc_path replaces it)
-      misc_path = "/usr/local/bin/check_db --host 198.51.100.93"
-      user      = "nobody"
+      misc_path    = "/usr/local/bin/check_db --host 198.51.100.93"
+      misc_dynamic = false
+      user         = "nobody"
       # lvsd convert: unsupported (testdata/corpus/misc_check.conf:43): user nobody nogroup: keepalived would run the script with group nogroup; lvsd uses the user's own groups
       retry = 1
     }
