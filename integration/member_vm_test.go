@@ -395,7 +395,7 @@ func TestMemberDrain(t *testing.T) {
 	if !strings.Contains(n.proc.Output(), "timeout") {
 		t.Errorf("lvsd did not log the drain's end by timeout")
 	}
-	held.c.Close()
+	resetClose(held.c) // a graceful close would sit in InActConn (TIME_WAIT, 2 min) on the re-added a
 
 	// Removing a from the file drains it the same way: weight 0 while
 	// its connection lives, deleted once it is gone.
