@@ -140,32 +140,28 @@ func (r *Reconciler) Sync() error {
 	return err
 }
 
-// apply runs ops in order and returns the observed table with the
-// successful ones folded in.
+// apply runs ops in order (batched when the Kernel is a BatchApplier) and
+// returns the observed table with the successful ones folded in.
 func (r *Reconciler) apply(observed []Service, ops []Op) ([]Service, error) {
-	table := cloneTable(observed)
-	failedAdd := map[Key]bool{}
+	results := applyOps(r.k, ops)
 	var errs []error
-	for _, o := range ops {
-		if o.Kind != AddService && failedAdd[o.Service.Key] {
+	for i, o := range ops {
+		err := results[i]
+		if errors.Is(err, ErrSkipped) {
 			continue
 		}
 		attrs := []any{"op", o.String(), "vs", o.Service.Key.String()}
 		if o.Kind.isDest() {
 			attrs = append(attrs, "rs", o.Dest.Addr.String())
 		}
-		if err := r.k.Apply(o); err != nil {
-			if o.Kind == AddService {
-				failedAdd[o.Service.Key] = true
-			}
+		if err != nil {
 			r.log.Error("ipvs op failed", append(attrs, "err", err)...)
 			errs = append(errs, err)
 			continue
 		}
 		r.log.Info("ipvs op", attrs...)
-		table = applyOp(table, o)
 	}
-	return table, errors.Join(errs...)
+	return foldOps(cloneTable(observed), ops, results), errors.Join(errs...)
 }
 
 // finish records the outcome of a sync. On success with the desired table
@@ -274,32 +270,4 @@ func (r *Reconciler) SyncStatus() SyncStatus {
 
 // applyOp returns table with o applied, the way the kernel applies it. It
 // keeps Status truthful without a second dump.
-func applyOp(table []Service, o Op) []Service {
-	i := slices.IndexFunc(table, func(s Service) bool { return s.Key == o.Service.Key })
-	switch o.Kind {
-	case AddService:
-		if i < 0 {
-			table = append(table, bare(o.Service))
-		}
-	case UpdateService:
-		if i >= 0 {
-			table[i].Sched = o.Service.Sched
-			table[i].Persistence = o.Service.Persistence
-		}
-	case DeleteService:
-		if i >= 0 {
-			table = slices.Delete(table, i, i+1)
-		}
-	case AddDest, UpdateDest, DeleteDest:
-		if i < 0 {
-			break
-		}
-		ds := slices.DeleteFunc(table[i].Dests, func(d Dest) bool { return d.Addr == o.Dest.Addr })
-		if o.Kind != DeleteDest {
-			ds = append(ds, o.Dest)
-		}
-		table[i].Dests = ds
-	}
-	sortTable(table)
-	return table
-}
+func applyOp(table []Service, o Op) []Service { return foldOps(table, []Op{o}, nil) }
