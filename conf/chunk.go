@@ -134,8 +134,12 @@ func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags 
 				}
 				p := &pieces[i]
 				if !stop.Load() {
-					f, d := hclsyntax.ParseConfig(p.src, filename, p.start)
-					p.body, p.diags = f.Body, d
+					if b, ok := fastParse(p.src, filename, p.start); ok {
+						p.body = b
+					} else {
+						f, d := hclsyntax.ParseConfig(p.src, filename, p.start)
+						p.body, p.diags = f.Body, d
+					}
 				}
 				close(p.done)
 			}
