@@ -10,6 +10,9 @@ DEMO      := $(BIN)/lvsd-demo
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME  ?= 10s
 STATICCHECK_VERSION ?= v0.8.2
+# IPVS benchmark sizes (services x 10 real servers); ipvsadm and keepalived
+# run up to 10000, larger sizes are lvsd alone.
+BENCH_IPVS_SIZES ?= 1000,10000,50000
 
 # Debian packages the tests and the demo need (installed by `make deps`).
 APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod systemd mariadb-server mariadb-client
@@ -61,6 +64,7 @@ demo: deps build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	LVSD_BIN=$(LVSD) LVSD_BENCH_FAILOVER=1 $(GO) test -count=1 -tags integration -v -timeout 20m -run TestFailoverBenchmark ./integration/
+	LVSD_BIN=$(LVSD) LVSD_BENCH_IPVS=1 LVSD_BENCH_IPVS_SIZES=$(BENCH_IPVS_SIZES) $(GO) test -count=1 -tags vm -v -timeout 90m -run TestIPVSBenchmark -exec "$(VMRUN) -mem 2048" ./integration/
 
 deps:
 	@if ! command -v ipvsadm >/dev/null || ! command -v keepalived >/dev/null || ! command -v qemu-system-x86_64 >/dev/null \

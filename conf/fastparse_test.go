@@ -2,8 +2,8 @@ package conf
 
 import (
 	"os"
-	"strings"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
