@@ -231,7 +231,7 @@ func TestIPVSBenchmark(t *testing.T) {
 			// A clean stop writes the profile; --keep-ipvs is not given, so
 			// the stop also times lvsd removing the table (not reported).
 			if err := lv.Stop(syscall.SIGTERM, 30*time.Minute); err != nil {
-				t.Logf("lvsd stop: %v", err)
+				t.Logf("lvsd stop: %v\n%s", err, tail(lv.Output(), 5))
 			}
 		} else {
 			killGroup(t, lv)
@@ -263,7 +263,7 @@ func TestIPVSBenchmark(t *testing.T) {
 // once the file is parsed and the director is up; the "ipvs op" lines come
 // after the batch of ops that a sync applied.
 func phases(log string, start time.Time) string {
-	var started, firstOp, lastOp time.Time
+	var first, started, firstOp, lastOp time.Time
 	for _, line := range strings.Split(log, "\n") {
 		ts, ok := strings.CutPrefix(line, "time=")
 		if !ok {
@@ -274,10 +274,13 @@ func phases(log string, start time.Time) string {
 		if err != nil {
 			continue
 		}
+		if first.IsZero() {
+			first = at
+		}
 		switch {
 		case strings.Contains(line, `msg=started`) && started.IsZero():
 			started = at
-		case strings.Contains(line, `msg="ipvs op"`):
+		case strings.Contains(line, `msg="ipvs op"`) || strings.Contains(line, `msg="ipvs ops applied"`):
 			if firstOp.IsZero() {
 				firstOp = at
 			}
@@ -287,8 +290,9 @@ func phases(log string, start time.Time) string {
 	if started.IsZero() || firstOp.IsZero() {
 		return "phases unknown"
 	}
-	return fmt.Sprintf("parsed and started at %s, ops applied by %s, logged by %s",
-		started.Sub(start).Round(time.Millisecond), firstOp.Sub(start).Round(time.Millisecond), lastOp.Sub(start).Round(time.Millisecond))
+	return fmt.Sprintf("first log line at %s, parsed and started at %s, ops applied by %s, logged by %s",
+		first.Sub(start).Round(time.Millisecond), started.Sub(start).Round(time.Millisecond),
+		firstOp.Sub(start).Round(time.Millisecond), lastOp.Sub(start).Round(time.Millisecond))
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
@@ -323,8 +327,19 @@ func ipvsEntries(t *testing.T, h *lab.Host) int {
 	return n - 3
 }
 
-// countOps counts the IPVS ops lvsd logged as applied.
-func countOps(log string) int { return strings.Count(log, `msg="ipvs op"`) }
+// countOps counts the IPVS ops lvsd logged as applied: one Info line each,
+// or, for a sync of many ops, its "ipvs ops applied" summary.
+func countOps(log string) int {
+	n := strings.Count(log, `msg="ipvs op"`)
+	for _, line := range strings.Split(log, "\n") {
+		if _, rest, ok := strings.Cut(line, `msg="ipvs ops applied" ops=`); ok {
+			ops, _, _ := strings.Cut(rest, " ")
+			k, _ := strconv.Atoi(ops)
+			n += k
+		}
+	}
+	return n
+}
 
 // regexpWeight is how normalise() prints a masq destination of weight w.
 func regexpWeight(rs string, w int) string { return fmt.Sprintf("-> %s Masq %d ", rs, w) }

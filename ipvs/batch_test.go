@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -98,5 +99,33 @@ func TestApplyOpsSkipsDestsOfFailedAdd(t *testing.T) {
 	}
 	if len(k.sent) != len(ops)-2 {
 		t.Errorf("sent %d ops, want %d (the failed service's 2 dests not sent)", len(k.sent), len(ops)-2)
+	}
+}
+
+// TestReconcilerLogsLargeSyncsAsSummary: a sync of more than opLogLimit
+// ops logs each success at Debug only and one Info summary; failures stay
+// Errors, one each.
+func TestReconcilerLogsLargeSyncsAsSummary(t *testing.T) {
+	k := newFake()
+	r, logs := newTestReconciler(k)
+	r.SetDesired(foldTable(60, 2, 1)) // 180 ops
+	if err := r.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	var info, debug int
+	for _, l := range logs.take() {
+		switch {
+		case strings.HasPrefix(l, "INFO ipvs op "):
+			info++
+		case strings.HasPrefix(l, "DEBUG ipvs op "):
+			debug++
+		case l == `INFO ipvs ops applied ops="180" failed="0"`:
+			info += 1000
+		default:
+			t.Errorf("unexpected line %s", l)
+		}
+	}
+	if info != 1000 || debug != 180 {
+		t.Errorf("%d info (1000 = the summary alone), %d debug lines", info, debug)
 	}
 }

@@ -145,9 +145,27 @@ func (r *Reconciler) Sync() error {
 func (r *Reconciler) apply(observed []Service, ops []Op) ([]Service, error) {
 	results := applyOps(r.k, ops)
 	var errs []error
+	// A sync of more than opLogLimit ops (a first start on a large table)
+	// logs its successful ops at Debug and a summary at Info: 110,000 Info
+	// lines for 10k services would flood the journal, and formatting them
+	// cost lvsd more than programming the kernel did.
+	okLevel := slog.LevelInfo
+	if len(ops) > opLogLimit {
+		okLevel = slog.LevelDebug
+	}
+	logOK := r.log.Enabled(context.Background(), okLevel)
+	failed := 0
+	defer func() {
+		if len(ops) > opLogLimit {
+			r.log.Info("ipvs ops applied", "ops", len(ops), "failed", failed)
+		}
+	}()
 	for i, o := range ops {
 		err := results[i]
 		if errors.Is(err, ErrSkipped) {
+			continue
+		}
+		if err == nil && !logOK {
 			continue
 		}
 		attrs := []any{"op", o.String(), "vs", o.Service.Key.String()}
@@ -157,12 +175,16 @@ func (r *Reconciler) apply(observed []Service, ops []Op) ([]Service, error) {
 		if err != nil {
 			r.log.Error("ipvs op failed", append(attrs, "err", err)...)
 			errs = append(errs, err)
+			failed++
 			continue
 		}
-		r.log.Info("ipvs op", attrs...)
+		r.log.Log(context.Background(), okLevel, "ipvs op", attrs...)
 	}
 	return foldOps(cloneTable(observed), ops, results), errors.Join(errs...)
 }
+
+// opLogLimit is the number of ops a sync logs one by one at Info.
+const opLogLimit = 100
 
 // finish records the outcome of a sync. On success with the desired table
 // unchanged meanwhile, keys no longer desired stop being managed: the kernel
