@@ -196,6 +196,8 @@ func TestIPVSBenchmark(t *testing.T) {
 		}
 		waitEntries(lv, want, 30*time.Minute)
 		r.lvsd = time.Since(start)
+		// The sync logs its summary just after the kernel has the table.
+		lab.WaitFor(10*time.Second, func() bool { return countOps(lv.Output()) >= want })
 		t.Logf("bench: %d services x 10: lvsd %s (%s)", n, r.lvsd.Round(time.Millisecond), phases(lv.Output(), start))
 
 		if n == reloadAt {
