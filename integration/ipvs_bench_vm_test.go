@@ -49,6 +49,12 @@ func TestIPVSBenchmark(t *testing.T) {
 		othersMax = v[0]
 	}
 	profDir := os.Getenv("LVSD_BENCH_IPVS_PROFILE")
+	// LVSD_BENCH_IPVS_POLL_MS: the shortest pause between two reads of
+	// /proc/net/ip_vs (default 100).
+	minPoll := 100 * time.Millisecond
+	if v := envInts(t, "LVSD_BENCH_IPVS_POLL_MS", nil); len(v) == 1 {
+		minPoll = time.Duration(v[0]) * time.Millisecond
+	}
 
 	l := newLab(t, "bn")
 	h := addHost(t, l, "lvs", "192.0.2.2/24")
@@ -94,7 +100,7 @@ func TestIPVSBenchmark(t *testing.T) {
 			if p != nil && p.Exited() {
 				t.Fatalf("%s exited with %d of %d entries:\n%s", p.Name, last, want, tail(p.Output(), 40))
 			}
-			time.Sleep(max(100*time.Millisecond, 4*time.Since(read)))
+			time.Sleep(max(minPoll, 4*time.Since(read)))
 		}
 		t.Fatalf("%d of %d entries after %s", last, want, limit)
 		return 0
