@@ -14,6 +14,9 @@ FUZZTIME  ?= 10s
 BENCH_SOAK    ?= 5m
 BENCH_SOAK_RT ?=
 STATICCHECK_VERSION ?= v0.8.2
+# IPVS benchmark sizes (services x 10 real servers); ipvsadm and keepalived
+# run up to 10000, larger sizes (e.g. 50000) are lvsd alone.
+BENCH_IPVS_SIZES ?= 1000,10000
 
 # Debian packages the tests and the demo need (installed by `make deps`).
 APT_PACKAGES := iproute2 iptables ipvsadm keepalived tcpdump qemu-system-x86 linux-image-amd64 busybox-static kmod systemd mariadb-server mariadb-client chromium tshark lintian dnsmasq-base
@@ -68,6 +71,7 @@ bench: build
 	LVSD_BIN=$(LVSD) LVSD_BENCH_SOAK=$(BENCH_SOAK) LVSD_BENCH_SOAK_RT=$(BENCH_SOAK_RT) $(GO) test -count=1 -tags integration -v -timeout 30m -run TestFailoverSoak ./integration/
 	LVSD_BIN=$(LVSD) LVSD_BENCH_CHECKS=1 $(GO) test -count=1 -tags integration -v -timeout 10m -run 'TestCheckBenchmark(TCP|MySQL)' ./integration/
 	LVSD_BIN=$(LVSD) LVSD_BENCH_CHECKS=1 $(GO) test -count=1 -tags vm -v -timeout 15m -run TestCheckBenchmarkKeepalived -exec $(VMRUN) ./integration/
+	LVSD_BIN=$(LVSD) LVSD_BENCH_IPVS=1 LVSD_BENCH_IPVS_SIZES=$(BENCH_IPVS_SIZES) $(GO) test -count=1 -tags vm -v -timeout 90m -run TestIPVSBenchmark -exec "$(VMRUN) -mem 2048" ./integration/
 
 deps:
 	@if ! command -v ipvsadm >/dev/null || ! command -v keepalived >/dev/null || ! command -v qemu-system-x86_64 >/dev/null \

@@ -43,6 +43,13 @@ func LoadWithSources(path string) (cfg *Config, sources map[string][]byte, diags
 // Config.File. cfg is nil exactly when diags.HasErrors(). Diagnostics are
 // sorted by position.
 func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
+	if len(src) >= 2*chunkSize {
+		if cuts, ok := cutTopLevel(src, chunkSize); ok && len(cuts) > 0 {
+			if cfg, diags, ok := parseInPieces(src, filename, cuts); ok {
+				return finishParse(cfg, diags)
+			}
+		}
+	}
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		// The partial body hclsyntax recovers would produce follow-on errors
@@ -52,7 +59,12 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	}
 	d := &decoder{}
 	cfg := d.root(file.Body, filename)
-	diags = append(diags, d.diags...)
+	return finishParse(cfg, append(diags, d.diags...))
+}
+
+// finishParse sorts the diagnostics and hands out the config only without
+// errors, its warnings attached.
+func finishParse(cfg *Config, diags hcl.Diagnostics) (*Config, hcl.Diagnostics) {
 	sortDiags(diags)
 	if diags.HasErrors() {
 		return nil, diags
@@ -142,82 +154,99 @@ func pos(r hcl.Range) string {
 }
 
 func (d *decoder) root(body hcl.Body, filename string) *Config {
-	cfg := &Config{File: filename}
-	content, diags := body.Content(rootSchema)
-	d.diags = append(d.diags, diags...)
+	return d.rootStream(filename, func(yield func(hcl.Body) bool) { yield(body) })
+}
 
+// rootStream decodes the top-level blocks of bodies, the pieces of one file
+// in file order (see parseInPieces), as root decodes one body.
+func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) bool)) *Config {
+	cfg := &Config{File: filename}
 	vrrpNames := map[string]hcl.Range{}
 	vsNames := map[string]hcl.Range{}
-	var vrrpSeen, vsSeen, agentBlocks, httpBlocks []*hcl.Block
+	// Counts, not the blocks: holding every block would keep the whole
+	// syntax tree alive while a large file is decoded piece by piece (VRRP
+	// instance blocks are kept: tracking is resolved against them, and a
+	// director has a handful).
+	var vrrpSeen, vsSeen int
+	var agentBlocks, httpBlocks []*hcl.Block
 	scriptNames, groupNames, instBlocks := map[string]hcl.Range{}, map[string]hcl.Range{}, map[string]*hcl.Block{}
-	for _, b := range content.Blocks {
-		switch b.Type {
-		case "vrrp_script":
-			vrrpSeen = append(vrrpSeen, b)
-			dup := d.uniqueLabel(b, scriptNames)
-			if s, ok := d.vrrpScript(b); ok && !dup {
-				cfg.VRRPScripts = append(cfg.VRRPScripts, s)
-			}
-		case "vrrp_sync_group":
-			vrrpSeen = append(vrrpSeen, b)
-			dup := d.uniqueLabel(b, groupNames)
-			if g, ok := d.syncGroup(b); ok && !dup {
-				cfg.SyncGroups = append(cfg.SyncGroups, g)
-			}
-		case "vrrp_instance":
-			vrrpSeen = append(vrrpSeen, b)
-			dup := d.uniqueLabel(b, vrrpNames)
-			if vi, ok := d.vrrpInstance(b); ok && !dup {
-				cfg.VRRP = append(cfg.VRRP, vi)
-				instBlocks[vi.Name] = b
-			}
-		case "virtual_server":
-			vsSeen = append(vsSeen, b)
-			dup := d.uniqueLabel(b, vsNames)
-			if vs, ok := d.virtualServer(b); ok && !dup {
-				cfg.VirtualServers = append(cfg.VirtualServers, vs)
-			}
-		case "lvs_timeouts":
-			if cfg.LVSTimeouts != nil {
-				d.errorf(b.DefRange, "Duplicate lvs_timeouts block", "only one lvs_timeouts block is allowed per file.")
-				continue
-			}
-			cfg.LVSTimeouts = d.lvsTimeouts(b)
-		case "http":
-			httpBlocks = append(httpBlocks, b)
-			if len(httpBlocks) > 1 {
-				d.errorf(b.DefRange, "Duplicate http block",
-					"only one http block is allowed per file; the first is at %s.", pos(httpBlocks[0].DefRange))
-			}
-			if h, ok := d.http(b); ok && cfg.HTTP == nil {
-				cfg.HTTP = h
-			}
-		case "agent":
-			agentBlocks = append(agentBlocks, b)
-			if len(agentBlocks) > 1 {
-				d.errorf(b.DefRange, "Duplicate agent block",
-					"only one agent block is allowed per file; the first is at %s.", pos(agentBlocks[0].DefRange))
-			}
-			if a, ok := d.agent(b); ok && cfg.Agent == nil {
-				cfg.Agent = a
+	var last hcl.Body
+	blocks, contentErrs := 0, false
+	for body := range bodies {
+		last = body
+		content, diags := body.Content(rootSchema)
+		d.diags = append(d.diags, diags...)
+		blocks += len(content.Blocks)
+		contentErrs = contentErrs || diags.HasErrors()
+		for _, b := range content.Blocks {
+			switch b.Type {
+			case "vrrp_script":
+				vrrpSeen++
+				dup := d.uniqueLabel(b, scriptNames)
+				if s, ok := d.vrrpScript(b); ok && !dup {
+					cfg.VRRPScripts = append(cfg.VRRPScripts, s)
+				}
+			case "vrrp_sync_group":
+				vrrpSeen++
+				dup := d.uniqueLabel(b, groupNames)
+				if g, ok := d.syncGroup(b); ok && !dup {
+					cfg.SyncGroups = append(cfg.SyncGroups, g)
+				}
+			case "vrrp_instance":
+				vrrpSeen++
+				dup := d.uniqueLabel(b, vrrpNames)
+				if vi, ok := d.vrrpInstance(b); ok && !dup {
+					cfg.VRRP = append(cfg.VRRP, vi)
+					instBlocks[vi.Name] = b
+				}
+			case "virtual_server":
+				vsSeen++
+				dup := d.uniqueLabel(b, vsNames)
+				if vs, ok := d.virtualServer(b); ok && !dup {
+					cfg.VirtualServers = append(cfg.VirtualServers, vs)
+				}
+			case "lvs_timeouts":
+				if cfg.LVSTimeouts != nil {
+					d.errorf(b.DefRange, "Duplicate lvs_timeouts block", "only one lvs_timeouts block is allowed per file.")
+					continue
+				}
+				cfg.LVSTimeouts = d.lvsTimeouts(b)
+			case "http":
+				httpBlocks = append(httpBlocks, b)
+				if len(httpBlocks) > 1 {
+					d.errorf(b.DefRange, "Duplicate http block",
+						"only one http block is allowed per file; the first is at %s.", pos(httpBlocks[0].DefRange))
+				}
+				if h, ok := d.http(b); ok && cfg.HTTP == nil {
+					cfg.HTTP = h
+				}
+			case "agent":
+				agentBlocks = append(agentBlocks, b)
+				if len(agentBlocks) > 1 {
+					d.errorf(b.DefRange, "Duplicate agent block",
+						"only one agent block is allowed per file; the first is at %s.", pos(agentBlocks[0].DefRange))
+				}
+				if a, ok := d.agent(b); ok && cfg.Agent == nil {
+					cfg.Agent = a
+				}
 			}
 		}
 	}
 
 	d.resolveTracking(cfg, instBlocks, scriptNames)
-	if len(agentBlocks) > 0 && (len(vrrpSeen) > 0 || len(vsSeen) > 0 || cfg.LVSTimeouts != nil) {
+	if len(agentBlocks) > 0 && (vrrpSeen > 0 || vsSeen > 0 || cfg.LVSTimeouts != nil) {
 		other := "vrrp_instance"
-		if len(vrrpSeen) == 0 {
+		if vrrpSeen == 0 {
 			other = "virtual_server"
-			if len(vsSeen) == 0 {
+			if vsSeen == 0 {
 				other = "lvs_timeouts"
 			}
 		}
 		d.errorf(agentBlocks[0].DefRange, "Agent block in a director file",
 			"an agent block cannot be combined with vrrp_instance or virtual_server blocks (found %s); a file configures either a director or an agent.", other)
 	}
-	if len(content.Blocks) == 0 && !diags.HasErrors() {
-		d.errorf(body.MissingItemRange(), "Empty configuration",
+	if blocks == 0 && !contentErrs && last != nil {
+		d.errorf(last.MissingItemRange(), "Empty configuration",
 			"expected vrrp_instance and virtual_server blocks (director) or one agent block (agent).")
 	}
 	return cfg

@@ -23,6 +23,8 @@ type Netlink struct {
 	// on one socket and is not safe for concurrent requests.
 	mu sync.Mutex
 	h  *mipvs.Handle
+	// b is the batched write path (netlink_linux.go), on its own socket.
+	b *batchConn
 }
 
 var _ Kernel = (*Netlink)(nil)
@@ -41,11 +43,17 @@ func NewKernelAt(nsPath string) (*Netlink, error) {
 	// requests with family 0, which the kernel acks as no-ops: every call
 	// would "succeed" and Dump would always be empty. Ask for the family
 	// ourselves so a kernel without IPVS is an error here.
-	if _, err := netlink.GenlFamilyGet("IPVS"); err != nil {
+	fam, err := netlink.GenlFamilyGet("IPVS")
+	if err != nil {
 		h.Close()
 		return nil, fmt.Errorf("ipvs generic netlink family (is ip_vs loaded?): %w", err)
 	}
-	return &Netlink{h: h}, nil
+	b, err := newBatchConn(nsPath, fam.ID)
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("open ipvs netlink: %w", err)
+	}
+	return &Netlink{h: h, b: b}, nil
 }
 
 // Close releases the netlink socket. The kernel table is left as it is.
@@ -55,6 +63,10 @@ func (n *Netlink) Close() error {
 	if n.h != nil {
 		n.h.Close()
 		n.h = nil
+	}
+	if n.b != nil {
+		n.b.close()
+		n.b = nil
 	}
 	return nil
 }

@@ -190,33 +190,51 @@ func (r *Reconciler) Drains() []Drain {
 	return slices.Clone(r.drains)
 }
 
-// apply runs ops in order and returns the observed table with the
-// successful ones folded in.
+// apply runs ops in order (batched when the Kernel is a BatchApplier) and
+// returns the observed table with the successful ones folded in.
 func (r *Reconciler) apply(observed []Service, ops []Op) ([]Service, error) {
-	table := cloneTable(observed)
-	failedAdd := map[Key]bool{}
+	results := applyOps(r.k, ops)
 	var errs []error
-	for _, o := range ops {
-		if o.Kind != AddService && failedAdd[o.Service.Key] {
+	// A sync of more than opLogLimit ops (a first start on a large table)
+	// logs its successful ops at Debug and a summary at Info: 110,000 Info
+	// lines for 10k services would flood the journal, and formatting them
+	// cost lvsd more than programming the kernel did.
+	okLevel := slog.LevelInfo
+	if len(ops) > opLogLimit {
+		okLevel = slog.LevelDebug
+	}
+	logOK := r.log.Enabled(context.Background(), okLevel)
+	failed := 0
+	defer func() {
+		if len(ops) > opLogLimit {
+			r.log.Info("ipvs ops applied", "ops", len(ops), "failed", failed)
+		}
+	}()
+	for i, o := range ops {
+		err := results[i]
+		if errors.Is(err, ErrSkipped) {
+			continue
+		}
+		if err == nil && !logOK {
 			continue
 		}
 		attrs := []any{"op", o.String(), "vs", o.Service.Key.String()}
 		if o.Kind.isDest() {
 			attrs = append(attrs, "rs", o.Dest.Addr.String())
 		}
-		if err := r.k.Apply(o); err != nil {
-			if o.Kind == AddService {
-				failedAdd[o.Service.Key] = true
-			}
+		if err != nil {
 			r.log.Error("ipvs op failed", append(attrs, "err", err)...)
 			errs = append(errs, err)
+			failed++
 			continue
 		}
-		r.log.Info("ipvs op", attrs...)
-		table = applyOp(table, o)
+		r.log.Log(context.Background(), okLevel, "ipvs op", attrs...)
 	}
-	return table, errors.Join(errs...)
+	return foldOps(cloneTable(observed), ops, results), errors.Join(errs...)
 }
+
+// opLogLimit is the number of ops a sync logs one by one at Info.
+const opLogLimit = 100
 
 // finish records the outcome of a sync. On success with the desired table
 // unchanged meanwhile, keys no longer desired stop being managed: the kernel
@@ -334,33 +352,4 @@ func (r *Reconciler) SyncStatus() SyncStatus {
 
 // applyOp returns table with o applied, the way the kernel applies it. It
 // keeps Status truthful without a second dump.
-func applyOp(table []Service, o Op) []Service {
-	i := slices.IndexFunc(table, func(s Service) bool { return s.Key == o.Service.Key })
-	switch o.Kind {
-	case AddService:
-		if i < 0 {
-			table = append(table, bare(o.Service))
-		}
-	case UpdateService:
-		if i >= 0 {
-			table[i].Sched = o.Service.Sched
-			table[i].Persistence = o.Service.Persistence
-			table[i].Flags = o.Service.Flags
-		}
-	case DeleteService:
-		if i >= 0 {
-			table = slices.Delete(table, i, i+1)
-		}
-	case AddDest, UpdateDest, DeleteDest:
-		if i < 0 {
-			break
-		}
-		ds := slices.DeleteFunc(table[i].Dests, func(d Dest) bool { return d.Addr == o.Dest.Addr })
-		if o.Kind != DeleteDest {
-			ds = append(ds, o.Dest)
-		}
-		table[i].Dests = ds
-	}
-	sortTable(table)
-	return table
-}
+func applyOp(table []Service, o Op) []Service { return foldOps(table, []Op{o}, nil) }

@@ -1,0 +1,188 @@
+package conf
+
+import (
+	"bytes"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// Large files (a director with 10,000 virtual servers is ~9 MB of HCL) are
+// parsed in pieces: the file is cut between top-level blocks, the pieces
+// are parsed in parallel, and their blocks are decoded in file order, each
+// piece's syntax tree dropped once decoded. A whole-file parse of such a
+// file holds every token and node at once (~750 MB peak for 10k x 10 real
+// servers) and uses one CPU; in pieces the peak is a few pieces' worth and
+// every CPU lexes. Each piece is parsed with its true start position, so
+// ranges and diagnostics are those of the whole file. If any piece has a
+// syntax error, or the cutter meets something it does not follow, the
+// file is parsed whole, which gives the reference diagnostics.
+
+// chunkSize is the size a piece grows to before it is cut at the next
+// top-level boundary; files under it are parsed whole. A variable for
+// tests.
+var chunkSize = 64 << 10
+
+// cutTopLevel returns the offsets at which src can be cut between
+// top-level items, about every size bytes: just after the newline that
+// follows a closing bracket bringing the nesting depth back to 0 (at depth
+// 0 a newline ends an HCL item). ok is false when the scan meets what it
+// does not track — a template sequence or a newline inside a quoted
+// string, a heredoc, unbalanced brackets — and the file must be parsed
+// whole.
+func cutTopLevel(src []byte, size int) (cuts []int, ok bool) {
+	depth, last := 0, 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"':
+			for i++; ; i++ {
+				if i >= len(src) || src[i] == '\n' {
+					return nil, false
+				}
+				if src[i] == '\\' {
+					i++
+					continue
+				}
+				if (src[i] == '$' || src[i] == '%') && i+1 < len(src) && src[i+1] == '{' {
+					return nil, false
+				}
+				if src[i] == '"' {
+					break
+				}
+			}
+		case '#':
+			i = lineEnd(src, i)
+		case '/':
+			switch {
+			case i+1 < len(src) && src[i+1] == '/':
+				i = lineEnd(src, i)
+			case i+1 < len(src) && src[i+1] == '*':
+				end := bytes.Index(src[i+2:], []byte("*/"))
+				if end < 0 {
+					return nil, false
+				}
+				i += 2 + end + 1
+			}
+		case '<':
+			if i+1 < len(src) && src[i+1] == '<' {
+				return nil, false // heredoc
+			}
+		case '{', '[', '(':
+			depth++
+		case '}', ']', ')':
+			depth--
+			if depth < 0 {
+				return nil, false
+			}
+			if depth == 0 && i+1 < len(src) && src[i+1] == '\n' && i+2-last >= size && i+2 < len(src) {
+				last = i + 2
+				cuts = append(cuts, last)
+			}
+		}
+	}
+	if depth != 0 {
+		return nil, false
+	}
+	return cuts, true
+}
+
+// lineEnd returns the index of the newline ending the line at i (or the
+// last index).
+func lineEnd(src []byte, i int) int {
+	if n := bytes.IndexByte(src[i:], '\n'); n >= 0 {
+		return i + n
+	}
+	return len(src) - 1
+}
+
+// parseInPieces parses src cut at cuts and decodes it. ok is false when a
+// piece has a syntax error: the caller then parses the file whole.
+func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags hcl.Diagnostics, ok bool) {
+	type piece struct {
+		start hcl.Pos
+		src   []byte
+		body  hcl.Body
+		diags hcl.Diagnostics
+		done  chan struct{}
+	}
+	pieces := make([]piece, 0, len(cuts)+1)
+	pos, from := hcl.InitialPos, 0
+	for _, to := range append(cuts, len(src)) {
+		pieces = append(pieces, piece{start: pos, src: src[from:to], done: make(chan struct{})})
+		pos = hcl.Pos{Line: pos.Line + bytes.Count(src[from:to], []byte{'\n'}), Column: 1, Byte: to}
+		from = to
+	}
+
+	// Workers parse pieces in file order; at most 2 per worker are parsed
+	// and not yet decoded, which bounds the memory held.
+	workers := min(runtime.GOMAXPROCS(0), len(pieces))
+	slots := make(chan struct{}, 2*workers)
+	var next atomic.Int64
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				slots <- struct{}{}
+				i := int(next.Add(1) - 1)
+				if i >= len(pieces) {
+					<-slots
+					return
+				}
+				p := &pieces[i]
+				if !stop.Load() {
+					if b, ok := fastParse(p.src, filename, p.start); ok {
+						p.body = b
+					} else {
+						f, d := hclsyntax.ParseConfig(p.src, filename, p.start)
+						p.body, p.diags = f.Body, d
+					}
+				}
+				close(p.done)
+			}
+		})
+	}
+	defer wg.Wait()
+
+	var parseDiags hcl.Diagnostics
+	d := &decoder{}
+	cfg = d.rootStream(filename, func(yield func(hcl.Body) bool) {
+		for i := range pieces {
+			p := &pieces[i]
+			<-p.done
+			body, pd := p.body, p.diags
+			p.body, p.diags = nil, nil
+			if pd.HasErrors() || body == nil {
+				ok = false
+				stop.Store(true)
+				// Let the workers run out: each remaining piece frees
+				// its slot here without being parsed.
+				<-slots
+				for j := i + 1; j < len(pieces); j++ {
+					<-pieces[j].done
+					<-slots
+				}
+				return
+			}
+			ok = true
+			parseDiags = append(parseDiags, pd...)
+			cont := yield(body)
+			<-slots
+			if !cont {
+				for j := i + 1; j < len(pieces); j++ {
+					stop.Store(true)
+					<-pieces[j].done
+					<-slots
+				}
+				return
+			}
+		}
+	})
+	if !ok {
+		return nil, nil, false
+	}
+	return cfg, append(parseDiags, d.diags...), true
+}

@@ -1,0 +1,468 @@
+//go:build vm
+
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/integration/benchtable"
+	"github.com/lvsd/lvsd/integration/lab"
+)
+
+// TestIPVSBenchmark is issue 4's benchmark, run by `make bench` inside the
+// VM (LVSD_BENCH_IPVS=1; skipped otherwise): in one VM and one namespace,
+// the time to program N services x 10 real servers from an empty table by
+//
+//   - ipvsadm -R restoring the table (the whole command),
+//   - keepalived 2.2.7 starting from the equivalent keepalived.conf (IPVS
+//     only, checkers process alone, no checker on the real servers),
+//   - lvsd director starting from the equivalent HCL,
+//
+// each measured from the process start until /proc/net/ip_vs lists every
+// entry. Then, with lvsd holding the largest table of at most 10k
+// services: a reload changing one real server's weight (time until the
+// kernel has it, and the ops lvsd logged) and lvsd's peak RSS (VmHWM).
+//
+// LVSD_BENCH_IPVS_SIZES (default "1000,10000") lists the service counts;
+// keepalived and ipvsadm run only up to LVSD_BENCH_IPVS_OTHERS_MAX
+// services (default 10000), so 50000 can be measured for lvsd alone.
+// LVSD_BENCH_IPVS_PROFILE=DIR writes lvsd's CPU profile of each from-empty
+// run there. Figures are logged as "bench:" lines; nothing is asserted on
+// speed (software emulation, shared CPUs), only on the table being right.
+func TestIPVSBenchmark(t *testing.T) {
+	if os.Getenv("LVSD_BENCH_IPVS") == "" {
+		t.Skip("set LVSD_BENCH_IPVS=1 to run the IPVS benchmark (make bench)")
+	}
+	sizes := envInts(t, "LVSD_BENCH_IPVS_SIZES", []int{1000, 10000})
+	othersMax := 10000
+	if v := envInts(t, "LVSD_BENCH_IPVS_OTHERS_MAX", nil); len(v) == 1 {
+		othersMax = v[0]
+	}
+	profDir := os.Getenv("LVSD_BENCH_IPVS_PROFILE")
+	// LVSD_BENCH_IPVS_POLL_MS: the pause between two polls (default 100).
+	minPoll := 100 * time.Millisecond
+	if v := envInts(t, "LVSD_BENCH_IPVS_POLL_MS", nil); len(v) == 1 {
+		minPoll = time.Duration(v[0]) * time.Millisecond
+	}
+
+	l := newLab(t, "bn")
+	// Every contender gets a namespace of its own, so a fresh IPVS table:
+	// after a flush the kernel keeps the deleted destinations in its
+	// per-namespace trash for a while and scans it on every destination
+	// add, which made whoever came second at 10k three times slower.
+	hosts := 0
+	freshHost := func() *lab.Host {
+		hosts++
+		return addHost(t, l, fmt.Sprintf("lvs%d", hosts), fmt.Sprintf("192.0.2.%d/24", 1+hosts))
+	}
+	h := freshHost()
+	if _, err := h.Run("modprobe", "ip_vs"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := h.Run("modprobe", "ip_vs_wrr"); err != nil {
+		t.Fatalf("modprobe ip_vs_wrr: %v %s", err, out)
+	}
+	// Warm the page cache: every binary comes from the host over 9p, and
+	// the first exec of each would otherwise be timed as well.
+	for _, argv := range [][]string{{"ipvsadm", "-v"}, {"keepalived", "--version"}, {lvsdBin, "version"}} {
+		if out, err := h.Run(argv...); err != nil {
+			t.Fatalf("%v: %v %s", argv, err, out)
+		}
+	}
+	flush := func() {
+		t.Helper()
+		if out, err := h.Run("ipvsadm", "-C"); err != nil {
+			t.Fatalf("ipvsadm -C: %v %s", err, out)
+		}
+		// Stays empty: nothing left running still programs the table.
+		time.Sleep(time.Second)
+		if n := ipvsEntries(t, h); n != 0 {
+			t.Fatalf("%d entries left after ipvsadm -C", n)
+		}
+	}
+	// waitEntries waits until the table has want entries. Reading
+	// /proc/net/ip_vs is no cheap poll: the kernel walks its table from the
+	// start for every page of output, and while a reader does so the
+	// writers crawl (lvsd at 10k: 184 s polled every 100 ms, 11 s polled
+	// every 5 s). So the poll asks for the last services each program
+	// writes (ipvsadm -Ln -t: one lookup and one 10-entry dump), and only
+	// once those are complete counts every entry once.
+	waitEntries := func(p *lab.Proc, lasts []netip.AddrPort, want int, limit time.Duration) time.Duration {
+		t.Helper()
+		start := time.Now()
+		last := -1
+		for time.Since(start) < limit {
+			done := true
+			for _, vs := range lasts {
+				out, err := h.Run("ipvsadm", "-Ln", "-t", vs.String())
+				if err != nil || strings.Count(out, " Masq ") < 10 {
+					done = false
+					break
+				}
+			}
+			if done {
+				at := time.Since(start)
+				if last = ipvsEntries(t, h); last == want {
+					return at
+				}
+			}
+			if p != nil && p.Exited() {
+				t.Fatalf("%s exited with %d of %d entries:\n%s", p.Name, last, want, tail(p.Output(), 40))
+			}
+			time.Sleep(minPoll)
+		}
+		t.Fatalf("%d of %d entries after %s", last, want, limit)
+		return 0
+	}
+	write := func(name string, gen func(io.Writer) error) string {
+		t.Helper()
+		path := filepath.Join(l.Dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		if err := gen(w); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	type row struct {
+		n                      int
+		ipvsadm, keep, lvsd    time.Duration
+		reload                 time.Duration
+		reloadOps              int
+		hwmKB                  int
+		ranOthers, ranReloaded bool
+	}
+	var rows []row
+	reloadAt := 0
+	for _, n := range sizes {
+		if n <= 10000 && n > reloadAt {
+			reloadAt = n
+		}
+	}
+
+	for _, n := range sizes {
+		tab := benchtable.Table{Services: n, Dests: 10}
+		if err := tab.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		want := tab.Entries()
+		r := row{n: n}
+		h = freshHost()
+		flush()
+
+		if n <= othersMax {
+			r.ranOthers = true
+			// ipvsadm -R: one request and one ack per line.
+			script := write(fmt.Sprintf("table-%d.ipvsadm", n), func(w io.Writer) error { return tab.WriteIPVSAdm(w, nil) })
+			start := time.Now()
+			if out, err := h.Run("sh", "-c", "exec ipvsadm -R < "+script); err != nil {
+				t.Fatalf("ipvsadm -R: %v %s", err, out)
+			}
+			r.ipvsadm = time.Since(start)
+			if got := ipvsEntries(t, h); got != want {
+				t.Fatalf("ipvsadm -R left %d entries, want %d", got, want)
+			}
+			t.Logf("bench: %d services x 10: ipvsadm -R %s", n, r.ipvsadm.Round(time.Millisecond))
+			flush()
+			h = freshHost()
+
+			// keepalived: the checkers process programs IPVS at startup.
+			conf := write(fmt.Sprintf("keepalived-%d.conf", n), func(w io.Writer) error { return tab.WriteKeepalived(w, nil) })
+			start = time.Now()
+			ka, err := h.Start(fmt.Sprintf("keepalived-%d", n), "keepalived", "-n", "-l", "-C", "-f", conf,
+				"-p", l.Dir+"/keepalived.pid", "-c", l.Dir+"/checkers.pid")
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitEntries(ka, []netip.AddrPort{tab.Service(n - 1)}, want, 30*time.Minute)
+			r.keep = time.Since(start)
+			t.Logf("bench: %d services x 10: keepalived %s", n, r.keep.Round(time.Millisecond))
+			// SIGKILL: a clean stop would spend as long removing the table.
+			// The parent is stopped first (it would respawn its checkers
+			// child), then the child (which would otherwise get SIGTERM at
+			// its parent's death and start deleting services the next
+			// contender is adding), then the parent.
+			_ = ka.Cmd.Process.Signal(syscall.SIGSTOP)
+			killPidFile(t, l.Dir+"/checkers.pid")
+			killGroup(t, ka)
+			flush()
+			h = freshHost()
+		}
+
+		// lvsd director.
+		hcl := write(fmt.Sprintf("lvsd-%d.hcl", n), func(w io.Writer) error { return tab.WriteHCL(w, nil) })
+		sock := l.Dir + "/lvsd.sock"
+		args := []string{lvsdBin, "director", "-f", hcl, "--control", sock, "--pid-file", l.Dir + "/lvsd.pid",
+			"--resync-interval", "10m"}
+		if profDir != "" {
+			prof := filepath.Join(profDir, fmt.Sprintf("lvsd-%d.pprof", n))
+			args = append([]string{"env", "LVSD_CPUPROFILE=" + prof}, args...)
+		}
+		start := time.Now()
+		lv, err := h.Start(fmt.Sprintf("lvsd-%d", n), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitEntries(lv, []netip.AddrPort{tab.Service(n - 1), lastSorted(tab)}, want, 30*time.Minute)
+		r.lvsd = time.Since(start)
+		// The sync logs its summary just after the kernel has the table.
+		lab.WaitFor(10*time.Second, func() bool { return countOps(lv.Output()) >= want })
+		t.Logf("bench: %d services x 10: lvsd %s (%s)", n, r.lvsd.Round(time.Millisecond), phases(lv.Output(), start))
+
+		if n == reloadAt {
+			r.ranReloaded = true
+			// Wait for the sync to be over (ops logged = the table), then
+			// change one weight and reload.
+			if _, ok := lab.WaitFor(5*time.Minute, func() bool { return countOps(lv.Output()) >= want }); !ok {
+				t.Fatalf("lvsd logged %d ops, want %d", countOps(lv.Output()), want)
+			}
+			before := countOps(lv.Output())
+			vs, rs := tab.Service(n/2), tab.Dest(n/2, 3)
+			write(fmt.Sprintf("lvsd-%d.hcl", n), func(w io.Writer) error {
+				return tab.WriteHCL(w, benchtable.Weights{{n / 2, 3}: 5})
+			})
+			re := regexpWeight(rs.String(), 5)
+			start := time.Now()
+			if out, err := h.Run(lvsdBin, "reload", "--control", sock); err != nil {
+				t.Fatalf("lvsd reload: %v %s", err, out)
+			}
+			if _, ok := lab.WaitFor(5*time.Minute, func() bool {
+				out, _ := h.Run("ipvsadm", "-Ln", "-t", vs.String())
+				return strings.Contains(normalise(out), re)
+			}); !ok {
+				t.Fatalf("weight of %s -> %s never became 5", vs, rs)
+			}
+			r.reload = time.Since(start)
+			// Let a straggling op show up in the log before counting.
+			time.Sleep(500 * time.Millisecond)
+			r.reloadOps = countOps(lv.Output()) - before
+			if r.reloadOps != 1 {
+				t.Errorf("reload changing one weight applied %d ops, want 1:\n%s", r.reloadOps, tail(lv.Output(), 20))
+			}
+			r.hwmKB = vmHWM(t, lv.Cmd.Process.Pid)
+			t.Logf("bench: %d services x 10: lvsd reload of one weight %s (%d op), VmHWM %d kB",
+				n, r.reload.Round(time.Millisecond), r.reloadOps, r.hwmKB)
+		}
+		if profDir != "" {
+			// A clean stop writes the profile; --keep-ipvs is not given, so
+			// the stop also times lvsd removing the table (not reported).
+			if err := lv.Stop(syscall.SIGTERM, 30*time.Minute); err != nil {
+				t.Logf("lvsd stop: %v\n%s", err, tail(lv.Output(), 5))
+			}
+		} else {
+			killGroup(t, lv)
+		}
+		flush()
+		rows = append(rows, r)
+	}
+
+	var b strings.Builder
+	b.WriteString("bench: | services x 10 | entries | ipvsadm -R | keepalived | lvsd | lvsd / keepalived | lvsd / ipvsadm -R |\n")
+	for _, r := range rows {
+		if r.ranOthers {
+			fmt.Fprintf(&b, "bench: | %d | %d | %s | %s | %s | %.2f | %.2f |\n", r.n, r.n*11,
+				secs(r.ipvsadm), secs(r.keep), secs(r.lvsd), r.lvsd.Seconds()/r.keep.Seconds(), r.lvsd.Seconds()/r.ipvsadm.Seconds())
+		} else {
+			fmt.Fprintf(&b, "bench: | %d | %d | - | - | %s | - | - |\n", r.n, r.n*11, secs(r.lvsd))
+		}
+	}
+	for _, r := range rows {
+		if r.ranReloaded {
+			fmt.Fprintf(&b, "bench: reload of one weight at %d services: %s, %d op, %.2f%% of from-empty; lvsd VmHWM %.1f MB\n",
+				r.n, r.reload.Round(time.Millisecond), r.reloadOps, 100*r.reload.Seconds()/r.lvsd.Seconds(), float64(r.hwmKB)/1024)
+		}
+	}
+	t.Log("\n" + b.String())
+}
+
+// phases splits lvsd's from-empty time with its log: "started" is logged
+// once the file is parsed and the director is up; the "ipvs op" lines come
+// after the batch of ops that a sync applied.
+func phases(log string, start time.Time) string {
+	var first, started, firstOp, lastOp time.Time
+	for _, line := range strings.Split(log, "\n") {
+		ts, ok := strings.CutPrefix(line, "time=")
+		if !ok {
+			continue
+		}
+		ts, _, _ = strings.Cut(ts, " ")
+		at, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			continue
+		}
+		if first.IsZero() {
+			first = at
+		}
+		switch {
+		case strings.Contains(line, `msg=started`) && started.IsZero():
+			started = at
+		case strings.Contains(line, `msg="ipvs op"`) || strings.Contains(line, `msg="ipvs ops applied"`):
+			if firstOp.IsZero() {
+				firstOp = at
+			}
+			lastOp = at
+		}
+	}
+	if started.IsZero() || firstOp.IsZero() {
+		return "phases unknown"
+	}
+	return fmt.Sprintf("first log line at %s, parsed and started at %s, ops applied by %s, logged by %s",
+		first.Sub(start).Round(time.Millisecond), started.Sub(start).Round(time.Millisecond),
+		firstOp.Sub(start).Round(time.Millisecond), lastOp.Sub(start).Round(time.Millisecond))
+}
+
+// lastSorted is the service lvsd programs last: it adds services, then
+// destinations, in key order (protocol, then address and port).
+func lastSorted(tab benchtable.Table) netip.AddrPort {
+	m := tab.Service(0)
+	for i := 1; i < tab.Services; i++ {
+		if a := tab.Service(i); a.Compare(m) > 0 {
+			m = a
+		}
+	}
+	return m
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+// ipvsEntries counts the services and destinations the host's namespace
+// has, from /proc/net/ip_vs read by a thread inside it.
+func ipvsEntries(t *testing.T, h *lab.Host) int {
+	t.Helper()
+	n := 0
+	err := h.Do(func() error {
+		f, err := os.Open("/proc/thread-self/net/ip_vs")
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		buf := make([]byte, 1<<20)
+		for {
+			k, err := f.Read(buf)
+			n += bytes.Count(buf[:k], []byte{'\n'})
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three header lines: version, service columns, destination columns.
+	return n - 3
+}
+
+// countOps counts the IPVS ops lvsd logged as applied: one Info line each,
+// or, for a sync of many ops, its "ipvs ops applied" summary.
+func countOps(log string) int {
+	n := strings.Count(log, `msg="ipvs op"`)
+	for _, line := range strings.Split(log, "\n") {
+		if _, rest, ok := strings.Cut(line, `msg="ipvs ops applied" ops=`); ok {
+			ops, _, _ := strings.Cut(rest, " ")
+			k, _ := strconv.Atoi(ops)
+			n += k
+		}
+	}
+	return n
+}
+
+// regexpWeight is how normalise() prints a masq destination of weight w.
+func regexpWeight(rs string, w int) string { return fmt.Sprintf("-> %s Masq %d ", rs, w) }
+
+func vmHWM(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb
+		}
+	}
+	t.Fatalf("no VmHWM in /proc/%d/status", pid)
+	return 0
+}
+
+// killPidFile SIGKILLs the process a pid file names and waits for it to be
+// gone.
+func killPidFile(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	if _, ok := lab.WaitFor(time.Minute, func() bool {
+		// A zombie (until its parent reaps it) no longer touches IPVS.
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		return err != nil || strings.Contains(string(st), ") Z ")
+	}); !ok {
+		t.Fatalf("pid %d from %s still alive", pid, path)
+	}
+}
+
+// killGroup SIGKILLs a daemon, without the clean stop that would
+// unprogram the table.
+func killGroup(t *testing.T, p *lab.Proc) {
+	t.Helper()
+	if err := p.Stop(syscall.SIGKILL, time.Minute); err != nil && !strings.Contains(err.Error(), "killed") {
+		t.Logf("%s: %v", p.Name, err)
+	}
+}
+
+func envInts(t *testing.T, name string, def []int) []int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			t.Fatalf("%s=%q: want positive integers separated by commas", name, v)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
