@@ -242,6 +242,13 @@ func (a *Advert) unmarshal(b []byte, alen int) error {
 			f := b[headerLen+alen*i:]
 			if alen == 16 {
 				a.Addrs[i] = netip.AddrFrom16([16]byte(f[:16]))
+				if a.Addrs[i].Is4In6() {
+					// An IPv4-mapped address is IPv4 in disguise: an
+					// IPv6 advert must carry IPv6 addresses only
+					// (RFC 5798 §5.2.9), and MarshalBinary refuses
+					// the mix, so the packet is dropped here.
+					return &FieldError{Field: "addrs", Err: ErrFamily}
+				}
 			} else {
 				a.Addrs[i] = netip.AddrFrom4([4]byte(f[:4]))
 			}
