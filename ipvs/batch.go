@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"syscall"
 )
 
 // BatchApplier is a Kernel that applies many ops with few system calls
@@ -29,6 +30,12 @@ func opError(o Op, err error) error {
 	what := o.Kind.String() + " " + o.Service.Key.String()
 	if o.Kind.isDest() {
 		what += " -> " + o.Dest.Addr.String()
+	}
+	if (o.Kind == AddService || o.Kind == UpdateService) && errors.Is(err, syscall.ENOENT) {
+		// The kernel answers ENOENT when request_module("ip_vs_%s")
+		// found no scheduler (ip_vs_sched.c): say which, instead of
+		// a bare "no such file or directory".
+		return fmt.Errorf("%s: scheduler %q is not available in this kernel (module ip_vs_%s missing or will not load): %w", what, o.Service.Sched, o.Service.Sched, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

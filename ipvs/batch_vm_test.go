@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -136,15 +137,7 @@ func TestBatchSameTableAsMoby(t *testing.T) {
 }
 
 func equalTables(a, b []Service) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Key != b[i].Key || a[i].Sched != b[i].Sched || a[i].Persistence != b[i].Persistence || fmt.Sprint(a[i].Dests) != fmt.Sprint(b[i].Dests) {
-			return false
-		}
-	}
-	return true
+	return reflect.DeepEqual(kernelView(a), kernelView(b))
 }
 
 // TestBatchErrors: failing ops in the middle of a batch are reported with

@@ -115,18 +115,8 @@ func (n *Netlink) Dump() ([]Service, error) {
 // Apply performs one op. The error reads like the op ("add service TCP
 // 198.51.100.30:3306: file exists") and wraps the errno.
 func (n *Netlink) Apply(o Op) error {
-	what := o.Kind.String() + " " + o.Service.Key.String()
-	if o.Kind.isDest() {
-		what += " -> " + o.Dest.Addr.String()
-	}
 	if err := n.apply(o); err != nil {
-		if (o.Kind == AddService || o.Kind == UpdateService) && errors.Is(err, unix.ENOENT) {
-			// The kernel answers ENOENT when request_module("ip_vs_%s")
-			// found no scheduler (ip_vs_sched.c): say which, instead of
-			// a bare "no such file or directory".
-			return fmt.Errorf("%s: scheduler %q is not available in this kernel (module ip_vs_%s missing or will not load): %w", what, o.Service.Sched, o.Service.Sched, err)
-		}
-		return fmt.Errorf("%s: %w", what, err)
+		return opError(o, err)
 	}
 	return nil
 }

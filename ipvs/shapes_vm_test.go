@@ -174,6 +174,9 @@ virtual_server "mark6" {
 // kernelView is svcs without what the kernel does not program: the desired
 // side's drain bookkeeping and the dump's connection counts.
 func kernelView(svcs []Service) []Service {
+	if len(svcs) == 0 {
+		return nil // an empty dump and an empty desired table are equal
+	}
 	out := cloneTable(svcs)
 	for i := range out {
 		out[i].Down, out[i].DrainTimeout = nil, 0
