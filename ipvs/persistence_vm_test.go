@@ -5,10 +5,7 @@ package ipvs
 import (
 	"fmt"
 	"os"
-	"reflect"
 	"testing"
-
-	"github.com/lvsd/lvsd/conf"
 )
 
 // TestPersistenceKernel programs persistence from a config file through
@@ -23,7 +20,6 @@ func TestPersistenceKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	allUp := AllUp
 	desired := func(timeout, granularity string) []Service {
 		t.Helper()
 		src := fmt.Sprintf(`virtual_server "web" {
@@ -37,30 +33,9 @@ func TestPersistenceKernel(t *testing.T) {
   }
 }
 `, timeout, granularity)
-		cfg, diags := conf.Parse([]byte(src), "lvs.hcl")
-		if diags.HasErrors() {
-			t.Fatal(diags)
-		}
-		return Desired(cfg.VirtualServers, allUp)
+		return desiredFrom(t, src)
 	}
-	apply := func(want []Service) []Op {
-		t.Helper()
-		have, err := k.Dump()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ops := Diff(want, have, nil)
-		for _, o := range ops {
-			t.Logf("op: %s", o)
-			if err := k.Apply(o); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if got, err := k.Dump(); err != nil || !reflect.DeepEqual(kernelView(got), kernelView(want)) {
-			t.Fatalf("dump after apply %+v (%v), want %+v", got, err, want)
-		}
-		return ops
-	}
+	apply := func(want []Service) []Op { t.Helper(); return applyChecked(t, k, want) }
 	table := func(lines ...string) {
 		t.Helper()
 		out := ipvsadm(t, ns, "-Ln")

@@ -25,33 +25,8 @@ func TestShapesKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	allUp := AllUp
-	desired := func(src string) []Service {
-		t.Helper()
-		cfg, diags := conf.Parse([]byte(src), "lvs.hcl")
-		if diags.HasErrors() {
-			t.Fatal(diags)
-		}
-		return Desired(cfg.VirtualServers, allUp)
-	}
-	apply := func(want []Service) []Op {
-		t.Helper()
-		have, err := k.Dump()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ops := Diff(want, have, nil)
-		for _, o := range ops {
-			t.Logf("op: %s", o)
-			if err := k.Apply(o); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if got, err := k.Dump(); err != nil || !reflect.DeepEqual(kernelView(got), kernelView(want)) {
-			t.Fatalf("dump after apply\n got %+v (%v)\nwant %+v", got, err, want)
-		}
-		return ops
-	}
+	desired := func(src string) []Service { t.Helper(); return desiredFrom(t, src) }
+	apply := func(want []Service) []Op { t.Helper(); return applyChecked(t, k, want) }
 	table := func(args []string, lines ...string) {
 		t.Helper()
 		out := ipvsadm(t, ns, args...)
@@ -185,4 +160,35 @@ func kernelView(svcs []Service) []Service {
 		}
 	}
 	return out
+}
+
+// desiredFrom is the desired table of a director config, every real server up.
+func desiredFrom(t *testing.T, src string) []Service {
+	t.Helper()
+	cfg, diags := conf.Parse([]byte(src), "lvs.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return Desired(cfg.VirtualServers, AllUp)
+}
+
+// applyChecked diffs want against k's dump, applies the ops one by one and
+// checks the kernel then dumps want back; it returns the ops.
+func applyChecked(t *testing.T, k *Netlink, want []Service) []Op {
+	t.Helper()
+	have, err := k.Dump()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := Diff(want, have, nil)
+	for _, o := range ops {
+		t.Logf("op: %s", o)
+		if err := k.Apply(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := k.Dump(); err != nil || !reflect.DeepEqual(kernelView(got), kernelView(want)) {
+		t.Fatalf("dump after apply\n got %+v (%v)\nwant %+v", got, err, want)
+	}
+	return ops
 }
