@@ -130,7 +130,7 @@ func runProgram(ctx context.Context, name string, argv []string, timeout time.Du
 	cmd.WaitDelay = 200 * time.Millisecond
 	var stdout, stderr capped
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd); err != nil {
 		return -1, fmt.Errorf("%s: %w", name, err)
 	}
 	pgid := cmd.Process.Pid

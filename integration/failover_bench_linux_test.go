@@ -239,7 +239,7 @@ func newBenchPairRT(t *testing.T, prefix string, c benchCell, keepalived bool, r
 		case keepalived:
 			return startKeepalived(t, l, h, keepalivedBenchConf(c, state, prio))
 		case rt > 0:
-			return startDirectorRT(t, l, h, lvsdBenchConf(c, state, prio), rt)
+			return startDirector(t, l, h, lvsdBenchConf(c, state, prio), "--realtime-priority", strconv.Itoa(rt))
 		}
 		return startDirector(t, l, h, lvsdBenchConf(c, state, prio))
 	}
@@ -706,19 +706,4 @@ func prepareCut(l *lab.Lab, host string) (func() error, error) {
 		defer h.Close()
 		return h.LinkSetDown(link)
 	}, nil
-}
-
-// startDirectorRT is startDirector under `chrt -r rt`.
-func startDirectorRT(t *testing.T, l *lab.Lab, h *lab.Host, content string, rt int) *lab.Proc {
-	t.Helper()
-	f, err := l.WriteFile(h.Name+".hcl", content)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := h.Start(h.Name, "chrt", "-r", strconv.Itoa(rt), lvsdBin, "director", "-f", f, "--control", l.Dir+"/"+h.Name+".sock",
-		"--pid-file", l.Dir+"/"+h.Name+".pid", "--log-level", "debug")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -59,14 +59,15 @@ vrrp_instance VI_1 {
 }
 
 // startDirector runs `lvsd director` in h with the given file content.
-func startDirector(t *testing.T, l *lab.Lab, h *lab.Host, content string) *lab.Proc {
+func startDirector(t *testing.T, l *lab.Lab, h *lab.Host, content string, flags ...string) *lab.Proc {
 	t.Helper()
 	f, err := l.WriteFile(h.Name+".hcl", content)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := h.Start(h.Name, lvsdBin, "director", "-f", f, "--control", l.Dir+"/"+h.Name+".sock",
-		"--pid-file", l.Dir+"/"+h.Name+".pid", "--log-level", "debug")
+	args := append([]string{lvsdBin, "director", "-f", f, "--control", l.Dir + "/" + h.Name + ".sock",
+		"--pid-file", l.Dir + "/" + h.Name + ".pid", "--log-level", "debug"}, flags...)
+	p, err := h.Start(h.Name, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/conf"
+	"github.com/lvsd/lvsd/healthcheck"
 )
 
 type mode string
@@ -37,6 +38,8 @@ type daemonOptions struct {
 	resync        time.Duration
 	rulesInterval time.Duration
 	stopTimeout   time.Duration
+	// rtPriority > 0 runs the director at SCHED_RR (realtime_linux.go).
+	rtPriority int
 }
 
 // service is what a daemon mode runs: started once, reloaded with a new
@@ -64,6 +67,7 @@ func parseDaemonFlags(m mode, args []string, stderr io.Writer) (*daemonOptions, 
 	if m == modeDirector {
 		fs.BoolVar(&o.keepIPVS, "keep-ipvs", false, "leave IPVS entries in the kernel on stop (the next start adopts them)")
 		fs.DurationVar(&o.resync, "resync-interval", 5*time.Second, "how often IPVS is re-read from the kernel and repaired")
+		fs.IntVar(&o.rtPriority, "realtime-priority", 0, "run at SCHED_RR with this `PRIORITY` (1-99; 0 = normal scheduling), so adverts are sent on time on a loaded host; child scripts stay at normal priority")
 	} else {
 		fs.DurationVar(&o.rulesInterval, "resync-interval", time.Second, "how often the REDIRECT rules are checked and repaired")
 	}
@@ -81,6 +85,9 @@ func parseDaemonFlags(m mode, args []string, stderr io.Writer) (*daemonOptions, 
 	}
 	if _, err := parseLevel(o.logLevel); err != nil {
 		return nil, fmt.Errorf("flag --log-level: %w", err)
+	}
+	if o.rtPriority < 0 || o.rtPriority > 99 {
+		return nil, fmt.Errorf("flag --realtime-priority: %d is outside 1-99 (0 = off)", o.rtPriority)
 	}
 	if o.resync < 0 || o.rulesInterval < 0 {
 		return nil, errors.New("flag --resync-interval: must be positive")
@@ -272,6 +279,18 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer pid.release()
+
+	if o.rtPriority > 0 {
+		// Before Start, so every thread and every timer runs at it from
+		// the first advert on.
+		start, err := enableRealtime(o.rtPriority)
+		if err != nil {
+			log.Error("cannot start", "err", fmt.Errorf("flag --realtime-priority: %w", err))
+			return 1
+		}
+		healthcheck.SetStarter(start)
+		log.Info("realtime scheduling", "policy", "SCHED_RR", "priority", o.rtPriority)
+	}
 
 	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log},
 		config: configStatus{File: o.file, SHA256: l.sha256, Loaded: time.Now()}}

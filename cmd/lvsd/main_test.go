@@ -60,6 +60,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"director"}, 2, "flag -f"},
 		{[]string{"director", "-f", "x", "--log-format", "xml"}, 2, "--log-format"},
 		{[]string{"agent", "-f", "x", "--log-level", "loud"}, 2, "--log-level"},
+		{[]string{"director", "-f", "x", "--realtime-priority", "100"}, 2, "flag --realtime-priority: 100 is outside 1-99"},
+		{[]string{"director", "-f", "x", "--realtime-priority", "-1"}, 2, "flag --realtime-priority"},
+		{[]string{"agent", "-f", "x", "--realtime-priority", "5"}, 2, "realtime-priority"},
 		{[]string{"director", "-f", "../../examples/seed-001-agent.hcl", "--pid-file", "/nonexistent/p", "--control", "/nonexistent/s"}, 1, "lvsd agent"},
 		{[]string{"agent", "-f", "../../examples/seed-001-director.hcl", "--pid-file", "/nonexistent/p", "--control", "/nonexistent/s"}, 1, "no agent block"},
 	} {
