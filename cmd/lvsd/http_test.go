@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -438,7 +439,9 @@ func TestHTTPDaemonReloadAndSecrets(t *testing.T) {
 		}
 	}
 	write(port1, "")
-	var logs bytes.Buffer
+	// The reconciler goroutine started by a reload logs while the test
+	// reads the log at the end.
+	var logs lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l, _, _, err := loadFor(modeDirector, file)
 	if err != nil {
@@ -543,4 +546,23 @@ func TestHTTPDaemonReloadAndSecrets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger writing from other
+// goroutines while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
