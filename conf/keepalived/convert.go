@@ -238,6 +238,16 @@ func (c *converter) globalDefs(root *hclwrite.Body, n *Node) {
 			c.ignored(root, ch)
 		case "lvs_timeouts":
 			c.lvsTimeouts(root, ch)
+		case "vrrp_rt_priority":
+			// A property of the process, not of the configuration: lvsd
+			// takes it as a flag (cmd/lvsd realtime_linux.go).
+			prio := "N"
+			if len(ch.Args) > 0 {
+				prio = ch.Args[0]
+			}
+			c.add(ch, Note, ch.Keyword, "start lvsd director with --realtime-priority %s (a command-line flag in lvsd, not configuration)", prio)
+			c.comments(root, ch)
+			comment(root, fmt.Sprintf("lvsd convert: note (%s): %s: start `lvsd director --realtime-priority %s`", ch.Pos, source(ch), prio))
 		default:
 			c.unsupported(root, ch, "global_defs "+ch.Keyword, describe(ch.Keyword))
 		}

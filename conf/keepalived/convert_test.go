@@ -389,3 +389,27 @@ func TestConvertVRRPVersion(t *testing.T) {
 		checkValid(t, tc.body, res.HCL)
 	}
 }
+
+// TestConvertRTPriority: vrrp_rt_priority becomes a note naming lvsd's
+// flag (a process setting in lvsd), and a comment in the output.
+func TestConvertRTPriority(t *testing.T) {
+	src := "global_defs {\nrouter_id lb1\nvrrp_rt_priority 10\n}\nvrrp_instance V {\ninterface eth0\nvirtual_router_id 1\npriority 100\nvirtual_ipaddress {\n192.0.2.1\n}\n}\n"
+	nodes, err := Parse([]byte(src), "k.conf", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Convert(nodes)
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.String())
+	}
+	want := []string{"k.conf:2: info: router_id: ignored (no effect on lvsd)",
+		"k.conf:3: note: vrrp_rt_priority: start lvsd director with --realtime-priority 10 (a command-line flag in lvsd, not configuration)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+	if !strings.Contains(string(res.HCL), "# lvsd convert: note (k.conf:3): vrrp_rt_priority 10: start `lvsd director --realtime-priority 10`") {
+		t.Errorf("no note comment in:\n%s", res.HCL)
+	}
+	checkValid(t, "rt", res.HCL)
+}
