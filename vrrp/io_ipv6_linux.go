@@ -10,7 +10,6 @@ import (
 	"github.com/mdlayher/ndp"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/net/ipv6"
-	"golang.org/x/sys/unix"
 )
 
 // openIPv6 opens the VRRPv3-over-IPv6 socket and the neighbour advertisement
@@ -64,9 +63,9 @@ type rawConn6 struct {
 }
 
 func openRawConn6(ifi *net.Interface, local netip.Addr, pseudo bool) (*rawConn6, error) {
-	pc, err := net.ListenPacket("ip6:112", "::")
+	pc, err := listenBound("ip6:112", "::", ifi.Name, "VRRP IPv6 socket")
 	if err != nil {
-		return nil, fmt.Errorf("open VRRP IPv6 socket: %w", err)
+		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -74,17 +73,6 @@ func openRawConn6(ifi *net.Interface, local netip.Addr, pseudo bool) (*rawConn6,
 			pc.Close()
 		}
 	}()
-	sc, err := pc.(*net.IPConn).SyscallConn()
-	if err != nil {
-		return nil, fmt.Errorf("VRRP IPv6 socket: %w", err)
-	}
-	var serr error
-	if err := sc.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), ifi.Name) }); err != nil {
-		return nil, fmt.Errorf("VRRP IPv6 socket: %w", err)
-	}
-	if serr != nil {
-		return nil, fmt.Errorf("bind VRRP IPv6 socket to %s: %w", ifi.Name, serr)
-	}
 	c := ipv6.NewPacketConn(pc)
 	steps := []struct {
 		what string

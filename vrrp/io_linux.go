@@ -112,12 +112,38 @@ type rawConn struct {
 	id uint16
 }
 
+// listenBound opens a raw IP socket (network "ip4:112" or "ip6:112") bound
+// to the device ifName: only this interface's adverts are read, and
+// instances on two interfaces with the same VRID stay apart. what names the
+// socket in errors.
+func listenBound(network, laddr, ifName, what string) (net.PacketConn, error) {
+	pc, err := net.ListenPacket(network, laddr)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", what, err)
+	}
+	sc, err := pc.(*net.IPConn).SyscallConn()
+	if err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	var serr error
+	if err := sc.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), ifName) }); err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if serr != nil {
+		pc.Close()
+		return nil, fmt.Errorf("bind %s to %s: %w", what, ifName, serr)
+	}
+	return pc, nil
+}
+
 // openRawConn opens the VRRP socket. In unicast mode (peers given) it joins
 // no multicast group: adverts arrive addressed to one of our addresses.
 func openRawConn(ifi *net.Interface, local netip.Addr, peers []netip.Addr, pseudo bool) (*rawConn, error) {
-	pc, err := net.ListenPacket("ip4:112", "0.0.0.0")
+	pc, err := listenBound("ip4:112", "0.0.0.0", ifi.Name, "VRRP socket")
 	if err != nil {
-		return nil, fmt.Errorf("open VRRP socket: %w", err)
+		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -125,19 +151,6 @@ func openRawConn(ifi *net.Interface, local netip.Addr, peers []netip.Addr, pseud
 			pc.Close()
 		}
 	}()
-	// Bound to the device: only this interface's adverts are read, and
-	// instances on two interfaces with the same VRID stay apart.
-	sc, err := pc.(*net.IPConn).SyscallConn()
-	if err != nil {
-		return nil, fmt.Errorf("VRRP socket: %w", err)
-	}
-	var serr error
-	if err := sc.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), ifi.Name) }); err != nil {
-		return nil, fmt.Errorf("VRRP socket: %w", err)
-	}
-	if serr != nil {
-		return nil, fmt.Errorf("bind VRRP socket to %s: %w", ifi.Name, serr)
-	}
 	rc, err := ipv4.NewRawConn(pc)
 	if err != nil {
 		return nil, fmt.Errorf("VRRP socket: %w", err)
