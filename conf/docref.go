@@ -296,6 +296,10 @@ var docAttrs = []AttrDoc{
 		Desc: "Address to check instead of the real server's."},
 	{Block: "@connecting", Name: "connect_port", Type: tNumber, Default: "the real server's", Keepalived: "connect_port",
 		Desc: "Port to check instead of the real server's."},
+	{Block: "@connecting", Name: "bindto", Type: tString, Default: "the kernel's choice", Keepalived: "bindto",
+		Desc: "Source address of the probe: an address of this host, of the target's family (an error otherwise). An address the host does not have fails the check, with `bind: cannot assign requested address` in `lvsd status`."},
+	{Block: "@connecting", Name: "bind_port", Type: tNumber, Default: "an ephemeral port", Keepalived: "bind_port",
+		Desc: "Source port of the probe (1-65535), with `bindto` or alone (any address). The socket is reused at once (`SO_REUSEADDR`) and a TCP probe ends with a reset rather than waiting in TIME_WAIT, so the next probe can bind the same port."},
 
 	// mysql_check
 	{Block: rsPath + ".mysql_check", Name: "user", Type: tString, Default: required,
