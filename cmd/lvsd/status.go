@@ -483,6 +483,9 @@ func printHistory(out io.Writer, st *statusDoc, now time.Time) {
 				head += " (" + rs.Name + ")"
 			}
 			count := fmt.Sprintf("%d changes", rs.Transitions)
+			if rs.Transitions == 1 {
+				count = "1 change"
+			}
 			if older := rs.Transitions - countVerdicts(rs.History); older > 0 {
 				count += fmt.Sprintf(", %d older not kept", older)
 			}
