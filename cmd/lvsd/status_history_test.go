@@ -36,6 +36,15 @@ TCP 198.51.100.30:3306 (mysql) -> 198.51.100.11:3306 (db2), now up, 2 changes
   2026-11-22 07:56:59.500Z  3m0s ago  DOWN  tcp_check: dial tcp 198.51.100.11:3306: connect: connection refused
   2026-11-22 07:59:18.000Z  42s ago   up
 `},
+		{"one change", []vsStatus{{Protocol: "UDP", Addr: netip.MustParseAddrPort("198.51.100.30:53"), RealServers: []rsStatus{
+			{Addr: netip.MustParseAddrPort("198.51.100.10:53"), Check: "down", Transitions: 1, History: []healthcheck.Transition{
+				{Up: false, Err: "dns_check: no response", At: at(5 * time.Second)},
+			}},
+		}}}, `
+Health history (oldest first)
+UDP 198.51.100.30:53 -> 198.51.100.10:53, now down, 1 change
+  2026-11-22 07:59:55.000Z  5s ago  DOWN  dns_check: no response
+`},
 		{"older transitions not kept, weight change, fwmark", []vsStatus{{Protocol: "TCP", FWMark: 7, Addr: netip.AddrPortFrom(netip.IPv4Unspecified(), 0), RealServers: []rsStatus{
 			{Addr: db1, Check: "down", Transitions: 20, History: []healthcheck.Transition{
 				{Up: true, At: at(2 * time.Hour)},
