@@ -224,6 +224,15 @@ func TestCheckerErrors(t *testing.T) {
 		{"zero misc_timeout", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      misc_timeout = 0\n    }"), "misc_timeout must be greater than zero", 6},
 		{"bad user", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      user = \"a b\"\n    }"), "user must be a user name or numeric uid", 6},
 		{"connect_port in misc_check", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      connect_port = 1\n    }"), `An argument named "connect_port" is not expected`, 6},
+		{"bindto not an address", rs("    tcp_check {\n      bindto = \"198.51.100.300\"\n    }"), "bindto must be an IP address of this host", 5},
+		{"bindto of the other family", rs("    http_get {\n      bindto = \"2001:db8::1\"\n    }"), "is not of the address family of the target 198.51.100.10", 5},
+		{"bindto family vs connect_ip", rs("    mysql_check {\n      user = \"u\"\n      connect_ip = \"2001:db8::10\"\n      bindto = \"198.51.100.2\"\n    }"), "not of the address family of the target 2001:db8::10", 7},
+		{"bindto unspecified", rs("    udp_check {\n      bindto = \"0.0.0.0\"\n    }"), "is not a unicast address", 5},
+		{"bindto link-local", rs("    dns_check {\n      connect_ip = \"2001:db8::53\"\n      bindto = \"fe80::1\"\n    }"), "is link-local", 6},
+		{"bindto with zone", rs("    tcp_check {\n      bindto = \"2001:db8::1%eth0\"\n    }"), "zone", 5},
+		{"bind_port 0", rs("    ssl_get {\n      bind_port = 0\n    }"), "bind_port must be between 1 and 65535", 5},
+		{"bind_port too big", rs("    tcp_check {\n      bind_port = 65536\n    }"), "bind_port must be between 1 and 65535", 5},
+		{"bindto in misc_check", rs("    misc_check {\n      misc_path = \"/bin/true\"\n      bindto = \"198.51.100.2\"\n    }"), `An argument named "bindto" is not expected`, 6},
 		{"two misc_check", rs("    misc_check {\n      misc_path = \"/bin/true\"\n    }\n    misc_check {\n      misc_path = \"/bin/false\"\n    }"), "only one misc_check block", 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -486,4 +495,61 @@ func FuzzCheckers(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestBindTo(t *testing.T) {
+	cfg := mustParse(t, `virtual_server "vs" {
+  address = "198.51.100.30:3306"
+  real_server "a" {
+    address = "198.51.100.10:3306"
+    tcp_check {
+      bindto    = "198.51.100.2"
+      bind_port = 4000
+    }
+    http_get {
+      bind_port = 4001
+    }
+    dns_check {
+      connect_ip   = "2001:db8::53"
+      connect_port = 53
+      bindto       = "2001:db8::2"
+    }
+    mysql_check {
+      user = "u"
+    }
+  }
+}
+`)
+	checks := cfg.VirtualServers[0].RealServers[0].Checks
+	type src struct {
+		addr string
+		port uint16
+	}
+	want := []src{{"198.51.100.2", 4000}, {"invalid IP", 4001}, {"2001:db8::2", 0}, {"invalid IP", 0}}
+	for i, c := range checks {
+		if got := (src{c.BindTo.String(), c.BindPort}); got != want[i] {
+			t.Errorf("%s: source = %+v, want %+v", c.Kind, got, want[i])
+		}
+	}
+	// Two probes that differ only in their source are different checks.
+	a, b := checks[0], checks[0]
+	b.BindTo = netip.MustParseAddr("198.51.100.3")
+	if a.Equal(b) {
+		t.Error("checks with another bindto are Equal")
+	}
+}
+
+// TestBindToErrorPosition: the error points at the bindto value, file, line
+// and column.
+func TestBindToErrorPosition(t *testing.T) {
+	_, diags := Parse([]byte(rs("    tcp_check {\n      bindto = \"2001:db8::1\"\n    }")), "lb.hcl")
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && d.Summary == "Invalid bindto" {
+			if got := d.Subject.String(); !strings.HasPrefix(got, "lb.hcl:5,16-") {
+				t.Errorf("range = %s, want lb.hcl:5,16-...", got)
+			}
+			return
+		}
+	}
+	t.Fatalf("no Invalid bindto error: %v", diags)
 }

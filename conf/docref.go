@@ -100,7 +100,7 @@ var docBlocks = []BlockDoc{
 	{Path: rsPath + ".dns_check", Keepalived: "DNS_CHECK", Count: "at most one",
 		Desc: "Sends one DNS query over UDP (class IN, recursion desired); up when the response to it has RCODE NOERROR, even with an empty answer (as keepalived). Another RCODE, an ICMP error or no response within `connect_timeout` is down."},
 	{Path: "lvs_timeouts", Keepalived: "lvs_timeouts tcp N tcpfin N udp N", Count: "at most one, director files only",
-		Desc: "The kernel's IPVS connection timeouts (keepalived sets them in `global_defs`; `ipvsadm --set`), for every service of the host. Set at start and on reload when they differ from the kernel's; an attribute left out keeps the kernel's value, and without the block lvsd never touches them."},
+		Desc: "The kernel's IPVS connection timeouts (keepalived sets them in `global_defs`; `ipvsadm --set`), for every service of the host. Set at start and on reload when they differ from the kernel's, and repaired by every periodic resync (`--resync-interval`) when something else changed them (`ipvsadm --set`), with a `repaired` warning in the log (keepalived sets them once); an attribute left out keeps the kernel's value, and without the block lvsd never touches them."},
 	{Path: "http", Count: "at most one",
 		Desc: "The operator's HTTP endpoint, in a director or an agent file: `/stats` (page), `/status.json`, `/metrics` (Prometheus); `/` redirects to `/stats`. Off unless the block is present. HAProxy's `listen stats`; keepalived has none."},
 	{Path: "http.user", Count: "any number",
@@ -296,6 +296,10 @@ var docAttrs = []AttrDoc{
 		Desc: "Address to check instead of the real server's."},
 	{Block: "@connecting", Name: "connect_port", Type: tNumber, Default: "the real server's", Keepalived: "connect_port",
 		Desc: "Port to check instead of the real server's."},
+	{Block: "@connecting", Name: "bindto", Type: tString, Default: "the kernel's choice", Keepalived: "bindto",
+		Desc: "Source address of the probe: an address of this host, of the target's family (an error otherwise). An address the host does not have fails the check, with `bind: cannot assign requested address` in `lvsd status`."},
+	{Block: "@connecting", Name: "bind_port", Type: tNumber, Default: "an ephemeral port", Keepalived: "bind_port",
+		Desc: "Source port of the probe (1-65535), with `bindto` or alone (any address). The socket is reused at once (`SO_REUSEADDR`) and a TCP probe ends with a reset rather than waiting in TIME_WAIT, so the next probe can bind the same port."},
 
 	// mysql_check
 	{Block: rsPath + ".mysql_check", Name: "user", Type: tString, Default: required,

@@ -95,7 +95,7 @@ func TestErrors(t *testing.T) {
 		{"unknown rs attr", rs("    notify_master = \"/bin/true\""), `argument named "notify_master"`, 4},
 		{"inhibit not bool", rs("    inhibit_on_failure = \"yes\""), "inhibit_on_failure must be true or false", 4},
 		{"unknown rs block", rs("    smtp_check {}"), `Blocks of type "smtp_check"`, 4},
-		{"unknown check attr", check("      bindto = \"198.51.100.1\""), `argument named "bindto"`, 6},
+		{"unknown check attr", check("      bind_if = \"eth0\""), `argument named "bind_if"`, 6},
 		{"unknown agent attr", "agent {\n  vips = [\"198.51.100.30\"]\n  iface = \"lo\"\n}\n", `argument named "iface"`, 3},
 
 		// Addresses.

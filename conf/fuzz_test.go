@@ -46,6 +46,8 @@ func FuzzParse(f *testing.F) {
 		vs("v", "  sorry_server = \"198.51.100.50:80\"\n  quorum = 2\n  hysteresis = 3\n  quorum_up = \"/bin/true 'a\"\n  drain_timeout = 0"),
 		vs("v", "  quorum_down = \"\"\n  sorry_server_inhibit = 1\n  alpha = true\n  omega = null"),
 		check("      connect_ip = \"fe80::1%eth0\"\n      connect_port = 65536"),
+		check("      connect_ip = \"2001:db8::1\"\n      bindto = \"198.51.100.2\"\n      bind_port = 0"),
+		check("      bindto = \"fe80::1\"\n      bind_port = 1e300"),
 		"vrrp_instance \"a\" \"b\" {}",
 		"virtual_server {\n real_server {}\n}",
 		"x = 1\n",

@@ -95,6 +95,8 @@ var commonCheckAttrs = []hcl.AttributeSchema{
 	{Name: "delay_loop"},
 	{Name: "connect_ip"},
 	{Name: "connect_port"},
+	{Name: "bindto"},
+	{Name: "bind_port"},
 	{Name: "rise"},
 	{Name: "fall"},
 	{Name: "warmup"},
@@ -641,6 +643,7 @@ func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time
 		}
 	}
 	c.Target = netip.AddrPortFrom(ip, port)
+	d.bindTo(&c, attrs)
 	if port == 0 && kind != CheckMisc {
 		// A fwmark service's real server may have no port; its checker
 		// must then say where to connect.
@@ -664,6 +667,36 @@ func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time
 		}
 	}
 	return c
+}
+
+// bindTo decodes bindto and bind_port, the probe's source (keepalived's
+// co_srcip_handler and co_srcport_handler). keepalived ignores a bindto of
+// the other family than the target with a warning; lvsd refuses it, since
+// such a probe could never leave the host.
+func (d *decoder) bindTo(c *Check, attrs hcl.Attributes) {
+	if a := attrs["bindto"]; a != nil {
+		if s, ok := d.str(a); ok {
+			addr, err := parseAddr(s)
+			switch {
+			case err != nil:
+				d.errorf(a.Expr.Range(), "Invalid bindto", "bindto must be an IP address of this host; %q is not: %v.", s, err)
+			case addr.Is4() != c.Target.Addr().Is4():
+				d.errorf(a.Expr.Range(), "Invalid bindto",
+					"bindto %s is not of the address family of the target %s (connect_ip or the real server): a probe cannot go from one to the other.", addr, c.Target.Addr())
+			case addr.IsUnspecified() || addr.IsMulticast():
+				d.errorf(a.Expr.Range(), "Invalid bindto", "bindto %s is not a unicast address.", addr)
+			case addr.Is6() && addr.IsLinkLocalUnicast():
+				d.errorf(a.Expr.Range(), "Invalid bindto", "bindto %s is link-local: lvsd has no bind_if to give it an interface; use a global address.", addr)
+			default:
+				c.BindTo = addr
+			}
+		}
+	}
+	if a := attrs["bind_port"]; a != nil {
+		if n, ok := d.integer(a, 1, math.MaxUint16); ok {
+			c.BindPort = uint16(n)
+		}
+	}
 }
 
 // defaultDNSRetry is keepalived's DNS_DEFAULT_RETRY.

@@ -191,7 +191,12 @@ type Check struct {
 	Kind string // CheckTCP, CheckMySQL, CheckHTTP, CheckSSL or CheckMisc
 	// Target is where the probe connects: connect_ip/connect_port when set,
 	// else the real server's address.
-	Target           netip.AddrPort
+	Target netip.AddrPort
+	// BindTo and BindPort are the probe's source address and port
+	// (keepalived's bindto and bind_port): the zero Addr and 0 leave them
+	// to the kernel. BindTo has Target's family (Load checks it).
+	BindTo           netip.Addr
+	BindPort         uint16
 	ConnectTimeout   time.Duration // default 5s
 	Retry            int           // default 1: failed attempts after the first before "down"
 	DelayBeforeRetry time.Duration // default 1s

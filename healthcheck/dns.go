@@ -41,6 +41,8 @@ type DNSChecker struct {
 	Timeout time.Duration
 	Type    string // dnsTypeCodes key
 	Name    string
+	// Dialer, when set, makes the socket (bindto, bind_port).
+	Dialer ContextDialer
 }
 
 var _ Checker = (*DNSChecker)(nil)
@@ -48,6 +50,9 @@ var _ Checker = (*DNSChecker)(nil)
 // NewDNSChecker is the Checker of a dns_check block.
 func NewDNSChecker(c conf.Check) *DNSChecker {
 	d := &DNSChecker{Target: c.Target, Timeout: connectTimeout(c), Type: "SOA", Name: "."}
+	if sd := sourceDialer(c, "udp"); sd != nil {
+		d.Dialer = sd
+	}
 	if c.DNS != nil {
 		d.Type, d.Name = c.DNS.Type, c.DNS.Name
 	}
@@ -71,7 +76,10 @@ func (c *DNSChecker) Check(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
-	var d net.Dialer
+	var d ContextDialer = &net.Dialer{}
+	if c.Dialer != nil {
+		d = c.Dialer
+	}
 	conn, err := d.DialContext(ctx, "udp", c.Target.String())
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

@@ -41,6 +41,8 @@ type HTTPChecker struct {
 	Timeout time.Duration
 	TLS     bool
 	Config  conf.HTTPCheck
+	// Dialer, when set, dials the connection (bindto, bind_port).
+	Dialer ContextDialer
 
 	re    *regexp.Regexp
 	reErr error // of compiling BodyRegex
@@ -57,6 +59,9 @@ var _ Checker = (*HTTPChecker)(nil)
 // failing check with the reason, not a refused configuration.
 func NewHTTPChecker(c conf.Check) *HTTPChecker {
 	h := &HTTPChecker{Target: c.Target, Timeout: connectTimeout(c), TLS: c.Kind == conf.CheckSSL}
+	if d := sourceDialer(c, "tcp"); d != nil {
+		h.Dialer = d
+	}
 	if c.HTTP != nil {
 		h.Config = *c.HTTP
 	}
@@ -140,12 +145,36 @@ func (h *HTTPChecker) check(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
 		defer cancel()
 	}
+	var dialer ContextDialer = &net.Dialer{}
+	if h.Dialer != nil {
+		// The transport closes its connection from another goroutine,
+		// possibly after check returns; a fixed bind_port must be free
+		// for the next attempt, so the connection is closed here too.
+		var mu sync.Mutex
+		var conns []net.Conn
+		dialer = dialFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := h.Dialer.DialContext(ctx, network, addr)
+			if c != nil {
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+			}
+			return c, err
+		})
+		defer func() {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range conns {
+				_ = c.Close()
+			}
+		}()
+	}
 	tr := &http.Transport{
 		// A fresh connection per check: the check is that the server
 		// accepts one, and no idle connection outlives the attempt.
 		DisableKeepAlives:  true,
 		DisableCompression: true,
-		DialContext:        (&net.Dialer{}).DialContext,
+		DialContext:        dialer.DialContext,
 		Proxy:              nil, // never through HTTP_PROXY
 	}
 	if h.TLS {
@@ -207,4 +236,11 @@ func (h *HTTPChecker) check(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// dialFunc is a ContextDialer made of a function.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func (f dialFunc) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return f(ctx, network, addr)
 }

@@ -85,8 +85,7 @@ type Option func(*Manager)
 // WithClock replaces the system clock (tests).
 func WithClock(c Clock) Option { return func(m *Manager) { m.clock = c } }
 
-// WithCheckerFunc replaces how a checker block becomes a Checker (tests,
-// or a future bindto).
+// WithCheckerFunc replaces how a checker block becomes a Checker (tests).
 func WithCheckerFunc(f func(conf.Check) Checker) Option {
 	return func(m *Manager) { m.newChecker = f }
 }
@@ -268,7 +267,11 @@ const defaultNotifyTimeout = 10 * time.Second
 func NewChecker(c conf.Check) Checker {
 	switch c.Kind {
 	case conf.CheckTCP, "":
-		return &TCPChecker{Target: c.Target, Timeout: connectTimeout(c)}
+		tc := &TCPChecker{Target: c.Target, Timeout: connectTimeout(c)}
+		if d := sourceDialer(c, "tcp"); d != nil {
+			tc.Dialer = d
+		}
+		return tc
 	case conf.CheckMySQL:
 		return NewMySQLChecker(c)
 	case conf.CheckHTTP, conf.CheckSSL:

@@ -28,6 +28,8 @@ type MySQLChecker struct {
 	// and queries; <= 0 leaves only the caller's deadline.
 	Timeout time.Duration
 	Config  conf.MySQLCheck
+	// Dialer, when set, dials the connection (bindto, bind_port).
+	Dialer ContextDialer
 }
 
 var _ Checker = (*MySQLChecker)(nil)
@@ -35,6 +37,9 @@ var _ Checker = (*MySQLChecker)(nil)
 // NewMySQLChecker is the Checker of a mysql_check block.
 func NewMySQLChecker(c conf.Check) *MySQLChecker {
 	mc := &MySQLChecker{Target: c.Target, Timeout: connectTimeout(c)}
+	if d := sourceDialer(c, "tcp"); d != nil {
+		mc.Dialer = d
+	}
 	if c.MySQL != nil {
 		mc.Config = *c.MySQL
 	}
@@ -60,6 +65,9 @@ func (c *MySQLChecker) Check(ctx context.Context) error {
 	cfg.Addr = c.Target.String()
 	cfg.MaxAllowedPacket = maxPacket
 	cfg.Logger = &mysql.NopLogger{}
+	if c.Dialer != nil {
+		cfg.DialFunc = c.Dialer.DialContext
+	}
 	// The driver honours ctx while dialing, in the handshake and in
 	// queries (it closes the socket when ctx ends). Socket deadlines a
 	// little later are a backstop only, so that the error says "deadline

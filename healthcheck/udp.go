@@ -27,8 +27,10 @@ type UDPChecker struct {
 	Target  netip.AddrPort
 	Timeout time.Duration // connect_timeout; <= 0 leaves only ctx's deadline
 	Spec    conf.UDPCheck
-	re      *regexp.Regexp
-	reErr   error
+	// Dialer, when set, makes the socket (bindto, bind_port).
+	Dialer ContextDialer
+	re     *regexp.Regexp
+	reErr  error
 }
 
 var _ Checker = (*UDPChecker)(nil)
@@ -36,6 +38,9 @@ var _ Checker = (*UDPChecker)(nil)
 // NewUDPChecker is the Checker of a udp_check block.
 func NewUDPChecker(c conf.Check) *UDPChecker {
 	u := &UDPChecker{Target: c.Target, Timeout: connectTimeout(c), Spec: conf.UDPCheck{MaxReplyLen: 255}}
+	if d := sourceDialer(c, "udp"); d != nil {
+		u.Dialer = d
+	}
 	if c.UDP != nil {
 		u.Spec = *c.UDP
 	}
@@ -58,7 +63,10 @@ func (u *UDPChecker) Check(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, u.Timeout)
 		defer cancel()
 	}
-	var d net.Dialer
+	var d ContextDialer = &net.Dialer{}
+	if u.Dialer != nil {
+		d = u.Dialer
+	}
 	conn, err := d.DialContext(ctx, "udp", u.Target.String())
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

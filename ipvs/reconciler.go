@@ -67,6 +67,8 @@ type Reconciler struct {
 	// drainPoll is how often Run syncs while something drains, so a
 	// drained destination goes soon after its last connection.
 	drainPoll time.Duration
+	// to are the global timeouts kept by every sync (timeouts.go).
+	to timeoutsState
 
 	trigger chan struct{} // one pending "sync soon", coalesced
 }
@@ -114,7 +116,8 @@ func (r *Reconciler) SetDesired(svcs []Service) {
 // and applies the ops, logging each at Info. Ops found while the desired
 // table is unchanged since the last successful sync mean someone (ipvsadm,
 // a crash, another tool) changed the kernel: they are logged once more as
-// "repaired" at Warn. Failing ops do not stop the others; their errors are
+// "repaired" at Warn. The global timeouts are kept the same way
+// (timeouts.go). Failing ops do not stop the others; their errors are
 // joined. Ops on the destinations of a service whose add failed are
 // skipped, the next sync retries them.
 func (r *Reconciler) Sync() error {
@@ -155,6 +158,9 @@ func (r *Reconciler) Sync() error {
 	r.drains = drains
 	r.mu.Unlock()
 	table, err := r.apply(observed, ops)
+	if terr := r.syncTimeouts(); terr != nil {
+		err = errors.Join(err, terr)
+	}
 	r.finish(table, err, true, gen)
 	return err
 }

@@ -102,6 +102,9 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	path := fs.String("control", "/run/lvsd.sock", "control `SOCKET` of the running daemon")
 	asJSON := fs.Bool("json", false, "print the raw JSON state")
+	var history bool
+	fs.BoolVar(&history, "history", false, "also print each real server's health transitions (the last 16), oldest first")
+	fs.BoolVar(&history, "v", false, "short for --history")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -125,6 +128,10 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lvsd status: decode: %v\n", err)
 		return 1
 	}
-	printStatus(stdout, &st, time.Now())
+	now := time.Now()
+	printStatus(stdout, &st, now)
+	if history {
+		printHistory(stdout, &st, now)
+	}
 	return 0
 }

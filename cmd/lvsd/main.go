@@ -18,7 +18,7 @@ const usage = `usage:
   lvsd check    -f FILE
   lvsd plan     -f FILE   (IPVS changes FILE would make here; health assumed up)
   lvsd convert  [-o FILE] [--allow-unsupported] [--config-id ID] keepalived.conf
-  lvsd status   [--control SOCKET] [--json]
+  lvsd status   [--control SOCKET] [--json] [--history|-v]
   lvsd reload   [--control SOCKET]
   lvsd drain    [--control SOCKET] VS RS   (weight 0, deleted when its connections are gone)
   lvsd undrain  [--control SOCKET] VS RS

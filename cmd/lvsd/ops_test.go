@@ -394,6 +394,15 @@ func TestReloadCommand(t *testing.T) {
 	if st.Config.SHA256 != sum || st.LastReload == nil || !st.LastReload.Applied || st.LastReload.Trigger != "control" {
 		t.Errorf("status config %+v last reload %+v, want sha256 %s", st.Config, st.LastReload, sum)
 	}
+	for _, flag := range []string{"--history", "-v"} {
+		out.Reset()
+		if code := run([]string{"status", flag, "--control", sock}, &out, &errb); code != 0 {
+			t.Fatalf("status %s: exit %d: %s", flag, code, errb.String())
+		}
+		if !strings.Contains(out.String(), "\nHealth history") {
+			t.Errorf("status %s lacks the history section:\n%s", flag, out.String())
+		}
+	}
 }
 
 // TestNotify checks the sd_notify datagrams on a real unixgram socket.
@@ -494,7 +503,8 @@ func TestStatusGolden(t *testing.T) {
 				{Name: "db1", Addr: netip.MustParseAddrPort("198.51.100.10:3306"), Weight: 1, KernelWeight: &w1, Check: "up",
 					Transitions: 0, Since: t0, ActiveConns: 12, InactConns: 3, Stats: &ipvs.Counters{Conns: 1100, CPS: 2, InBytes: 6000000}},
 				{Name: "db2", Addr: netip.MustParseAddrPort("198.51.100.11:3306"), Weight: 1, Check: "down",
-					LastError: "dial tcp 198.51.100.11:3306: connect: connection refused", Transitions: 1, Since: now.Add(-42 * time.Second)},
+					LastError: "dial tcp 198.51.100.11:3306: connect: connection refused", Transitions: 1, Since: now.Add(-42 * time.Second),
+					History: []healthcheck.Transition{{VS: "mysql", RS: "198.51.100.11:3306", Err: "dial tcp 198.51.100.11:3306: connect: connection refused", At: now.Add(-42 * time.Second)}}},
 				{Name: "db3", Addr: netip.MustParseAddrPort("198.51.100.12:3306"), Weight: 2, KernelWeight: &w0, Check: "none",
 					Stats: &ipvs.Counters{Conns: 423, InBytes: 2123456}},
 			},

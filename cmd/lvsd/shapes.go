@@ -8,30 +8,20 @@ import (
 	"github.com/lvsd/lvsd/ipvs"
 )
 
-// applyTimeouts sets the kernel's global IPVS timeouts from the config's
-// lvs_timeouts block, if any, when they differ from the kernel's (so an
-// unchanged reload writes nothing). A failure is logged, not fatal: the
-// services do not depend on it. Without the block the kernel's timeouts
-// are left alone, like keepalived without lvs_timeouts.
+// applyTimeouts hands the config's lvs_timeouts to the reconciler and
+// sets them at once when the kernel's differ (an unchanged reload writes
+// nothing); every resync then repairs them. A failure is logged, not
+// fatal: the services do not depend on it. Without the block the kernel's
+// timeouts are left alone, like keepalived without lvs_timeouts.
 func (d *director) applyTimeouts(cfg *conf.Config) {
+	if d.rec == nil {
+		return
+	}
 	want, ok := ipvs.TimeoutsOf(cfg.LVSTimeouts)
-	tk, isTK := d.kernel.(ipvs.TimeoutKernel)
-	if !ok || !isTK {
-		return
-	}
-	cur, err := tk.Timeouts()
-	if err != nil {
+	d.rec.SetTimeouts(want, ok)
+	if err := d.rec.SyncTimeouts(); err != nil {
 		d.log.Error("ipvs timeouts", "err", err)
-		return
 	}
-	if want.Overlay(cur) == cur {
-		return
-	}
-	if err := tk.SetTimeouts(want); err != nil {
-		d.log.Error("ipvs timeouts", "err", err)
-		return
-	}
-	d.log.Info("ipvs timeouts", "old", cur.String(), "new", want.Overlay(cur).String())
 }
 
 // planTimeouts is the timeouts line of `lvsd plan`: "" when the file does

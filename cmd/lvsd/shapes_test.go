@@ -81,7 +81,8 @@ func (*timeoutKernel) Apply(ipvs.Op) error           { return nil }
 
 func TestApplyTimeouts(t *testing.T) {
 	k := &timeoutKernel{fakeTimeouts{cur: ipvs.Timeouts{TCP: 900 * time.Second, TCPFin: 120 * time.Second, UDP: 300 * time.Second}}}
-	d := &director{log: slog.New(slog.DiscardHandler), kernel: k}
+	log := slog.New(slog.DiscardHandler)
+	d := &director{log: log, kernel: k, rec: ipvs.NewReconciler(k, log)}
 	cfg := &conf.Config{LVSTimeouts: &conf.LVSTimeouts{TCP: time.Hour}}
 	d.applyTimeouts(cfg)
 	d.applyTimeouts(cfg) // unchanged: nothing written

@@ -296,6 +296,13 @@ func printStatus(out io.Writer, st *statusDoc, now time.Time) {
 			fmt.Fprintln(&w, n)
 		}
 	}
+	if changes := historyLen(st); changes > 0 {
+		noun := "transitions"
+		if changes == 1 {
+			noun = "transition"
+		}
+		fmt.Fprintf(&w, "health history: %d %s kept (lvsd status --history shows them)\n", changes, noun)
+	}
 	if s := st.IPVSSync; s != nil {
 		line := fmt.Sprintf("ipvs: %d services managed, last sync %s ago", s.Managed, ago(now, s.Synced))
 		if s.Synced.IsZero() {
@@ -428,4 +435,86 @@ func vrrpTracking(v vrrp.Status, now time.Time) string {
 		parts = append(parts, fmt.Sprintf("last notify %q %s ago: %s", strings.Join(n.Argv, " "), ago(now, n.At), res))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// historyLen is how many health transitions st keeps, all real servers
+// together.
+func historyLen(st *statusDoc) int {
+	n := 0
+	for _, vs := range st.VirtualServers {
+		for _, rs := range vs.RealServers {
+			n += len(rs.History)
+		}
+	}
+	return n
+}
+
+// printHistory writes the health transitions of every real server that has
+// some (`lvsd status --history`), oldest first, each with its time, how
+// long ago, the verdict and, for a fall, the error that caused it. The
+// daemon keeps the last 16 per real server; older ones are counted.
+func printHistory(out io.Writer, st *statusDoc, now time.Time) {
+	var w bytes.Buffer
+	defer func() {
+		for line := range strings.Lines(w.String()) {
+			fmt.Fprintln(out, strings.TrimRight(line, " \n"))
+		}
+	}()
+	fmt.Fprintln(&w)
+	if historyLen(st) == 0 {
+		fmt.Fprintln(&w, "Health history: no transitions yet")
+		return
+	}
+	fmt.Fprintln(&w, "Health history (oldest first)")
+	for _, vs := range st.VirtualServers {
+		for _, rs := range vs.RealServers {
+			if len(rs.History) == 0 {
+				continue
+			}
+			head := fmt.Sprintf("%s %s", vs.Protocol, vs.Addr)
+			if vs.FWMark != 0 {
+				head = ipvs.FWMarkKey(vs.FWMark, vs.Addr.Addr().Is6()).String()
+			}
+			if vs.Name != "" {
+				head += " (" + vs.Name + ")"
+			}
+			head += " -> " + rs.Addr.String()
+			if rs.Name != "" {
+				head += " (" + rs.Name + ")"
+			}
+			count := fmt.Sprintf("%d changes", rs.Transitions)
+			if rs.Transitions == 1 {
+				count = "1 change"
+			}
+			if older := rs.Transitions - countVerdicts(rs.History); older > 0 {
+				count += fmt.Sprintf(", %d older not kept", older)
+			}
+			fmt.Fprintf(&w, "%s, now %s, %s\n", head, rs.Check, count)
+			tw := tabwriter.NewWriter(&w, 0, 0, 2, ' ', 0)
+			for _, tr := range rs.History {
+				verdict, why := "up", ""
+				switch {
+				case tr.WeightOnly:
+					verdict = "weight"
+					why = "misc_dynamic weight changed"
+				case !tr.Up:
+					verdict, why = "DOWN", tr.Err
+				}
+				fmt.Fprintf(tw, "  %s\t%s ago\t%s\t%s\n", tr.At.UTC().Format("2006-01-02 15:04:05.000Z"), ago(now, tr.At), verdict, why)
+			}
+			tw.Flush()
+		}
+	}
+}
+
+// countVerdicts is how many of h are verdict changes (weight-only changes
+// are not counted in a server's transitions).
+func countVerdicts(h []healthcheck.Transition) int {
+	n := 0
+	for _, tr := range h {
+		if !tr.WeightOnly {
+			n++
+		}
+	}
+	return n
 }

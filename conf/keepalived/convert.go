@@ -124,6 +124,9 @@ type converter struct {
 	// to each checker without its own (check_api.c), lvsd has it per
 	// checker only.
 	vsWarmup, rsWarmup string
+	// rsAddr is the address of the real server being converted: the
+	// target of its checkers unless they set connect_ip.
+	rsAddr netip.Addr
 }
 
 func (c *converter) add(n *Node, sev Severity, kw, format string, args ...any) {
@@ -894,7 +897,8 @@ func (c *converter) realServer(vsBody *hclwrite.Body, n *Node, vs netip.AddrPort
 		body.SetAttributeValue("address", cty.StringVal(ap.String()))
 	}
 	c.rsWarmup = inheritedWarmup(n)
-	defer func() { c.rsWarmup = "" }()
+	c.rsAddr = ap.Addr()
+	defer func() { c.rsWarmup, c.rsAddr = "", netip.Addr{} }()
 	// lvsd takes several checkers per real server, at most one of each
 	// kind.
 	seen := map[string]bool{}
@@ -1052,6 +1056,35 @@ func urlPath(u *Node) *Node {
 	return p
 }
 
+// bindto carries a checker's source address. keepalived ignores, with a
+// configuration error, a bindto that is no address or whose family is not
+// the target's (check_api.c co_srcip_handler); lvsd refuses both, so the
+// converter leaves it out as keepalived runs the check.
+func (c *converter) bindTo(body *hclwrite.Body, checker, n *Node) {
+	s, ok := c.arg(body, n)
+	if !ok {
+		return
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		c.unsupported(body, n, n.Keyword, fmt.Sprintf("%q is not an IP address (keepalived ignores it and connects from the kernel's choice of address)", s))
+		return
+	}
+	target := c.rsAddr
+	for _, ch := range checker.Children {
+		if ch.Keyword == "connect_ip" && len(ch.Args) == 1 {
+			if t, err := netip.ParseAddr(ch.Args[0]); err == nil {
+				target = t
+			}
+		}
+	}
+	if target.IsValid() && a.Is4() != target.Is4() {
+		c.unsupported(body, n, n.Keyword, fmt.Sprintf("%s is not of the family of the target %s (keepalived ignores it and connects from the kernel's choice of address)", a, target))
+		return
+	}
+	c.setString(body, n, "bindto", a.String())
+}
+
 // check maps TCP_CHECK, HTTP_GET, SSL_GET, UDP_CHECK or DNS_CHECK onto the
 // lvsd block.
 func (c *converter) check(rsBody *hclwrite.Body, n *Node, block string) {
@@ -1095,6 +1128,10 @@ func (c *converter) check(rsBody *hclwrite.Body, n *Node, block string) {
 			if s, ok := c.arg(body, ch); ok {
 				c.setString(body, ch, "connect_ip", s)
 			}
+		case ch.Keyword == "bindto":
+			c.bindTo(body, n, ch)
+		case ch.Keyword == "bind_port":
+			c.setInt(body, ch, "bind_port")
 		case httpLike && ch.Keyword == "url" && ch == first:
 			c.url(body, ch)
 		case httpLike && ch.Keyword == "url":
@@ -1394,8 +1431,6 @@ var descriptions = map[string]string{
 	"FILE_CHECK": "keepalived would read the server's state from a file; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get, misc_check, udp_check and dns_check",
 	"BFD_CHECK":  "keepalived would follow a BFD session; lvsd's checkers are tcp_check, mysql_check, http_get, ssl_get, misc_check, udp_check and dns_check",
 	// checkers (TCP_CHECK, HTTP_GET, SSL_GET)
-	"bindto":           "keepalived would connect from this source address",
-	"bind_port":        "keepalived would connect from this source port",
 	"bind_if":          "keepalived would connect through this interface",
 	"fwmark":           "keepalived would mark the check's packets",
 	"log_all_failures": "keepalived would log every failed check, not only state changes",

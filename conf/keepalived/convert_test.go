@@ -145,13 +145,16 @@ func TestCorpus(t *testing.T) {
 			"http.conf:74 note SSL_GET",
 			"http.conf:81 unsupported HTTP_GET",
 		},
+		"bindto.conf": {
+			"bindto.conf:22 unsupported bindto",
+			"bindto.conf:28 unsupported bindto",
+		},
 		"include.conf": {
 			"10-web.conf:1 note protocol",
 			"20-db.conf:1 note protocol",
 		},
 		"misc_check.conf": {
 			"misc_check.conf:1 note protocol",
-			"misc_check.conf:10 unsupported bindto",
 			"misc_check.conf:12 unsupported TCP_CHECK",
 			"misc_check.conf:29 unsupported MISC_CHECK",
 			"misc_check.conf:34 unsupported MISC_CHECK",

@@ -12,7 +12,7 @@ virtual_server "198.51.100.90:3306" {
       misc_timeout = "5s"
     }
     tcp_check {
-      # lvsd convert: unsupported (testdata/corpus/misc_check.conf:10): bindto 198.51.100.20: keepalived would connect from this source address
+      bindto = "198.51.100.20"
     }
     # lvsd convert: unsupported (testdata/corpus/misc_check.conf:12): TCP_CHECK { ... }: keepalived would run this second TCP_CHECK as well; lvsd runs at most one tcp_check per real server
     inhibit_on_failure = true
