@@ -77,6 +77,10 @@ var docBlocks = []BlockDoc{
 		Desc: "Ties the instance to the `vrrp_script` the label names: with weight `0` the instance goes to FAULT while the script fails; otherwise the weight is added to the priority while it succeeds (positive) or while it fails (negative). With priority 255 every tracking weight is set to 0 (warned), as keepalived."},
 	{Path: "vrrp_script", Keepalived: "vrrp_script NAME", Count: "any number, director files only",
 		Desc: "A program run every `interval` whose result `track_script` blocks of instances follow. Run without a shell, in its own process group killed at the end of the run; exit 0 is success, anything else (or a signal, or the timeout) a failure. It runs only when tracked."},
+	{Path: "vrrp_instance.track_file", Keepalived: "track_file { NAME weight N [reverse] }", Count: "any number, one per file",
+		Desc: "Ties the instance to the `vrrp_track_file` the label names: the priority moves by the file's value times the weight (negated with `reverse`), at most +253; a result at or below -254 puts the instance in FAULT. With weight `0` a non-zero value means FAULT (with `reverse`, a zero value does). With priority 255 the weight is set to 0 (warned)."},
+	{Path: "vrrp_track_file", Keepalived: "vrrp_track_file NAME (track_file NAME in keepalived 2.2)", Count: "any number, director files only",
+		Desc: "A file holding an integer that `track_file` blocks of instances follow, watched with inotify on its directory, so a file written in place, replaced by rename, deleted or created later is seen at once. It is read as keepalived does (C's `strtol`, base 0: `0x1f` is hex, `010` octal, text after the number ignored); a missing or unreadable file, or one without a number, counts as 0; a number outside -2^31..2^31 is ignored (the previous value stays). The directory must exist; while it does not (or after it was removed) the file counts as 0 and its watch is retried every 5 seconds."},
 	{Path: "vrrp_sync_group", Keepalived: "vrrp_sync_group NAME", Count: "any number, director files only",
 		Desc: "Instances that change state together: all are in FAULT while any member is, and when one becomes MASTER or gives mastership up the others follow, so that the addresses of related instances stay on one node. An instance is in at most one group."},
 	{Path: "virtual_server", Keepalived: "virtual_server IP PORT", Count: "any number",
@@ -186,6 +190,22 @@ var docAttrs = []AttrDoc{
 		Desc: "User name or uid to run the program as, with its groups; resolved at each run."},
 	{Block: "vrrp_script", Name: "init_fail", Type: tBool, Default: "`false`", Keepalived: "init_fail",
 		Desc: "The script starts failed instead of OK, until `rise` successes."},
+
+	// vrrp_track_file, vrrp_instance.track_file
+	{Block: "vrrp_track_file", Name: "file", Type: tString, Default: required, Keepalived: "file",
+		Desc: "Absolute path of the file."},
+	{Block: "vrrp_track_file", Name: "weight", Type: tNumber, Default: "`1`", Keepalived: "weight",
+		Desc: "Weight of the `track_file` blocks that set none, -254 to 254 (see `track_file`)."},
+	{Block: "vrrp_track_file", Name: "reverse", Type: tBool, Default: "`false`", Keepalived: "weight N reverse",
+		Desc: "Default `reverse` of the `track_file` blocks that set none: the contribution is negated (with weight 0, a zero value means FAULT)."},
+	{Block: "vrrp_track_file", Name: "init_file", Type: tNumber, Default: "unset (the file is left alone)", Keepalived: "init_file [VALUE]",
+		Desc: "-254 to 254: at start, when the file is missing, it is created holding this value (its directory must exist)."},
+	{Block: "vrrp_track_file", Name: "init_file_overwrite", Type: tBool, Default: "`false`", Keepalived: "init_file VALUE overwrite",
+		Desc: "With `init_file`: write the value at start even when the file exists (a regular file only). Never on a reload, as keepalived."},
+	{Block: "vrrp_instance.track_file", Name: "weight", Type: tNumber, Default: "the `vrrp_track_file`'s `weight`", Keepalived: "track_file { NAME weight N }",
+		Desc: "-254 to 254, overriding the file's: the priority moves by value x weight; `0` puts the instance in FAULT while the value is not 0."},
+	{Block: "vrrp_instance.track_file", Name: "reverse", Type: tBool, Default: "the `vrrp_track_file`'s `reverse`", Keepalived: "track_file { NAME weight N reverse }",
+		Desc: "Negates value x weight (with weight 0: FAULT while the value is 0)."},
 
 	// vrrp_sync_group (its notify* attributes are with vrrp_instance's)
 	{Block: "vrrp_sync_group", Name: "group", Type: tStrings, Default: required, Keepalived: "group { NAME ... }",

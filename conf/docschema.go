@@ -31,6 +31,8 @@ func bodySchemas() map[string]*hcl.BodySchema {
 		"vrrp_instance.track_script":    trackWeightSchema,
 		"vrrp_script":                   scriptSchema,
 		"vrrp_sync_group":               syncGroupSchema,
+		"vrrp_track_file":               trackFileSchema,
+		"vrrp_instance.track_file":      trackFileRefSchema,
 		"virtual_server":                vsSchema,
 		"virtual_server.real_server":    rsSchema,
 		"virtual_server.real_server.mysql_check.replication": replicationSchema,

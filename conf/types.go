@@ -15,9 +15,11 @@ type Config struct {
 	// File is the path the config was read from (for messages).
 	File string
 
-	VRRP           []VRRPInstance
-	VRRPScripts    []VRRPScript // vrrp_script blocks (vrrp_track.go)
-	SyncGroups     []SyncGroup  // vrrp_sync_group blocks
+	VRRP        []VRRPInstance
+	VRRPScripts []VRRPScript // vrrp_script blocks (vrrp_track.go)
+	SyncGroups  []SyncGroup  // vrrp_sync_group blocks
+	// VRRPTrackFiles are the vrrp_track_file blocks (vrrp_trackfile.go).
+	VRRPTrackFiles []VRRPTrackFile
 	VirtualServers []VirtualServer
 	// LVSTimeouts is the lvs_timeouts block; nil = the kernel's timeouts
 	// are not managed.
@@ -93,6 +95,8 @@ type VRRPInstance struct {
 	TrackInterfaces  []TrackInterface
 	TrackScripts     []TrackScript
 	DontTrackPrimary bool
+	// TrackFiles are the track_file references (vrrp_trackfile.go).
+	TrackFiles []TrackFile
 	// Notify are the instance's notify scripts.
 	Notify Notify
 
@@ -102,6 +106,9 @@ type VRRPInstance struct {
 	// trackScriptDefault: indexes of TrackScripts without their own weight,
 	// filled while decoding and cleared by resolveTracking.
 	trackScriptDefault []int
+	// trackFileRefs: which attributes each TrackFiles entry set, cleared
+	// by resolveTrackFiles.
+	trackFileRefs []trackFileRef
 }
 
 // VirtualServer is one virtual_server block.

@@ -27,6 +27,15 @@ type Coordinator struct {
 	scripts map[string]*scriptRun
 	groups  map[string]*groupState // by group name
 	groupOf map[string]string      // instance -> group
+
+	// vrrp_track_file (trackfile.go): files by name, whether Apply ran
+	// once (init_file overwrites only then), the wake-up of the watch
+	// loop, and the reader and watcher (tests inject fakes).
+	files        map[string]*fileRun
+	applied      bool
+	filesChanged chan struct{}
+	readTrack    func(path string) (int64, bool, error)
+	newWatcher   func() (fileWatcher, error)
 }
 
 type scriptRun struct {
@@ -55,6 +64,11 @@ func NewCoordinator(log *slog.Logger) *Coordinator {
 		scripts:   map[string]*scriptRun{},
 		groups:    map[string]*groupState{},
 		groupOf:   map[string]string{},
+
+		files:        map[string]*fileRun{},
+		filesChanged: make(chan struct{}, 1),
+		readTrack:    readTrackFile,
+		newWatcher:   newInotifyWatcher,
 	}
 }
 
@@ -75,6 +89,7 @@ func (c *Coordinator) Run(ctx context.Context) {
 		c.startScript(s)
 	}
 	c.mu.Unlock()
+	go c.watchFiles(ctx)
 	c.notify.Run(ctx)
 }
 
@@ -108,6 +123,7 @@ func (c *Coordinator) Apply(cfg *conf.Config) {
 			c.startScript(s)
 		}
 	}
+	c.applyFiles(cfg)
 	groups := map[string]*groupState{}
 	groupOf := map[string]string{}
 	for _, g := range cfg.SyncGroups {
@@ -190,6 +206,10 @@ func (c *Coordinator) Attach(i *Instance) {
 			ok   bool
 		}{n, s.ok})
 	}
+	files := map[string]int64{}
+	for n, f := range c.files {
+		files[n] = f.value
+	}
 	var groupFault bool
 	if g := c.groups[group]; g != nil {
 		for m, f := range g.own {
@@ -199,6 +219,9 @@ func (c *Coordinator) Attach(i *Instance) {
 	c.mu.Unlock()
 	for _, s := range states {
 		i.SetTracked(KindScript, s.name, s.ok)
+	}
+	for n, v := range files {
+		i.SetTrackedValue(KindFile, n, v)
 	}
 	i.mu.Lock()
 	i.group = group

@@ -413,6 +413,14 @@ func vrrpTracking(v vrrp.Status, now time.Time) string {
 			if o.Weight != 0 {
 				w = fmt.Sprintf(" weight %+d", o.Weight)
 			}
+			if o.Kind == vrrp.KindFile {
+				// A file counts by value: show it, its path and reverse.
+				rev := ""
+				if o.Reverse {
+					rev = " reverse"
+				}
+				w = fmt.Sprintf(" %s value %d weight %+d%s", o.Path, o.Value, o.Weight, rev)
+			}
 			objs = append(objs, fmt.Sprintf("%s %s %s%s", o.Kind, o.Name, st, w))
 		}
 		parts = append(parts, "tracks "+strings.Join(objs, ", "))

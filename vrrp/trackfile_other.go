@@ -1,0 +1,9 @@
+//go:build !linux
+
+package vrrp
+
+import "errors"
+
+func newInotifyWatcher() (fileWatcher, error) {
+	return nil, errors.New("vrrp_track_file needs inotify (Linux)")
+}
