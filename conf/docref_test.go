@@ -151,6 +151,7 @@ var docSamples = map[string]string{
 	"vrrp_script script":                     `"/bin/true"`,
 	"vrrp_sync_group group":                  `["x"]`,
 	"vrrp_track_file file":                   `"/run/lvsd/x"`,
+	"vrrp_track_process process":             `"haproxy"`,
 	"agent vips":                             `["192.0.2.1"]`,
 	"http listen":                            `"127.0.0.1:9999"`,
 	"http.user password_bcrypt":              `"` + testHashStats + `"`,
@@ -167,9 +168,10 @@ var docDefaultNeeds = map[string]string{
 // docPrelude names, for a block that refers to another by name, the block
 // minimalFile writes first so that the reference (always to "x") resolves.
 var docPrelude = map[string]string{
-	"vrrp_sync_group":            "vrrp_instance",
-	"vrrp_instance.track_script": "vrrp_script",
-	"vrrp_instance.track_file":   "vrrp_track_file",
+	"vrrp_sync_group":             "vrrp_instance",
+	"vrrp_instance.track_script":  "vrrp_script",
+	"vrrp_instance.track_file":    "vrrp_track_file",
+	"vrrp_instance.track_process": "vrrp_track_process",
 }
 
 // minimalFile is the smallest file holding the block at path: its prelude

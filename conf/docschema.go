@@ -33,6 +33,8 @@ func bodySchemas() map[string]*hcl.BodySchema {
 		"vrrp_sync_group":               syncGroupSchema,
 		"vrrp_track_file":               trackFileSchema,
 		"vrrp_instance.track_file":      trackFileRefSchema,
+		"vrrp_track_process":            trackProcessSchema,
+		"vrrp_instance.track_process":   trackFileRefSchema,
 		"virtual_server":                vsSchema,
 		"virtual_server.real_server":    rsSchema,
 		"virtual_server.real_server.mysql_check.replication": replicationSchema,

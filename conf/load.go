@@ -103,6 +103,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "vrrp_script", LabelNames: []string{"name"}},
 		{Type: "vrrp_sync_group", LabelNames: []string{"name"}},
 		{Type: "vrrp_track_file", LabelNames: []string{"name"}},
+		{Type: "vrrp_track_process", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 		{Type: "agent"},
 		{Type: "lvs_timeouts"},
@@ -171,7 +172,7 @@ func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) b
 	var vrrpSeen, vsSeen int
 	var agentBlocks, httpBlocks []*hcl.Block
 	scriptNames, groupNames, instBlocks := map[string]hcl.Range{}, map[string]hcl.Range{}, map[string]*hcl.Block{}
-	fileNames := map[string]hcl.Range{}
+	fileNames, procNames := map[string]hcl.Range{}, map[string]hcl.Range{}
 	var last hcl.Body
 	blocks, contentErrs := 0, false
 	for body := range bodies {
@@ -193,6 +194,12 @@ func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) b
 				dup := d.uniqueLabel(b, fileNames)
 				if f, ok := d.vrrpTrackFile(b); ok && !dup {
 					cfg.VRRPTrackFiles = append(cfg.VRRPTrackFiles, f)
+				}
+			case "vrrp_track_process":
+				vrrpSeen++
+				dup := d.uniqueLabel(b, procNames)
+				if p, ok := d.vrrpTrackProcess(b); ok && !dup {
+					cfg.VRRPTrackProcesses = append(cfg.VRRPTrackProcesses, p)
 				}
 			case "vrrp_sync_group":
 				vrrpSeen++
@@ -241,7 +248,7 @@ func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) b
 		}
 	}
 
-	d.resolveTracking(cfg, instBlocks, scriptNames, fileNames)
+	d.resolveTracking(cfg, instBlocks, scriptNames, fileNames, procNames)
 	if len(agentBlocks) > 0 && (vrrpSeen > 0 || vsSeen > 0 || cfg.LVSTimeouts != nil) {
 		other := "vrrp_instance"
 		if vrrpSeen == 0 {

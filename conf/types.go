@@ -20,7 +20,9 @@ type Config struct {
 	SyncGroups  []SyncGroup  // vrrp_sync_group blocks
 	// VRRPTrackFiles are the vrrp_track_file blocks (vrrp_trackfile.go).
 	VRRPTrackFiles []VRRPTrackFile
-	VirtualServers []VirtualServer
+	// VRRPTrackProcesses are the vrrp_track_process blocks (vrrp_trackproc.go).
+	VRRPTrackProcesses []VRRPTrackProcess
+	VirtualServers     []VirtualServer
 	// LVSTimeouts is the lvs_timeouts block; nil = the kernel's timeouts
 	// are not managed.
 	LVSTimeouts *LVSTimeouts
@@ -97,6 +99,8 @@ type VRRPInstance struct {
 	DontTrackPrimary bool
 	// TrackFiles are the track_file references (vrrp_trackfile.go).
 	TrackFiles []TrackFile
+	// TrackProcesses are the track_process references (vrrp_trackproc.go).
+	TrackProcesses []TrackProcess
 	// Notify are the instance's notify scripts.
 	Notify Notify
 
@@ -109,6 +113,7 @@ type VRRPInstance struct {
 	// trackFileRefs: which attributes each TrackFiles entry set, cleared
 	// by resolveTrackFiles.
 	trackFileRefs []trackFileRef
+	trackProcRefs []trackFileRef
 }
 
 // VirtualServer is one virtual_server block.

@@ -36,6 +36,10 @@ type Coordinator struct {
 	filesChanged chan struct{}
 	readTrack    func(path string) (int64, bool, error)
 	newWatcher   func() (fileWatcher, error)
+
+	// vrrp_track_process (trackproc.go), and the /proc reader.
+	procs     map[string]*procRun
+	listProcs func(cmdline bool) ([]procInfo, error)
 }
 
 type scriptRun struct {
@@ -69,6 +73,9 @@ func NewCoordinator(log *slog.Logger) *Coordinator {
 		filesChanged: make(chan struct{}, 1),
 		readTrack:    readTrackFile,
 		newWatcher:   newInotifyWatcher,
+
+		procs:     map[string]*procRun{},
+		listProcs: listProcs,
 	}
 }
 
@@ -90,6 +97,7 @@ func (c *Coordinator) Run(ctx context.Context) {
 	}
 	c.mu.Unlock()
 	go c.watchFiles(ctx)
+	go c.scanProcesses(ctx)
 	c.notify.Run(ctx)
 }
 
@@ -124,6 +132,7 @@ func (c *Coordinator) Apply(cfg *conf.Config) {
 		}
 	}
 	c.applyFiles(cfg)
+	c.applyProcesses(cfg)
 	groups := map[string]*groupState{}
 	groupOf := map[string]string{}
 	for _, g := range cfg.SyncGroups {
@@ -210,6 +219,10 @@ func (c *Coordinator) Attach(i *Instance) {
 	for n, f := range c.files {
 		files[n] = f.value
 	}
+	procs := map[string]procState{}
+	for n, p := range c.procs {
+		procs[n] = p.st
+	}
 	var groupFault bool
 	if g := c.groups[group]; g != nil {
 		for m, f := range g.own {
@@ -222,6 +235,9 @@ func (c *Coordinator) Attach(i *Instance) {
 	}
 	for n, v := range files {
 		i.SetTrackedValue(KindFile, n, v)
+	}
+	for n, st := range procs {
+		i.SetTrackedProcess(n, st.up, int64(st.n))
 	}
 	i.mu.Lock()
 	i.group = group

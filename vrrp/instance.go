@@ -217,7 +217,28 @@ func trackedObjects(cfg conf.VRRPInstance) []Tracked {
 		o.Up = !fault
 		objs = append(objs, o)
 	}
+	// Processes count as down until the coordinator has scanned (Attach).
+	for _, t := range cfg.TrackProcesses {
+		objs = append(objs, Tracked{Kind: KindProcess, Name: t.Process.Name, Weight: t.Weight, Reverse: t.Reverse, Path: t.Process.Process})
+	}
 	return objs
+}
+
+// SetTrackedProcess records a tracked process's quorum and count.
+func (i *Instance) SetTrackedProcess(name string, up bool, n int64) {
+	i.mu.Lock()
+	changed := false
+	for k := range i.tracked {
+		o := &i.tracked[k]
+		if o.Kind == KindProcess && o.Name == name && (o.Up != up || o.Value != n) {
+			changed = changed || o.Up != up
+			o.Up, o.Value = up, n
+		}
+	}
+	i.mu.Unlock()
+	if changed {
+		i.markDirty()
+	}
 }
 
 // SetTrackedValue records the value of a tracked file (kind and name as in

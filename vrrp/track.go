@@ -10,6 +10,7 @@ const (
 	KindScript    = "script"
 	KindGroup     = "sync_group" // a sync group member in fault
 	KindFile      = "file"       // a vrrp_track_file (trackfile.go)
+	KindProcess   = "process"    // a vrrp_track_process (trackproc.go)
 )
 
 // Tracked is one tracked object and its current state.
@@ -23,7 +24,10 @@ type Tracked struct {
 	Up     bool `json:"up"`
 	// A file (KindFile) counts by its integer Value instead: see
 	// FileContribution. Up is then false while it puts the instance in
-	// FAULT. Path is the file's path; Value absent from JSON means 0.
+	// FAULT. Path is the file's path; Value absent from JSON means 0. For a
+	// process (KindProcess) Up is its quorum and Value the number of
+	// matching processes. Reverse (files, processes) negates the weight;
+	// with weight 0 it makes up the FAULT state.
 	Value   int64  `json:"value,omitempty"`
 	Reverse bool   `json:"reverse,omitempty"`
 	Path    string `json:"path,omitempty"`
@@ -35,8 +39,13 @@ func (o Tracked) contribution() (delta int, fault bool) {
 	case o.Kind == KindFile:
 		return FileContribution(o.Value, o.Weight, o.Reverse)
 	case o.Weight == 0:
-		return 0, !o.Up
-	case o.Weight > 0 && o.Up, o.Weight < 0 && !o.Up:
+		return 0, o.Up == o.Reverse
+	case (o.Weight > 0) == o.Up:
+		// keepalived's track_process with reverse: the weight applies
+		// under the same condition, negated.
+		if o.Reverse {
+			return -o.Weight, false
+		}
 		return o.Weight, false
 	}
 	return 0, false

@@ -7,3 +7,7 @@ import "errors"
 func newInotifyWatcher() (fileWatcher, error) {
 	return nil, errors.New("vrrp_track_file needs inotify (Linux)")
 }
+
+func listProcs(bool) ([]procInfo, error) {
+	return nil, errors.New("vrrp_track_process needs /proc (Linux)")
+}

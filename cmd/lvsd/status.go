@@ -421,6 +421,13 @@ func vrrpTracking(v vrrp.Status, now time.Time) string {
 				}
 				w = fmt.Sprintf(" %s value %d weight %+d%s", o.Path, o.Value, o.Weight, rev)
 			}
+			if o.Kind == vrrp.KindProcess {
+				// The number running shows how far from the quorum it is.
+				w = fmt.Sprintf(" (%d running)%s", o.Value, w)
+				if o.Reverse {
+					w += " reverse"
+				}
+			}
 			objs = append(objs, fmt.Sprintf("%s %s %s%s", o.Kind, o.Name, st, w))
 		}
 		parts = append(parts, "tracks "+strings.Join(objs, ", "))

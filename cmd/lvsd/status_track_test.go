@@ -38,3 +38,12 @@ func TestVRRPTrackingLineFiles(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }
+
+func TestVRRPTrackingLineProcess(t *testing.T) {
+	st := vrrp.Status{Tracked: []vrrp.Tracked{
+		{Kind: vrrp.KindProcess, Name: "haproxy", Weight: -30, Value: 2, Path: "haproxy", Up: true, Reverse: true},
+	}}
+	if got, want := vrrpTracking(st, time.Now()), "tracks process haproxy up (2 running) weight -30 reverse"; got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
