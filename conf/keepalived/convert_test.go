@@ -190,6 +190,10 @@ func TestCorpus(t *testing.T) {
 			"track_file.conf:22 unsupported track_file prio",
 			"track_file.conf:23 unsupported track_file other",
 		},
+		"track_process.conf": {
+			"track_process.conf:17 unsupported param_match",
+			"track_process.conf:27 unsupported track_process app",
+		},
 		"tun.conf": {
 			"tun.conf:7 unsupported virtual_ipaddress label",
 		},

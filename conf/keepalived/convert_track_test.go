@@ -145,3 +145,47 @@ vrrp_instance VI_1 {
 		t.Errorf("down %+v", d)
 	}
 }
+
+// TestConvertTrackProcess: vrrp_track_process and an instance's
+// track_process load with keepalived's meaning.
+func TestConvertTrackProcess(t *testing.T) {
+	src := `vrrp_track_process web {
+  process /usr/sbin/nginx -g "daemon off;"
+  param_match partial
+  quorum 1
+  quorum_max 2
+  weight 15
+  delay 2
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.100
+  }
+  track_process {
+    web weight -15 reverse
+  }
+}
+`
+	nodes, err := Parse([]byte(src), "k.conf", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Convert(nodes)
+	if n := res.Unsupported(); n != 0 {
+		t.Fatalf("unsupported findings: %v\n%s", res.Findings, res.HCL)
+	}
+	cfg, diags := conf.Parse(res.HCL, "k.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("%s\n%s", diags, res.HCL)
+	}
+	tp := cfg.VRRP[0].TrackProcesses[0]
+	p := tp.Process
+	if tp.Weight != -15 || !tp.Reverse || !reflect.DeepEqual(p.Argv, []string{"/usr/sbin/nginx", "-g", "daemon off;"}) ||
+		!p.FullCommand || p.ParamMatch != conf.ParamPartial || p.Quorum != 1 || p.QuorumMax != 2 || p.Weight != 15 ||
+		p.ForkDelay != 2*time.Second || p.TerminateDelay != 2*time.Second {
+		t.Errorf("track_process %+v", tp)
+	}
+}
