@@ -39,7 +39,7 @@ type Coordinator struct {
 
 	// vrrp_track_process (trackproc.go), and the /proc reader.
 	procs     map[string]*procRun
-	listProcs func(cmdline bool) ([]procInfo, error)
+	listProcs func(names map[string]bool, cmdline bool) ([]procInfo, error)
 }
 
 type scriptRun struct {

@@ -13,28 +13,32 @@ import (
 const maxCmdline = 4096
 
 // listProcs reads /proc: every process's task name and state from
-// /proc/PID/stat, and with cmdline its command line. A process that exits
-// during the scan is skipped.
-func listProcs(cmdline bool) ([]procInfo, error) {
+// /proc/PID/stat, and with cmdline its command line, and returns those
+// whose task name or first word is in names (the others are not turned
+// into strings: most of a scan's garbage). A process that exits during
+// the scan is skipped.
+func listProcs(names map[string]bool, cmdline bool) ([]procInfo, error) {
 	d, err := os.Open("/proc")
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
-	names, err := d.Readdirnames(-1)
+	ents, err := d.Readdirnames(-1)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]procInfo, 0, len(names))
-	buf := make([]byte, maxCmdline)
-	for _, n := range names {
+	var out []procInfo
+	// Two buffers: comm, in the first, is still needed after the command
+	// line is read into the second.
+	statBuf, cmdBuf := make([]byte, 512), make([]byte, maxCmdline)
+	for _, n := range ents {
 		if n == "" || n[0] < '1' || n[0] > '9' {
 			continue
 		}
 		if _, err := strconv.Atoi(n); err != nil {
 			continue
 		}
-		pi, ok := readProc("/proc/"+n, cmdline, buf)
+		pi, ok := readProc("/proc/"+n, names, cmdline, statBuf, cmdBuf)
 		if ok {
 			out = append(out, pi)
 		}
@@ -58,28 +62,35 @@ func readFileInto(path string, buf []byte) ([]byte, bool) {
 	return buf[:n], true
 }
 
-func readProc(dir string, cmdline bool, buf []byte) (procInfo, bool) {
+func readProc(dir string, names map[string]bool, cmdline bool, statBuf, cmdBuf []byte) (procInfo, bool) {
 	var pi procInfo
-	b, ok := readFileInto(dir+"/stat", buf)
+	b, ok := readFileInto(dir+"/stat", statBuf)
 	if !ok {
 		return pi, false
 	}
 	// "PID (COMM) S ...": comm may hold spaces and parentheses, so it
 	// ends at the last ')'.
 	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-	if open < 0 || end < open || end+2 >= len(b) {
-		return pi, false
+	if open < 0 || end < open || end+2 >= len(b) || b[end+2] == 'Z' {
+		return pi, false // zombies never count (keepalived)
 	}
-	pi.Comm = string(b[open+1 : end])
-	pi.Zombie = b[end+2] == 'Z'
-	if cmdline && !pi.Zombie {
-		b, ok := readFileInto(dir+"/cmdline", buf)
+	comm := b[open+1 : end]
+	want := names[string(comm)] // no allocation for a map lookup
+	if cmdline {
+		b, ok := readFileInto(dir+"/cmdline", cmdBuf)
 		if !ok {
 			return pi, false
 		}
-		pi.Argv = splitCmdline(b)
+		argv0, _, _ := bytes.Cut(b, []byte{0})
+		if names[string(argv0)] {
+			want = true
+			pi.Argv = splitCmdline(b)
+		}
 	}
-	return pi, true
+	if want {
+		pi.Comm = string(comm)
+	}
+	return pi, want
 }
 
 // splitCmdline splits /proc/PID/cmdline (NUL-terminated words).

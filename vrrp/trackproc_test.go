@@ -113,7 +113,10 @@ func TestCoordinatorTrackProcess(t *testing.T) {
 	running := 1
 	var scanErr error
 	c := NewCoordinator(nil)
-	c.listProcs = func(cmdline bool) ([]procInfo, error) {
+	c.listProcs = func(names map[string]bool, cmdline bool) ([]procInfo, error) {
+		if !names["/bin/sleep"] {
+			t.Errorf("names %v", names)
+		}
 		if !cmdline {
 			t.Error("cmdline not read for a full-command process")
 		}
