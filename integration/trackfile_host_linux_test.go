@@ -167,3 +167,54 @@ func TestInteropTrackFileKeepalived(t *testing.T) {
 	waitVIP(t, a, true, 5*time.Second)
 	waitVIP(t, b, false, 3*time.Second)
 }
+
+// TestKeepalivedTrackFileReverse checks the rule lvsd implements against
+// keepalived 2.2.7 itself: keepalived (150) tracks a file with weight 20
+// reverse, lvsd (120) none. Value 2 gives keepalived 150 - 40 = 110 and
+// lvsd preempts; value 0 gives 150 back and keepalived preempts again.
+func TestKeepalivedTrackFileReverse(t *testing.T) {
+	needKeepalived(t)
+	l := newLab(t, "tf4")
+	a := addHost(t, l, "lvs1", "198.51.100.20/24")
+	b := addHost(t, l, "lvs2", "198.51.100.21/24")
+	f := filepath.Join(l.Dir, "k.prio")
+	if err := os.WriteFile(f, []byte("0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startKeepalived(t, l, b, fmt.Sprintf(`global_defs {
+  router_id lvsd_tf
+}
+track_file kprio {
+  file %s
+  weight 20 reverse
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 1
+  authentication {
+    auth_type PASS
+    auth_pass tfpass
+  }
+  virtual_ipaddress {
+    198.51.100.30/24 dev eth0
+  }
+  track_file {
+    kprio
+  }
+}
+`, f))
+	startDirector(t, l, a, trackFileDirector(120, filepath.Join(l.Dir, "a.prio"), filepath.Join(l.Dir, "a.maint")))
+	waitVIP(t, b, true, masterDown(150)+3*time.Second)
+	waitVIP(t, a, false, time.Second)
+
+	writeAtomic(t, f, "2")
+	waitVIP(t, a, true, masterDown(120)+3*time.Second)
+	waitVIP(t, b, false, 2*time.Second)
+
+	writeAtomic(t, f, "0")
+	waitVIP(t, b, true, 5*time.Second)
+	waitVIP(t, a, false, 3*time.Second)
+}
