@@ -15,14 +15,16 @@ import (
 //
 // keepalived follows process events through the netlink proc connector.
 // lvsd scans /proc instead, once per procInterval for every tracked
-// process together: the connector needs CAP_NET_ADMIN in the initial
-// user and PID namespaces, drops events when its socket buffer overflows
-// (keepalived then rescans /proc anyway) and must still be seeded by a
-// scan; a scan is one small read per process (/proc/PID/stat, or
-// /proc/PID/cmdline too when a command line is matched): measured with
-// 300 processes (BenchmarkListProcs), 1.1 ms of CPU per scan reading the
-// task names, 2.1 ms with the command lines; a whole director tracking
-// both kinds used 0.45% of one core (0.05% without), on a loaded machine.
+// process together: the connector needs CAP_NET_ADMIN, drops events when
+// its socket buffer overflows (keepalived then rescans /proc) and must be
+// seeded by a scan anyway; and it answers in the initial network
+// namespace only: keepalived 2.2.7 in another one (a container, the netns
+// tests) gets ECONNREFUSED and counts every tracked process as absent. A
+// scan is one small read per process (/proc/PID/stat, and
+// /proc/PID/cmdline when a command line is matched): measured with 300
+// processes (BenchmarkListProcs), 1.1 ms of CPU per scan reading the task
+// names, 2.1 ms with the command lines; a whole director tracking both
+// kinds used 0.45% of one core (0.05% without), on a loaded machine.
 // The price is up to procInterval of detection delay, well under a VRRP
 // Master_Down_Interval.
 var procInterval = time.Second
