@@ -68,13 +68,10 @@ func readProc(dir string, names map[string]bool, cmdline bool, statBuf, cmdBuf [
 	if !ok {
 		return pi, false
 	}
-	// "PID (COMM) S ...": comm may hold spaces and parentheses, so it
-	// ends at the last ')'.
-	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-	if open < 0 || end < open || end+2 >= len(b) || b[end+2] == 'Z' {
+	comm, zombie, ok := parseStat(b)
+	if !ok || zombie {
 		return pi, false // zombies never count (keepalived)
 	}
-	comm := b[open+1 : end]
 	want := names[string(comm)] // no allocation for a map lookup
 	if cmdline {
 		b, ok := readFileInto(dir+"/cmdline", cmdBuf)
@@ -91,18 +88,4 @@ func readProc(dir string, names map[string]bool, cmdline bool, statBuf, cmdBuf [
 		pi.Comm = string(comm)
 	}
 	return pi, want
-}
-
-// splitCmdline splits /proc/PID/cmdline (NUL-terminated words).
-func splitCmdline(b []byte) []string {
-	b = bytes.TrimSuffix(b, []byte{0})
-	if len(b) == 0 {
-		return nil
-	}
-	parts := bytes.Split(b, []byte{0})
-	argv := make([]string, len(parts))
-	for k, p := range parts {
-		argv[k] = string(p)
-	}
-	return argv
 }

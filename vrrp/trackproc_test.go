@@ -1,7 +1,9 @@
 package vrrp
 
 import (
+	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,4 +168,45 @@ func TestCoordinatorTrackProcess(t *testing.T) {
 	running = 1
 	c.scanOnce(time.Now())
 	check("one again", 100, 1)
+}
+
+func TestParseStat(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		comm       string
+		zombie, ok bool
+	}{
+		{"1 (systemd) S 0 1 1", "systemd", false, true},
+		{"42 (a b) c) Z 1 42", "a b) c", true, true},
+		{"7 () R 1", "", false, true},
+		{"7 (x", "", false, false},
+		{"7 (x)", "", false, false},
+		{"", "", false, false},
+	} {
+		comm, z, ok := parseStat([]byte(tc.in))
+		if string(comm) != tc.comm || z != tc.zombie || ok != tc.ok {
+			t.Errorf("parseStat(%q) = %q %v %v", tc.in, comm, z, ok)
+		}
+	}
+	if got := splitCmdline([]byte("/bin/sleep\x00a b\x00\x00")); len(got) != 3 || got[1] != "a b" || got[2] != "" {
+		t.Errorf("splitCmdline: %q", got)
+	}
+	if splitCmdline(nil) != nil {
+		t.Error("empty cmdline")
+	}
+}
+
+func FuzzParseProc(f *testing.F) {
+	f.Add([]byte("1 (systemd) S 0 1 1"), []byte("/sbin/init\x00splash\x00"))
+	f.Add([]byte("42 (a (b)) Z"), []byte(""))
+	f.Fuzz(func(t *testing.T, stat, cmdline []byte) {
+		if comm, _, ok := parseStat(stat); ok && !bytes.Contains(stat, comm) {
+			t.Fatalf("comm %q not in %q", comm, stat)
+		}
+		argv := splitCmdline(cmdline)
+		joined := strings.Join(argv, "\x00")
+		if want := strings.TrimSuffix(string(cmdline), "\x00"); joined != want {
+			t.Fatalf("splitCmdline(%q) = %q", cmdline, argv)
+		}
+	})
 }
