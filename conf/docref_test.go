@@ -150,6 +150,8 @@ var docSamples = map[string]string{
 	rsPath + ".misc_check misc_path":         `"/bin/true"`,
 	"vrrp_script script":                     `"/bin/true"`,
 	"vrrp_sync_group group":                  `["x"]`,
+	"vrrp_track_file file":                   `"/run/lvsd/x"`,
+	"vrrp_track_process process":             `"haproxy"`,
 	"agent vips":                             `["192.0.2.1"]`,
 	"http listen":                            `"127.0.0.1:9999"`,
 	"http.user password_bcrypt":              `"` + testHashStats + `"`,
@@ -160,13 +162,16 @@ var docSamples = map[string]string{
 var docDefaultNeeds = map[string]string{
 	rsPath + ".udp_check min_reply_length": "require_reply = true",
 	rsPath + ".udp_check max_reply_length": "require_reply = true",
+	"vrrp_track_file init_file_overwrite":  "init_file = 0",
 }
 
 // docPrelude names, for a block that refers to another by name, the block
 // minimalFile writes first so that the reference (always to "x") resolves.
 var docPrelude = map[string]string{
-	"vrrp_sync_group":            "vrrp_instance",
-	"vrrp_instance.track_script": "vrrp_script",
+	"vrrp_sync_group":             "vrrp_instance",
+	"vrrp_instance.track_script":  "vrrp_script",
+	"vrrp_instance.track_file":    "vrrp_track_file",
+	"vrrp_instance.track_process": "vrrp_track_process",
 }
 
 // minimalFile is the smallest file holding the block at path: its prelude

@@ -79,7 +79,7 @@ func TestErrors(t *testing.T) {
 		// Unknown names, at every level.
 		{"unknown top block", "bogus {}\n", `Blocks of type "bogus" are not expected`, 1},
 		{"unknown vrrp attr", vrrp("v", "  track_interface = 3"), `argument named "track_interface"`, 2},
-		{"unknown vrrp block", vrrp("v", "  track_file {}"), `Blocks of type "track_file"`, 2},
+		{"unknown vrrp block", vrrp("v", "  track_bfd {}"), `Blocks of type "track_bfd"`, 2},
 		{"unknown auth attr", vrrp("v", "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = \"x\"\n    auth_foo = 1\n  }"), `argument named "auth_foo"`, 5},
 		{"unknown vs attr", vs("vs", "  persistence_engine = \"sip\""), `argument named "persistence_engine"`, 2},
 		// Persistence: whole seconds in IPVS's range, a contiguous mask

@@ -102,6 +102,8 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "vrrp_instance", LabelNames: []string{"name"}},
 		{Type: "vrrp_script", LabelNames: []string{"name"}},
 		{Type: "vrrp_sync_group", LabelNames: []string{"name"}},
+		{Type: "vrrp_track_file", LabelNames: []string{"name"}},
+		{Type: "vrrp_track_process", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 		{Type: "agent"},
 		{Type: "lvs_timeouts"},
@@ -170,6 +172,7 @@ func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) b
 	var vrrpSeen, vsSeen int
 	var agentBlocks, httpBlocks []*hcl.Block
 	scriptNames, groupNames, instBlocks := map[string]hcl.Range{}, map[string]hcl.Range{}, map[string]*hcl.Block{}
+	fileNames, procNames := map[string]hcl.Range{}, map[string]hcl.Range{}
 	var last hcl.Body
 	blocks, contentErrs := 0, false
 	for body := range bodies {
@@ -185,6 +188,18 @@ func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) b
 				dup := d.uniqueLabel(b, scriptNames)
 				if s, ok := d.vrrpScript(b); ok && !dup {
 					cfg.VRRPScripts = append(cfg.VRRPScripts, s)
+				}
+			case "vrrp_track_file":
+				vrrpSeen++
+				dup := d.uniqueLabel(b, fileNames)
+				if f, ok := d.vrrpTrackFile(b); ok && !dup {
+					cfg.VRRPTrackFiles = append(cfg.VRRPTrackFiles, f)
+				}
+			case "vrrp_track_process":
+				vrrpSeen++
+				dup := d.uniqueLabel(b, procNames)
+				if p, ok := d.vrrpTrackProcess(b); ok && !dup {
+					cfg.VRRPTrackProcesses = append(cfg.VRRPTrackProcesses, p)
 				}
 			case "vrrp_sync_group":
 				vrrpSeen++
@@ -233,7 +248,7 @@ func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) b
 		}
 	}
 
-	d.resolveTracking(cfg, instBlocks, scriptNames)
+	d.resolveTracking(cfg, instBlocks, scriptNames, fileNames, procNames)
 	if len(agentBlocks) > 0 && (vrrpSeen > 0 || vsSeen > 0 || cfg.LVSTimeouts != nil) {
 		other := "vrrp_instance"
 		if vrrpSeen == 0 {

@@ -15,10 +15,14 @@ type Config struct {
 	// File is the path the config was read from (for messages).
 	File string
 
-	VRRP           []VRRPInstance
-	VRRPScripts    []VRRPScript // vrrp_script blocks (vrrp_track.go)
-	SyncGroups     []SyncGroup  // vrrp_sync_group blocks
-	VirtualServers []VirtualServer
+	VRRP        []VRRPInstance
+	VRRPScripts []VRRPScript // vrrp_script blocks (vrrp_track.go)
+	SyncGroups  []SyncGroup  // vrrp_sync_group blocks
+	// VRRPTrackFiles are the vrrp_track_file blocks (vrrp_trackfile.go).
+	VRRPTrackFiles []VRRPTrackFile
+	// VRRPTrackProcesses are the vrrp_track_process blocks (vrrp_trackproc.go).
+	VRRPTrackProcesses []VRRPTrackProcess
+	VirtualServers     []VirtualServer
 	// LVSTimeouts is the lvs_timeouts block; nil = the kernel's timeouts
 	// are not managed.
 	LVSTimeouts *LVSTimeouts
@@ -93,6 +97,10 @@ type VRRPInstance struct {
 	TrackInterfaces  []TrackInterface
 	TrackScripts     []TrackScript
 	DontTrackPrimary bool
+	// TrackFiles are the track_file references (vrrp_trackfile.go).
+	TrackFiles []TrackFile
+	// TrackProcesses are the track_process references (vrrp_trackproc.go).
+	TrackProcesses []TrackProcess
 	// Notify are the instance's notify scripts.
 	Notify Notify
 
@@ -102,6 +110,10 @@ type VRRPInstance struct {
 	// trackScriptDefault: indexes of TrackScripts without their own weight,
 	// filled while decoding and cleared by resolveTracking.
 	trackScriptDefault []int
+	// trackFileRefs: which attributes each TrackFiles entry set, cleared
+	// by resolveTrackFiles.
+	trackFileRefs []trackFileRef
+	trackProcRefs []trackFileRef
 }
 
 // VirtualServer is one virtual_server block.

@@ -192,6 +192,8 @@ func (d *decoder) vrrpInstance(b *hcl.Block) (VRRPInstance, bool) {
 	}
 
 	d.trackBlocks(content.Blocks, &vi)
+	d.trackFileBlocks(content.Blocks, &vi)
+	d.trackProcessBlocks(content.Blocks, &vi)
 	if a := attrs["dont_track_primary"]; a != nil {
 		if v, ok := d.boolean(a); ok {
 			vi.DontTrackPrimary = v

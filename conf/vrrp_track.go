@@ -118,6 +118,8 @@ var (
 	vrrpTrackBlocks = []hcl.BlockHeaderSchema{
 		{Type: "track_interface", LabelNames: []string{"interface"}},
 		{Type: "track_script", LabelNames: []string{"script"}},
+		{Type: "track_file", LabelNames: []string{"file"}},
+		{Type: "track_process", LabelNames: []string{"process"}},
 	}
 )
 
@@ -249,13 +251,23 @@ func (d *decoder) trackBlocks(blocks hcl.Blocks, vi *VRRPInstance) {
 // checks sync group members, and applies keepalived's address owner rule:
 // priority 255 cannot be changed by tracking, so weights become 0 (a failure
 // puts the owner in FAULT instead).
-func (d *decoder) resolveTracking(cfg *Config, instBlocks map[string]*hcl.Block, declared map[string]hcl.Range) {
+func (d *decoder) resolveTracking(cfg *Config, instBlocks map[string]*hcl.Block, declared, declaredFiles, declaredProcs map[string]hcl.Range) {
 	scripts := map[string]VRRPScript{}
 	for _, s := range cfg.VRRPScripts {
 		scripts[s.Name] = s
 	}
+	files := map[string]VRRPTrackFile{}
+	for _, f := range cfg.VRRPTrackFiles {
+		files[f.Name] = f
+	}
+	procs := map[string]VRRPTrackProcess{}
+	for _, p := range cfg.VRRPTrackProcesses {
+		procs[p.Name] = p
+	}
 	for k := range cfg.VRRP {
 		vi := &cfg.VRRP[k]
+		d.resolveTrackFiles(files, declaredFiles, vi)
+		d.resolveTrackProcesses(procs, declaredProcs, vi)
 		useDefault := map[int]bool{}
 		for _, i := range vi.trackScriptDefault {
 			useDefault[i] = true
@@ -285,6 +297,14 @@ func (d *decoder) resolveTracking(cfg *Config, instBlocks map[string]*hcl.Block,
 			for j := range vi.TrackInterfaces {
 				weighted = weighted || vi.TrackInterfaces[j].Weight != 0
 				vi.TrackInterfaces[j].Weight = 0
+			}
+			for j := range vi.TrackFiles {
+				weighted = weighted || vi.TrackFiles[j].Weight != 0
+				vi.TrackFiles[j].Weight = 0
+			}
+			for j := range vi.TrackProcesses {
+				weighted = weighted || vi.TrackProcesses[j].Weight != 0
+				vi.TrackProcesses[j].Weight = 0
 			}
 			if weighted {
 				rng := vi.DeclRange
@@ -355,6 +375,18 @@ func (vi VRRPInstance) Equal(o VRRPInstance) bool {
 			ts[k] = t
 		}
 		v.TrackScripts = ts
+		tf := make([]TrackFile, len(v.TrackFiles))
+		for k, t := range v.TrackFiles {
+			t.File.DeclRange = hcl.Range{}
+			tf[k] = t
+		}
+		v.TrackFiles = tf
+		tp := make([]TrackProcess, len(v.TrackProcesses))
+		for k, t := range v.TrackProcesses {
+			t.Process.DeclRange = hcl.Range{}
+			tp[k] = t
+		}
+		v.TrackProcesses = tp
 		return v
 	}
 	return reflect.DeepEqual(strip(vi), strip(o))

@@ -27,6 +27,19 @@ type Coordinator struct {
 	scripts map[string]*scriptRun
 	groups  map[string]*groupState // by group name
 	groupOf map[string]string      // instance -> group
+
+	// vrrp_track_file (trackfile.go): files by name, whether Apply ran
+	// once (init_file overwrites only then), the wake-up of the watch
+	// loop, and the reader and watcher (tests inject fakes).
+	files        map[string]*fileRun
+	applied      bool
+	filesChanged chan struct{}
+	readTrack    func(path string) (int64, bool, error)
+	newWatcher   func() (fileWatcher, error)
+
+	// vrrp_track_process (trackproc.go), and the /proc reader.
+	procs     map[string]*procRun
+	listProcs func(names map[string]bool, cmdline bool) ([]procInfo, error)
 }
 
 type scriptRun struct {
@@ -55,6 +68,14 @@ func NewCoordinator(log *slog.Logger) *Coordinator {
 		scripts:   map[string]*scriptRun{},
 		groups:    map[string]*groupState{},
 		groupOf:   map[string]string{},
+
+		files:        map[string]*fileRun{},
+		filesChanged: make(chan struct{}, 1),
+		readTrack:    readTrackFile,
+		newWatcher:   newInotifyWatcher,
+
+		procs:     map[string]*procRun{},
+		listProcs: listProcs,
 	}
 }
 
@@ -75,6 +96,8 @@ func (c *Coordinator) Run(ctx context.Context) {
 		c.startScript(s)
 	}
 	c.mu.Unlock()
+	go c.watchFiles(ctx)
+	go c.scanProcesses(ctx)
 	c.notify.Run(ctx)
 }
 
@@ -108,6 +131,8 @@ func (c *Coordinator) Apply(cfg *conf.Config) {
 			c.startScript(s)
 		}
 	}
+	c.applyFiles(cfg)
+	c.applyProcesses(cfg)
 	groups := map[string]*groupState{}
 	groupOf := map[string]string{}
 	for _, g := range cfg.SyncGroups {
@@ -190,6 +215,14 @@ func (c *Coordinator) Attach(i *Instance) {
 			ok   bool
 		}{n, s.ok})
 	}
+	files := map[string]int64{}
+	for n, f := range c.files {
+		files[n] = f.value
+	}
+	procs := map[string]procState{}
+	for n, p := range c.procs {
+		procs[n] = p.st
+	}
 	var groupFault bool
 	if g := c.groups[group]; g != nil {
 		for m, f := range g.own {
@@ -199,6 +232,12 @@ func (c *Coordinator) Attach(i *Instance) {
 	c.mu.Unlock()
 	for _, s := range states {
 		i.SetTracked(KindScript, s.name, s.ok)
+	}
+	for n, v := range files {
+		i.SetTrackedValue(KindFile, n, v)
+	}
+	for n, st := range procs {
+		i.SetTrackedProcess(n, st.up, int64(st.n))
 	}
 	i.mu.Lock()
 	i.group = group

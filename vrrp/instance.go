@@ -210,7 +210,55 @@ func trackedObjects(cfg conf.VRRPInstance) []Tracked {
 	for _, t := range cfg.TrackScripts {
 		objs = append(objs, Tracked{Kind: KindScript, Name: t.Script.Name, Weight: t.Weight, Up: !t.Script.InitFail})
 	}
+	// Files count as 0 until the coordinator has read them (Attach).
+	for _, t := range cfg.TrackFiles {
+		o := Tracked{Kind: KindFile, Name: t.File.Name, Weight: t.Weight, Reverse: t.Reverse, Path: t.File.Path}
+		_, fault := o.contribution()
+		o.Up = !fault
+		objs = append(objs, o)
+	}
+	// Processes count as down until the coordinator has scanned (Attach).
+	for _, t := range cfg.TrackProcesses {
+		objs = append(objs, Tracked{Kind: KindProcess, Name: t.Process.Name, Weight: t.Weight, Reverse: t.Reverse, Path: t.Process.Process})
+	}
 	return objs
+}
+
+// SetTrackedProcess records a tracked process's quorum and count.
+func (i *Instance) SetTrackedProcess(name string, up bool, n int64) {
+	i.mu.Lock()
+	changed := false
+	for k := range i.tracked {
+		o := &i.tracked[k]
+		if o.Kind == KindProcess && o.Name == name && (o.Up != up || o.Value != n) {
+			changed = changed || o.Up != up
+			o.Up, o.Value = up, n
+		}
+	}
+	i.mu.Unlock()
+	if changed {
+		i.markDirty()
+	}
+}
+
+// SetTrackedValue records the value of a tracked file (kind and name as in
+// Tracked), like SetTracked.
+func (i *Instance) SetTrackedValue(kind, name string, v int64) {
+	i.mu.Lock()
+	changed := false
+	for k := range i.tracked {
+		o := &i.tracked[k]
+		if o.Kind == kind && o.Name == name && o.Value != v {
+			o.Value = v
+			_, fault := o.contribution()
+			o.Up = !fault
+			changed = true
+		}
+	}
+	i.mu.Unlock()
+	if changed {
+		i.markDirty()
+	}
 }
 
 // SetTracked records the state of a tracked object (kind and name as in

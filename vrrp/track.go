@@ -9,6 +9,8 @@ const (
 	KindInterface = "interface"
 	KindScript    = "script"
 	KindGroup     = "sync_group" // a sync group member in fault
+	KindFile      = "file"       // a vrrp_track_file (trackfile.go)
+	KindProcess   = "process"    // a vrrp_track_process (trackproc.go)
 )
 
 // Tracked is one tracked object and its current state.
@@ -20,6 +22,56 @@ type Tracked struct {
 	// is down.
 	Weight int  `json:"weight"`
 	Up     bool `json:"up"`
+	// A file (KindFile) counts by its integer Value instead: see
+	// FileContribution. Up is then false while it puts the instance in
+	// FAULT. Path is the file's path; Value absent from JSON means 0. For a
+	// process (KindProcess) Up is its quorum and Value the number of
+	// matching processes. Reverse (files, processes) negates the weight;
+	// with weight 0 it makes up the FAULT state.
+	Value   int64  `json:"value,omitempty"`
+	Reverse bool   `json:"reverse,omitempty"`
+	Path    string `json:"path,omitempty"`
+}
+
+// contribution is what one object adds to the priority now, or fault.
+func (o Tracked) contribution() (delta int, fault bool) {
+	switch {
+	case o.Kind == KindFile:
+		return FileContribution(o.Value, o.Weight, o.Reverse)
+	case o.Weight == 0:
+		return 0, o.Up == o.Reverse
+	case (o.Weight > 0) == o.Up:
+		// keepalived's track_process with reverse: the weight applies
+		// under the same condition, negated.
+		if o.Reverse {
+			return -o.Weight, false
+		}
+		return o.Weight, false
+	}
+	return 0, false
+}
+
+// fileFault is keepalived's track_file status meaning FAULT: value x
+// weight at or below it puts the instance in FAULT.
+const fileFault = -254
+
+// FileContribution is keepalived's track_file rule (trackers/track_file.c
+// of 2.2.7): with weight 0 a non-zero value means FAULT (reverse: a zero
+// value does); otherwise the priority moves by value x weight, negated by
+// reverse, capped at +253, and a result at or below -254 means FAULT.
+func FileContribution(value int64, weight int, reverse bool) (delta int, fault bool) {
+	if weight == 0 {
+		return 0, (value != 0) != reverse
+	}
+	// |value| <= 2^31 and |weight| <= 254: the product fits in an int64.
+	s := value * int64(weight)
+	if reverse {
+		s = -s
+	}
+	if s <= fileFault {
+		return 0, true
+	}
+	return int(min(s, 253)), false
 }
 
 // Effective is keepalived's effective priority: base plus the weights that
@@ -32,12 +84,9 @@ type Tracked struct {
 func Effective(base uint8, objs []Tracked) (prio uint8, fault bool) {
 	sum := int(base)
 	for _, o := range objs {
-		switch {
-		case o.Weight == 0 && !o.Up:
-			fault = true
-		case o.Weight > 0 && o.Up, o.Weight < 0 && !o.Up:
-			sum += o.Weight
-		}
+		d, f := o.contribution()
+		sum += d
+		fault = fault || f
 	}
 	if base == 255 {
 		return 255, fault

@@ -420,6 +420,21 @@ func vrrpTracking(v vrrp.Status, now time.Time) string {
 			if o.Weight != 0 {
 				w = fmt.Sprintf(" weight %+d", o.Weight)
 			}
+			if o.Kind == vrrp.KindFile {
+				// A file counts by value: show it, its path and reverse.
+				rev := ""
+				if o.Reverse {
+					rev = " reverse"
+				}
+				w = fmt.Sprintf(" %s value %d weight %+d%s", o.Path, o.Value, o.Weight, rev)
+			}
+			if o.Kind == vrrp.KindProcess {
+				// The number running shows how far from the quorum it is.
+				w = fmt.Sprintf(" (%d running)%s", o.Value, w)
+				if o.Reverse {
+					w += " reverse"
+				}
+			}
 			objs = append(objs, fmt.Sprintf("%s %s %s%s", o.Kind, o.Name, st, w))
 		}
 		parts = append(parts, "tracks "+strings.Join(objs, ", "))

@@ -26,3 +26,24 @@ func TestVRRPTrackingLine(t *testing.T) {
 		t.Fatal("line for an instance without tracking")
 	}
 }
+
+func TestVRRPTrackingLineFiles(t *testing.T) {
+	st := vrrp.Status{Tracked: []vrrp.Tracked{
+		{Kind: vrrp.KindFile, Name: "prio", Weight: 10, Value: 3, Path: "/run/lvsd/prio", Up: true},
+		{Kind: vrrp.KindFile, Name: "maint", Weight: 0, Path: "/run/lvsd/maint", Reverse: true},
+	}}
+	got := vrrpTracking(st, time.Now())
+	want := "tracks file prio up /run/lvsd/prio value 3 weight +10, file maint DOWN /run/lvsd/maint value 0 weight +0 reverse"
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestVRRPTrackingLineProcess(t *testing.T) {
+	st := vrrp.Status{Tracked: []vrrp.Tracked{
+		{Kind: vrrp.KindProcess, Name: "haproxy", Weight: -30, Value: 2, Path: "haproxy", Up: true, Reverse: true},
+	}}
+	if got, want := vrrpTracking(st, time.Now()), "tracks process haproxy up (2 running) weight -30 reverse"; got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}

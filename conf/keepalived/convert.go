@@ -94,6 +94,10 @@ func Convert(nodes []*Node) *Result {
 			c.vrrpInstance(root, n)
 		case "vrrp_script":
 			c.vrrpScript(root, n)
+		case "vrrp_track_file", "track_file":
+			c.trackFile(root, n)
+		case "vrrp_track_process":
+			c.trackProcess(root, n)
 		case "vrrp_sync_group":
 			c.syncGroup(root, n)
 		case "virtual_server":
@@ -359,6 +363,10 @@ func (c *converter) vrrpInstance(root *hclwrite.Body, n *Node) {
 		case "track_interface", "track_script":
 			c.comments(body, ch)
 			c.trackBlock(body, ch)
+		case "track_file":
+			c.trackFileRefs(body, ch)
+		case "track_process":
+			c.trackProcessRefs(body, ch)
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
 			c.notifyScript(body, ch)
 		case "dont_track_primary":
@@ -1354,8 +1362,6 @@ var descriptions = map[string]string{
 	"static_ipaddress":         "keepalived would add these addresses at start, whatever the VRRP state",
 	"static_routes":            "keepalived would add these routes at start, whatever the VRRP state",
 	"static_rules":             "keepalived would add these policy rules at start, whatever the VRRP state",
-	"vrrp_track_process":       "keepalived would watch this process; tracking instances change priority or go to FAULT",
-	"vrrp_track_file":          "keepalived would read a weight from this file for tracking instances",
 	"track_file":               "keepalived would read a weight from this file for tracking instances",
 	"linkbeat_use_polling":     "keepalived would poll interface state instead of listening to netlink",
 	"net_namespace":            "keepalived would run inside this network namespace",
@@ -1393,7 +1399,6 @@ var descriptions = map[string]string{
 	"garp_master_refresh_repeat": "keepalived would send this many gratuitous ARPs per refresh",
 	"track_interface":            "keepalived would go to FAULT (or change priority) when these interfaces go down",
 	"track_script":               "keepalived would change priority or go to FAULT according to these vrrp_scripts",
-	"track_process":              "keepalived would change priority or go to FAULT according to these processes",
 	"notify_master":              "keepalived would run this script on becoming MASTER",
 	"notify_backup":              "keepalived would run this script on becoming BACKUP",
 	"notify_fault":               "keepalived would run this script on going to FAULT",

@@ -188,6 +188,15 @@ func TestCorpus(t *testing.T) {
 			"quorum.conf:27 unsupported quorum_up",
 		},
 		"sync_group.conf": nil, // vrrp_script, vrrp_sync_group, track_script, notify_master all carried
+		"track_file.conf": {
+			"track_file.conf:12 unsupported vrrp_track_file",
+			"track_file.conf:22 unsupported track_file prio",
+			"track_file.conf:23 unsupported track_file other",
+		},
+		"track_process.conf": {
+			"track_process.conf:17 unsupported param_match",
+			"track_process.conf:27 unsupported track_process app",
+		},
 		"tun.conf": {
 			"tun.conf:7 unsupported virtual_ipaddress label",
 		},

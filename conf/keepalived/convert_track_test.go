@@ -95,3 +95,97 @@ vrrp_instance VI_2 {
 		t.Errorf("sync groups %+v", cfg.SyncGroups)
 	}
 }
+
+// TestConvertTrackFile: track_file / vrrp_track_file and an instance's
+// track_file load with keepalived's meaning (default weight 1, the file's
+// reverse unless the entry says otherwise).
+func TestConvertTrackFile(t *testing.T) {
+	src := `track_file prio {
+  file /run/k/prio
+  weight -3 reverse
+  init_file 7 overwrite
+}
+vrrp_track_file down {
+  file /run/k/down
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.100
+  }
+  track_file {
+    prio
+    down weight 0
+  }
+}
+`
+	nodes, err := Parse([]byte(src), "k.conf", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Convert(nodes)
+	if n := res.Unsupported(); n != 0 {
+		t.Fatalf("unsupported findings: %v\n%s", res.Findings, res.HCL)
+	}
+	cfg, diags := conf.Parse(res.HCL, "k.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("%s\n%s", diags, res.HCL)
+	}
+	tf := cfg.VRRP[0].TrackFiles
+	if len(tf) != 2 {
+		t.Fatalf("track_file %+v", tf)
+	}
+	p := tf[0].File
+	if tf[0].Weight != -3 || !tf[0].Reverse || p.Path != "/run/k/prio" || !p.InitFile || p.InitValue != 7 || !p.InitOverwrite {
+		t.Errorf("prio %+v", tf[0])
+	}
+	if d := tf[1]; d.Weight != 0 || d.Reverse || d.File.Weight != 1 || d.File.InitFile {
+		t.Errorf("down %+v", d)
+	}
+}
+
+// TestConvertTrackProcess: vrrp_track_process and an instance's
+// track_process load with keepalived's meaning.
+func TestConvertTrackProcess(t *testing.T) {
+	src := `vrrp_track_process web {
+  process /usr/sbin/nginx -g "daemon off;"
+  param_match partial
+  quorum 1
+  quorum_max 2
+  weight 15
+  delay 2
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.100
+  }
+  track_process {
+    web weight -15 reverse
+  }
+}
+`
+	nodes, err := Parse([]byte(src), "k.conf", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Convert(nodes)
+	if n := res.Unsupported(); n != 0 {
+		t.Fatalf("unsupported findings: %v\n%s", res.Findings, res.HCL)
+	}
+	cfg, diags := conf.Parse(res.HCL, "k.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("%s\n%s", diags, res.HCL)
+	}
+	tp := cfg.VRRP[0].TrackProcesses[0]
+	p := tp.Process
+	if tp.Weight != -15 || !tp.Reverse || !reflect.DeepEqual(p.Argv, []string{"/usr/sbin/nginx", "-g", "daemon off;"}) ||
+		!p.FullCommand || p.ParamMatch != conf.ParamPartial || p.Quorum != 1 || p.QuorumMax != 2 || p.Weight != 15 ||
+		p.ForkDelay != 2*time.Second || p.TerminateDelay != 2*time.Second {
+		t.Errorf("track_process %+v", tp)
+	}
+}
