@@ -173,7 +173,10 @@ func (l *tcpLoop) run() {
 			}
 		}
 		// Deadlines, then due checks; a check that ends at once
-		// (refused, no socket) ends in this round too.
+		// (refused, no socket) ends in this round too. Attempts start
+		// at the time read before the first of them, so that their
+		// latency does not count the work done before it this round.
+		started := time.Duration(-1)
 		for len(l.heap) > 0 && l.heap[0].tcp.at <= now {
 			p := l.heap[0]
 			l.remove(p)
@@ -181,7 +184,10 @@ func (l *tcpLoop) run() {
 				l.end(p, errDialTimeout{}, now)
 				continue
 			}
-			l.begin(p, now)
+			if started < 0 {
+				started = time.Since(l.base)
+			}
+			l.begin(p, started)
 		}
 
 		m.mu.Lock()
