@@ -159,19 +159,6 @@ func treeUserSys(pids ...int) (user, sys time.Duration, err error) {
 	return user, sys, nil
 }
 
-// treeCPU is procCPU summed over pids (a daemon and its children).
-func treeCPU(pids ...int) (time.Duration, error) {
-	var sum time.Duration
-	for _, p := range pids {
-		c, err := procCPU(p)
-		if err != nil {
-			return 0, err
-		}
-		sum += c
-	}
-	return sum, nil
-}
-
 // percentile is the p-th percentile (0-100) of sorted durations.
 func percentile(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
