@@ -40,7 +40,7 @@ func vmBenchList(name string, def []int) []int {
 // keepalived's checker (keepalived refuses to check without IPVS, so not
 // on a host without it) with the same real servers, the same checker
 // settings and the same rate: for each size of LVSD_BENCH_VM_SERVERS
-// (50,100) that many ports of a listener process in another namespace, a
+// (10,30) that many ports of a listener process in another namespace, a
 // TCP check each every 100 ms (delay_loop after the previous check ends,
 // in both), connect_timeout 1 s, retry 0. lvsd and keepalived alternate
 // LVSD_BENCH_VM_ROUNDS (2) times, in turn first, so that load from
@@ -50,7 +50,10 @@ func vmBenchList(name string, def []int) []int {
 // (connections accepted by the listener, against the nominal servers x
 // 10/s) and the CPU each uses per 1,000 checks from /proc/PID/stat, user
 // and system, over the same kind of window (keepalived: parent + checker
-// child; lvsd: its one process). LVSD_BENCH_VM_CPUPROFILE=FILE (on a
+// child; lvsd: its one process). LVSD_BENCH_VM_BASELINE=BIN adds a
+// third contender to every round, another lvsd binary (e.g. a build of
+// the previous commit), for a before/after under the same load.
+// LVSD_BENCH_VM_CPUPROFILE=FILE (on a
 // directory the VM shares with the host, e.g. this package's) makes lvsd
 // write a CPU profile of its first round there. Nothing is asserted on
 // speed.
@@ -58,10 +61,11 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 	if os.Getenv("LVSD_BENCH_CHECKS") == "" {
 		t.Skip("set LVSD_BENCH_CHECKS=1 (make bench)")
 	}
-	// QEMU emulates the CPU (TCG): about 700 handshakes/s saturate it
-	// (checks then queue and both checkers fall behind their nominal
-	// rate, which compares nothing), so the sizes stay below that.
-	sizes := vmBenchList("LVSD_BENCH_VM_SERVERS", []int{50, 100})
+	// QEMU emulates the CPU (TCG): a few hundred handshakes/s saturate
+	// it on a loaded host (checks then queue, each checker takes all the
+	// CPU it gets and falls behind its nominal rate: CPU per check then
+	// measures the share it got, not its work), so the sizes stay low.
+	sizes := vmBenchList("LVSD_BENCH_VM_SERVERS", []int{10, 30})
 	rounds := vmBenchEnv("LVSD_BENCH_VM_ROUNDS", 2)
 	dur := time.Duration(vmBenchEnv("LVSD_BENCH_CHECKS_SECONDS", 20)) * time.Second
 	l := newLab(t, "hkb")
@@ -160,18 +164,23 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		env = append(env, "GOMAXPROCS="+g)
 	}
 	profile := os.Getenv("LVSD_BENCH_VM_CPUPROFILE")
-	runLvsd := func(n, round int, file string) figure {
+	baseline := os.Getenv("LVSD_BENCH_VM_BASELINE")
+	runLvsd := func(bin string, n, round int, file string) figure {
 		argv := slices.Clone(env)
-		if profile != "" && round == 0 && n == sizes[0] {
+		if profile != "" && round == 0 && n == sizes[0] && bin == lvsdBin {
 			argv = append(argv, "LVSD_CPUPROFILE="+profile)
 		}
-		tag := fmt.Sprintf("lvsd-%d-%d", n, round)
+		tag := fmt.Sprintf("lvsd-%d-%d-%d", n, round, runs)
 		h := host()
-		p, err := h.Start(tag, append(argv, lvsdBin, "director", "-f", file, "--control", l.Dir+"/"+tag+".sock", "--pid-file", l.Dir+"/"+tag+".pid", "--log-level", "warn")...)
+		p, err := h.Start(tag, append(argv, bin, "director", "-f", file, "--control", l.Dir+"/"+tag+".sock", "--pid-file", l.Dir+"/"+tag+".pid", "--log-level", "warn")...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := measure("lvsd tcp_check", n, h, p, func() []int { return []int{p.Cmd.Process.Pid} })
+		name := "lvsd tcp_check"
+		if bin != lvsdBin {
+			name = "baseline lvsd tcp_check"
+		}
+		f := measure(name, n, h, p, func() []int { return []int{p.Cmd.Process.Pid} })
 		if err := p.Stop(syscall.SIGTERM, 30*time.Second); err != nil {
 			t.Logf("stop lvsd: %v", err)
 		}
@@ -219,14 +228,18 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		_ = pi.Stop(syscall.SIGTERM, 30*time.Second)
 		waitIPVSGone(h)
 
-		var lv, ka []figure
+		var lv, ka, bl []figure
+		contenders := []func(r int){
+			func(r int) { lv = append(lv, runLvsd(lvsdBin, n, r, lvFile)) },
+			func(r int) { ka = append(ka, runKeepalived(n, r, kaFile)) },
+		}
+		if baseline != "" {
+			contenders = append(contenders, func(r int) { bl = append(bl, runLvsd(baseline, n, r, lvFile)) })
+		}
 		for r := range rounds {
-			if r%2 == 0 {
-				lv = append(lv, runLvsd(n, r, lvFile))
-				ka = append(ka, runKeepalived(n, r, kaFile))
-			} else {
-				ka = append(ka, runKeepalived(n, r, kaFile))
-				lv = append(lv, runLvsd(n, r, lvFile))
+			// Each round starts with the next contender.
+			for i := range contenders {
+				contenders[(r+i)%len(contenders)](r)
 			}
 		}
 		mean := func(fs []figure) (f figure) {
@@ -241,5 +254,10 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		ml, mk := mean(lv), mean(ka)
 		t.Logf("BENCH summary, %d servers (nominal %d checks/s), mean of %d rounds: lvsd %.0f checks/s, %.1f ms CPU per 1,000 (user %.1f, system %.1f); keepalived %.0f checks/s, %.1f ms per 1,000 (user %.1f, system %.1f); lvsd/keepalived CPU ratio %.2f",
 			n, n*10, rounds, ml.rate, ml.perK, ml.userK, ml.sysK, mk.rate, mk.perK, mk.userK, mk.sysK, ml.perK/mk.perK)
+		if baseline != "" {
+			mb := mean(bl)
+			t.Logf("BENCH summary, %d servers: baseline lvsd (%s) %.0f checks/s, %.1f ms CPU per 1,000 (user %.1f, system %.1f); baseline/keepalived CPU ratio %.2f",
+				n, baseline, mb.rate, mb.perK, mb.userK, mb.sysK, mb.perK/mk.perK)
+		}
 	}
 }
