@@ -2,6 +2,7 @@ package healthcheck
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -28,13 +29,24 @@ import (
 // Every connect is non-blocking, so a slow or silent server delays no
 // other check: its attempt simply waits in the heap for its deadline.
 //
+// The loop waits in Go's own poller, not in a blocking epoll_wait: its
+// epoll descriptor is itself pollable, and the next due time is the
+// poller's read deadline. A goroutine that stays in one system call
+// across a sysmon tick (10 ms) makes sysmon retake its P and then poll
+// every 20 µs for a while; with a check due every few milliseconds that
+// never stops, and under emulation it cost more than the checks.
+// Parked in the poller, the goroutine leaves every P idle between
+// rounds and sysmon sleeps.
+//
 // Only the loop goroutine touches the heap, the descriptors and the
 // tcpProbe fields; the Manager reaches it through cmds (under m.mu) and
 // the eventfd.
 type tcpLoop struct {
 	m    *Manager
 	epfd int
-	evfd int // eventfd: Set, a stop or shutdown wakes epoll_wait
+	ep   *os.File        // epfd on Go's poller
+	rc   syscall.RawConn // of ep
+	evfd int             // eventfd: Set, a stop or shutdown wakes the loop
 	base time.Time
 	done chan struct{}
 
@@ -108,6 +120,12 @@ func newTCPLoop(m *Manager) (*tcpLoop, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
+	// Non-blocking, so that os.NewFile puts it on the runtime poller
+	// (epoll_wait itself ignores the flag: the loop passes timeout 0).
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
 	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
 		unix.Close(epfd)
@@ -119,6 +137,12 @@ func newTCPLoop(m *Manager) (*tcpLoop, error) {
 		unix.Close(evfd)
 		unix.Close(epfd)
 		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	l.ep = os.NewFile(uintptr(epfd), "tcp_check epoll")
+	if l.rc, err = l.ep.SyscallConn(); err != nil {
+		l.ep.Close()
+		unix.Close(evfd)
+		return nil, err
 	}
 	return l, nil
 }
@@ -144,18 +168,11 @@ func (l *tcpLoop) startLocked(p *probe, delay time.Duration) {
 // every descriptor closed and the results of attempts in flight dropped.
 func (l *tcpLoop) run() {
 	defer close(l.done)
-	defer unix.Close(l.epfd)
+	defer l.ep.Close()
 	defer unix.Close(l.evfd)
 	m := l.m
-	timeout := 0
 	for {
-		n, err := unix.EpollWait(l.epfd, l.events, timeout)
-		if err != nil && err != unix.EINTR {
-			// Cannot happen with valid arguments; spinning would
-			// be worse than a slow retry.
-			m.log.Error("tcp_check loop: epoll_wait", "err", err)
-			time.Sleep(100 * time.Millisecond)
-		}
+		n := l.wait()
 		wall := time.Now()
 		now := wall.Sub(l.base)
 		l.finished = l.finished[:0]
@@ -227,14 +244,44 @@ func (l *tcpLoop) run() {
 		}
 		clear(l.finished)
 
-		timeout = -1
+		// Wake for the first due time or deadline (none: only for an
+		// event).
+		var dl time.Time
 		if len(l.heap) > 0 {
-			// epoll_wait counts milliseconds: round up so as never to
-			// wake before the first due time and spin.
-			d := l.heap[0].tcp.at - time.Since(l.base)
-			timeout = max(0, int((d+time.Millisecond-1)/time.Millisecond))
+			dl = l.base.Add(l.heap[0].tcp.at)
+		}
+		if err := l.ep.SetReadDeadline(dl); err != nil {
+			m.log.Error("tcp_check loop: deadline", "err", err)
 		}
 	}
+}
+
+// wait returns the number of events in l.events once there are some or the
+// read deadline passed (then 0). epoll_wait with timeout 0 never blocks;
+// the goroutine parks in Go's poller until the epoll descriptor turns
+// readable (an event is ready) or the deadline.
+func (l *tcpLoop) wait() int {
+	n := 0
+	err := l.rc.Read(func(fd uintptr) bool {
+		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+		switch {
+		case e == syscall.EINTR:
+			return false
+		case e != 0:
+			// Cannot happen with valid arguments; waiting for
+			// the next event or deadline beats spinning.
+			l.m.log.Error("tcp_check loop: epoll_pwait", "err", os.NewSyscallError("epoll_pwait", e))
+			return false
+		}
+		n = int(r)
+		return n > 0
+	})
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		// The descriptor is ours and open until run returns.
+		l.m.log.Error("tcp_check loop: wait", "err", err)
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n
 }
 
 // begin starts an attempt of p: a non-blocking connect, then the wait for
