@@ -55,7 +55,8 @@ func vmBenchList(name string, def []int) []int {
 // the previous commit), for a before/after under the same load.
 // LVSD_BENCH_VM_CPUPROFILE=FILE (on a
 // directory the VM shares with the host, e.g. this package's) makes lvsd
-// write a CPU profile of its first round there. Nothing is asserted on
+// write a CPU profile of its first round there (and of the idle baseline
+// of the first size to FILE.idle). Nothing is asserted on
 // speed.
 func TestCheckBenchmarkKeepalived(t *testing.T) {
 	if os.Getenv("LVSD_BENCH_CHECKS") == "" {
@@ -216,7 +217,11 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		lvFile, idleFile, kaFile := configs(n)
 		// lvsd idle, as a baseline.
 		h := host()
-		pi, err := h.Start(fmt.Sprintf("lvsd-idle-%d", n), lvsdBin, "director", "-f", idleFile, "--control", l.Dir+"/idle.sock", "--pid-file", l.Dir+"/idle.pid", "--log-level", "warn")
+		idleArgv := []string{"env"}
+		if profile != "" && n == sizes[0] {
+			idleArgv = append(idleArgv, "LVSD_CPUPROFILE="+profile+".idle")
+		}
+		pi, err := h.Start(fmt.Sprintf("lvsd-idle-%d", n), append(idleArgv, lvsdBin, "director", "-f", idleFile, "--control", l.Dir+"/idle.sock", "--pid-file", l.Dir+"/idle.pid", "--log-level", "warn")...)
 		if err != nil {
 			t.Fatal(err)
 		}
