@@ -9,9 +9,13 @@
 //     over github.com/go-sql-driver/mysql on a fresh connection each time),
 //     HTTPChecker (http_get, ssl_get: status, body regex, virtual host,
 //     verified TLS); one attempt each, bounded by a context deadline;
-//   - the scheduler (Manager): one timer and one State per checker of a real
-//     server, jittered first check, state kept across config reloads; a
-//     real server is up while all its checkers are up. Identical checkers
+//   - the scheduler (Manager): one schedule and one State per checker of a
+//     real server, jittered first check, state kept across config reloads;
+//     a real server is up while all its checkers are up. Plain tcp_checks
+//     run on one event loop (tcpLoop: epoll, a heap of due checks and
+//     deadlines, non-blocking sockets, no goroutine or allocation per
+//     check, as keepalived's scheduler); other checkers get a timer and
+//     a goroutine per attempt. Identical checkers
 //     used by several virtual servers (same kind, target and settings) run
 //     once and their verdict fans out (keepalived #1495 runs them once per
 //     virtual server).

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -104,6 +105,22 @@ func WithSpread(f func(time.Duration) time.Duration) Option {
 	return func(m *Manager) { m.spread = f }
 }
 
+// Attempt is one finished check attempt, as WithAttemptHook sees it.
+type Attempt struct {
+	Kind   string // conf.Check.Kind
+	Target netip.AddrPort
+	Took   time.Duration // from its start to its outcome
+	Err    error         // nil: passed
+}
+
+// WithAttemptHook calls f after every attempt, including those whose
+// result is dropped because their probe stopped meanwhile (benchmarks:
+// latency percentiles). f is called from the goroutine that ran the
+// attempt, possibly concurrently, and must return quickly.
+func WithAttemptHook(f func(Attempt)) Option {
+	return func(m *Manager) { m.attemptHook = f }
+}
+
 // WithNotifyTimeout bounds each notify_up / notify_down run (default
 // defaultNotifyTimeout).
 func WithNotifyTimeout(d time.Duration) Option {
@@ -121,6 +138,12 @@ type Manager struct {
 	newChecker func(conf.Check) Checker
 	jitter     func(time.Duration) time.Duration
 	spread     func(time.Duration) time.Duration
+	// attemptHook, when set, sees every attempt's outcome.
+	attemptHook func(Attempt)
+	// loop runs the tcp_check probes (tcpProbe) while Run runs; nil
+	// before, or when it could not be created (they then take the
+	// general path, a timer and a goroutine per check).
+	loop *tcpLoop
 	// notify scripts run one at a time, in transition order, from one
 	// goroutine (keepalived runs them concurrently: issue #1055).
 	notifyTimeout time.Duration
@@ -218,6 +241,9 @@ type probe struct {
 	// attempt; -1 = the configured weight (keepalived: exit 0, or no
 	// misc_dynamic). A failed attempt leaves it unchanged, as keepalived.
 	weight int
+	// tcp is set when the Manager's tcpLoop runs this probe (a plain
+	// tcp_check on the real clock).
+	tcp *tcpProbe
 }
 
 // allUp is the verdict of the probes of s.
@@ -527,6 +553,7 @@ func (m *Manager) replaceProbesLocked(s *server, cfgs []conf.Check, now time.Tim
 // newProbe creates and registers a probe without subscribers.
 func (m *Manager) newProbe(cfg conf.Check, now time.Time) *probe {
 	p := &probe{id: probeID(cfg), cfg: cfg, checker: m.newChecker(cfg), state: NewState(policyOf(cfg), now), weight: -1}
+	p.tcp = m.loopProbe(p.checker, cfg)
 	m.probes[p.id] = p
 	return p
 }
@@ -603,7 +630,12 @@ func (m *Manager) weightChangedLocked(s *server, now time.Time) {
 
 // startLocked schedules the first check of p after the jitter.
 func (m *Manager) startLocked(p *probe) {
-	p.timer = m.clock.AfterFunc(m.jitter(warmupOf(p.cfg, p.state.Policy)), func() { m.fire(p) })
+	d := m.jitter(warmupOf(p.cfg, p.state.Policy))
+	if p.tcp != nil && m.loop != nil {
+		m.loop.startLocked(p, d)
+		return
+	}
+	p.timer = m.clock.AfterFunc(d, func() { m.fire(p) })
 }
 
 // stopLocked stops p's timer and aborts its attempt in flight; the result of
@@ -636,6 +668,10 @@ func (m *Manager) fire(p *probe) {
 
 	weight := -1
 	var err error
+	var start time.Time
+	if m.attemptHook != nil {
+		start = m.clock.Now()
+	}
 	if wc, ok := p.checker.(WeightChecker); ok {
 		weight, err = wc.CheckWeight(ctx)
 	} else {
@@ -643,6 +679,9 @@ func (m *Manager) fire(p *probe) {
 	}
 	cancel()
 	now := m.clock.Now()
+	if m.attemptHook != nil {
+		m.attemptHook(Attempt{Kind: p.cfg.Kind, Target: p.cfg.Target, Took: now.Sub(start), Err: err})
+	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -652,8 +691,16 @@ func (m *Manager) fire(p *probe) {
 	if p.stopped || m.runCtx == nil || runCtx.Err() != nil {
 		return
 	}
+	next := m.observeLocked(p, err, weight, now)
+	p.timer = m.clock.AfterFunc(m.spread(next), func() { m.fire(p) })
+}
+
+// observeLocked records the outcome of one attempt of p (weight: its
+// misc_dynamic weight, -1 if none), fans the verdict out to p's servers and
+// returns the nominal delay until p's next attempt.
+func (m *Manager) observeLocked(p *probe, err error, weight int, now time.Time) time.Duration {
 	next, changed := p.state.Observe(err, now)
-	if err != nil && !changed {
+	if err != nil && !changed && m.log.Enabled(context.Background(), slog.LevelDebug) {
 		m.log.Debug("health check failed", "check", checkName(p.cfg.Kind), "target", p.cfg.Target.String(),
 			"servers", len(p.servers), "err", err, "up", p.state.Up, "retries", p.state.Retries(), "next", next)
 	}
@@ -670,7 +717,7 @@ func (m *Manager) fire(p *probe) {
 		}
 		m.weightChangedLocked(s, now)
 	}
-	p.timer = m.clock.AfterFunc(m.spread(next), func() { m.fire(p) })
+	return next
 }
 
 // Run probes until ctx is done, then stops every timer, aborts the attempts
@@ -686,6 +733,15 @@ func (m *Manager) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m.runCtx = runCtx
+	if _, sys := m.clock.(SystemClock); sys {
+		l, err := newTCPLoop(m)
+		if err != nil {
+			m.log.Warn("tcp_check loop unavailable, one timer per check instead", "err", err)
+		} else {
+			m.loop = l
+			go l.run()
+		}
+	}
 	for _, p := range m.probes {
 		m.startLocked(p)
 	}
@@ -710,8 +766,17 @@ func (m *Manager) Run(ctx context.Context) error {
 			p.timer.Stop()
 		}
 	}
+	l := m.loop
+	if l != nil {
+		l.wake()
+	}
 	m.mu.Unlock()
 	cancel()
+	if l != nil {
+		// It sees runCtx nil when it wakes, closes its sockets and
+		// returns without counting their attempts.
+		<-l.done
+	}
 	m.inflight.Wait()
 	m.deliver()
 	// Scripts already queued still run (a down server's notify_down

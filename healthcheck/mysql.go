@@ -53,7 +53,9 @@ const maxPacket = 4 << 20
 
 // Check runs one attempt.
 func (c *MySQLChecker) Check(ctx context.Context) error {
-	if c.Timeout > 0 {
+	// The Manager's deadline is usually this very timeout: a second
+	// context and timer would only cost CPU at every check.
+	if dl, ok := ctx.Deadline(); c.Timeout > 0 && (!ok || time.Until(dl) > c.Timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()

@@ -119,40 +119,44 @@ const clockTicks = 100
 
 // procCPU is the user + system CPU time of pid from /proc/PID/stat.
 func procCPU(pid int) (time.Duration, error) {
+	u, s, err := procUserSys(pid)
+	return u + s, err
+}
+
+// procUserSys is the user and system CPU time of pid from /proc/PID/stat.
+func procUserSys(pid int) (user, sys time.Duration, err error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	// Fields after the command (which may hold spaces) start after ")".
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, s)
+		return 0, 0, fmt.Errorf("/proc/%d/stat: %q", pid, s)
 	}
 	f := strings.Fields(s[i+1:])
-	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: short", pid)
+		return 0, 0, fmt.Errorf("/proc/%d/stat: short", pid)
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, s)
+		return 0, 0, fmt.Errorf("/proc/%d/stat: %q", pid, s)
 	}
-	return time.Duration(ut+st) * time.Second / clockTicks, nil
+	return time.Duration(ut) * time.Second / clockTicks, time.Duration(st) * time.Second / clockTicks, nil
 }
 
-// treeCPU is procCPU summed over pids (a daemon and its children).
-func treeCPU(pids ...int) (time.Duration, error) {
-	var sum time.Duration
+// treeUserSys is procUserSys summed over pids.
+func treeUserSys(pids ...int) (user, sys time.Duration, err error) {
 	for _, p := range pids {
-		c, err := procCPU(p)
+		u, s, err := procUserSys(p)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		sum += c
+		user += u
+		sys += s
 	}
-	return sum, nil
+	return user, sys, nil
 }
 
 // percentile is the p-th percentile (0-100) of sorted durations.
