@@ -170,25 +170,53 @@ func TestDNSCheckerDnsmasq(t *testing.T) {
 		}
 		bin = "/usr/sbin/dnsmasq"
 	}
-	port := closedUDPPort(t).Port()
-	cmd := exec.Command(bin, "--keep-in-foreground", "--no-hosts", "--no-resolv", "--conf-file=/dev/null",
-		"--listen-address=127.0.0.1", "--bind-interfaces", "--port="+strconv.Itoa(int(port)),
-		"--user=root", "--pid-file=", "--log-facility=-",
-		"--address=/up.example.test/192.0.2.10", "--host-record=ns1.example.test,192.0.2.53",
-		"--address=/down.example.test/")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-	target := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
-	// Wait until it answers.
-	deadline := time.Now().Add(10 * time.Second)
-	for dnsCheck(target, 200*time.Millisecond, "A", "up.example.test").Check(context.Background()) != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("dnsmasq never answered")
+	// The free port is picked before dnsmasq binds it, so another test may
+	// take it in between ("Address already in use"): dnsmasq then exits,
+	// and a new port is tried.
+	var target netip.AddrPort
+	for attempt := 1; ; attempt++ {
+		port := closedUDPPort(t).Port()
+		cmd := exec.Command(bin, "--keep-in-foreground", "--no-hosts", "--no-resolv", "--conf-file=/dev/null",
+			"--listen-address=127.0.0.1", "--bind-interfaces", "--port="+strconv.Itoa(int(port)),
+			"--user=root", "--pid-file=", "--log-facility=-",
+			"--address=/up.example.test/192.0.2.10", "--host-record=ns1.example.test,192.0.2.53",
+			"--address=/down.example.test/")
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); <-exited })
+		target = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
+		// Wait until it answers.
+		deadline := time.Now().Add(10 * time.Second)
+		answered := false
+		for !answered {
+			select {
+			case err := <-exited:
+				exited <- err // for the cleanup
+				if attempt == 5 {
+					t.Fatalf("dnsmasq exited 5 times (%v)", err)
+				}
+				t.Logf("dnsmasq on port %d exited (%v); trying another port", port, err)
+			default:
+			}
+			if len(exited) > 0 {
+				break
+			}
+			if dnsCheck(target, 200*time.Millisecond, "A", "up.example.test").Check(context.Background()) == nil {
+				answered = true
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("dnsmasq never answered")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if answered {
+			break
+		}
 	}
 	for _, tc := range []struct{ typ, name, want string }{
 		{"A", "up.example.test", ""},

@@ -251,7 +251,10 @@ rm -f ` + dir + `/running
 	ups := map[string]bool{"192.0.2.1:80": true, "192.0.2.2:80": true}
 	trs := make(chan Transition, 100)
 	m := NewManager(nil, func(tr Transition) { trs <- tr }, WithJitter(func(time.Duration) time.Duration { return 0 }),
-		WithNotifyTimeout(500*time.Millisecond),
+		// Long enough for a shell start and a 50 ms sleep on a loaded
+		// machine (500 ms killed the non-hanging runs at load 12); the
+		// hanging one sleeps 30 s, far past it.
+		WithNotifyTimeout(3*time.Second),
 		WithCheckerFunc(func(c conf.Check) Checker {
 			return checkFunc(func(context.Context) error {
 				mu.Lock()
@@ -284,7 +287,7 @@ rm -f ` + dir + `/running
 			t.Fatalf("no transition for %s", addr)
 		}
 	}
-	set("192.0.2.1:80", false) // notify_down hang one: killed at 0.5 s
+	set("192.0.2.1:80", false) // notify_down hang one: killed at 3 s
 	set("192.0.2.2:80", false) // queued behind it
 	set("192.0.2.2:80", true)
 	set("192.0.2.1:80", true)
