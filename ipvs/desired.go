@@ -107,32 +107,39 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 	out := make([]Service, 0, len(vss))
 	seen := make(map[Key]bool, len(vss))
 	var events []QuorumEvent
-	for _, vs := range vss {
-		key := KeyOf(vs)
+	// Scratch reused by every service: at 10k services a copy of each
+	// conf.RealServer and a map per service were most of what a call
+	// allocated.
+	type member struct {
+		rs *conf.RealServer
+		h  Health
+		w  int
+	}
+	var members []member
+	addrs := map[netip.AddrPort]bool{}
+	for i := range vss {
+		vs := &vss[i]
+		key := KeyOf(*vs)
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
-		svc := Service{Key: key, Sched: vs.Sched, Flags: SchedFlags(vs), DrainTimeout: vs.DrainTimeout}
+		svc := Service{Key: key, Sched: vs.Sched, Flags: SchedFlags(*vs), DrainTimeout: vs.DrainTimeout}
 		if vs.PersistenceTimeout > 0 {
 			// conf guarantees whole seconds within the kernel's range.
 			svc.Persistence = Persistence{Timeout: uint32(vs.PersistenceTimeout / time.Second), Bits: vs.PersistenceGranularity}
 		}
 
-		type member struct {
-			rs conf.RealServer
-			h  Health
-			w  int
-		}
-		members := make([]member, 0, len(vs.RealServers))
-		addrs := make(map[netip.AddrPort]bool, len(vs.RealServers)+1)
+		members = members[:0]
+		clear(addrs)
 		sum := 0
-		for _, rs := range vs.RealServers {
+		for j := range vs.RealServers {
+			rs := &vs.RealServers[j]
 			if addrs[rs.Address] {
 				continue
 			}
 			addrs[rs.Address] = true
-			h := health(vs, rs)
+			h := health(*vs, *rs)
 			w := rs.Weight
 			if h.WeightSet {
 				w = h.Weight
@@ -157,10 +164,13 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			events = append(events, ev)
 		}
 		sorry := !up && vs.SorryServer.IsValid()
+		// Exactly the room needed: grown by append, 10 destinations got
+		// room for 16 in each of the tables lvsd keeps.
+		svc.Dests = make([]Dest, 0, len(members)+1)
 
 		for _, mb := range members {
 			d := Dest{
-				Addr: mb.rs.Address, Weight: mb.w, Method: rsMethod(vs, mb.rs),
+				Addr: mb.rs.Address, Weight: mb.w, Method: rsMethod(*vs, *mb.rs),
 				UThreshold: mb.rs.UThreshold, LThreshold: mb.rs.LThreshold,
 			}
 			switch {
@@ -205,6 +215,9 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			} else {
 				svc.Dests = append(svc.Dests, d)
 			}
+		}
+		if len(svc.Dests) == 0 {
+			svc.Dests = nil
 		}
 		out = append(out, svc)
 	}

@@ -128,8 +128,14 @@ func indexTable(svcs []Service) map[Key]Service {
 		if _, dup := m[s.Key]; dup {
 			continue
 		}
-		s.Dests = slices.Clone(s.Dests)
-		slices.SortFunc(s.Dests, func(a, b Dest) int { return a.Addr.Compare(b.Addr) })
+		// Both inputs normally come sorted (Desired, SetDesired and Dump
+		// sort): a copy only for a list that is not, so a sync at 10k
+		// services does not copy both tables once more.
+		byAddr := func(a, b Dest) int { return a.Addr.Compare(b.Addr) }
+		if !slices.IsSortedFunc(s.Dests, byAddr) {
+			s.Dests = slices.Clone(s.Dests)
+			slices.SortFunc(s.Dests, byAddr)
+		}
 		m[s.Key] = s
 	}
 	return m

@@ -320,6 +320,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 			continue
 		}
 		log.Info("stopping", "signal", sig.String())
+		writeMemProfile()
 		break
 	}
 	d.notify.stopping()
