@@ -92,8 +92,8 @@ type heapPeak struct {
 	mu   sync.Mutex
 	live uint64
 	prof []byte
-	stop            chan struct{}
-	done            sync.WaitGroup
+	stop chan struct{}
+	done sync.WaitGroup
 }
 
 func startHeapPeak() *heapPeak {
