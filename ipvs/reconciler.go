@@ -94,9 +94,15 @@ func realTicker(d time.Duration) (<-chan time.Time, func()) {
 // a sync soon. Keys of earlier desired tables stay managed, so services
 // removed from the config by a reload get deleted by the next sync instead
 // of being left behind as if they belonged to someone else.
+//
+// A sorted table (Desired's output always is) is kept as given, not
+// copied: at 10k services the copy was a whole table more in memory for
+// as long as lvsd runs. The caller must not change it afterwards.
 func (r *Reconciler) SetDesired(svcs []Service) {
-	svcs = cloneTable(svcs)
-	sortTable(svcs)
+	if !tableSorted(svcs) {
+		svcs = cloneTable(svcs)
+		sortTable(svcs)
+	}
 	r.mu.Lock()
 	r.desired = svcs
 	for _, s := range svcs {

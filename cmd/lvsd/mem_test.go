@@ -231,6 +231,7 @@ func TestDirectorMemory(t *testing.T) {
 		t.Fatalf("%v\n%s", err, text)
 	}
 	report(fmt.Sprintf("parsed in %s", time.Since(start).Round(time.Millisecond)))
+	profile("parse.pprof")
 	peak.reset()
 	k := &leanKernel{table: map[ipvs.Key]*ipvs.Service{}}
 	d := newDirector(l.cfg, &daemonOptions{resync: time.Hour}, slog.New(slog.DiscardHandler))
