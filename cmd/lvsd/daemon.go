@@ -284,6 +284,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go trimMemory(ctx, log, 2*time.Second)
 
 	ctl, err := listenControl(o.control, d, log)
 	if err != nil {

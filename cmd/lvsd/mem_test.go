@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
@@ -196,6 +197,12 @@ func TestDirectorMemory(t *testing.T) {
 		f.Close()
 	}
 	write(nil)
+	// As the daemon runs: its GOGC and its trimmer.
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	tuneGC()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go trimMemory(ctx, slog.New(slog.DiscardHandler), 2*time.Second)
 	runtime.GC()
 	base := procKB("VmRSS")
 	peak := startHeapPeak()
@@ -281,4 +288,6 @@ func TestDirectorMemory(t *testing.T) {
 		kernelBytes += unsafe.Sizeof(s) + uintptr(cap(s.Dests))*unsafe.Sizeof(ipvs.Dest{})
 	}
 	t.Logf("the in-memory kernel's own table (not lvsd's) holds %.1f MB of that", mb(uint64(kernelBytes)))
+	time.Sleep(5 * time.Second)
+	t.Logf("5 s later: VmRSS %d kB", procKB("VmRSS"))
 }
