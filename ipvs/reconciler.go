@@ -141,26 +141,42 @@ func (r *Reconciler) Sync() error {
 		return err
 	}
 	eff, drains, ended := r.planDrains(desired, observed)
-	ops := Diff(eff, observed, managed)
-	if steady && len(ops) > 0 {
-		// A drain that ends deletes its destination: planned, not drift.
-		var lines []string
-		for _, o := range ops {
-			if o.Kind == DeleteDest && slices.ContainsFunc(ended, func(e DrainEnd) bool {
-				return e.Service == o.Service.Key && e.Dest == o.Dest.Addr
-			}) {
-				continue
-			}
-			lines = append(lines, o.String())
-		}
-		if len(lines) > 0 {
-			r.log.Warn("repaired", "ops", len(lines), "changes", strings.Join(lines, "; "))
-		}
-	}
 	r.mu.Lock()
 	r.drains = drains
 	r.mu.Unlock()
-	table, err := r.apply(observed, ops)
+	// A new table is diffed and applied in pieces (pieces.go), so a
+	// start from empty never holds all its ops at once.
+	var table []Service
+	var errs []error
+	for _, p := range syncPieces(eff, observed, !steady) {
+		ops := Diff(p.desired, p.observed, managed)
+		if steady && len(ops) > 0 {
+			// A drain that ends deletes its destination: planned, not drift.
+			var lines []string
+			for _, o := range ops {
+				if o.Kind == DeleteDest && slices.ContainsFunc(ended, func(e DrainEnd) bool {
+					return e.Service == o.Service.Key && e.Dest == o.Dest.Addr
+				}) {
+					continue
+				}
+				lines = append(lines, o.String())
+			}
+			if len(lines) > 0 {
+				r.log.Warn("repaired", "ops", len(lines), "changes", strings.Join(lines, "; "))
+			}
+		}
+		part, err := r.apply(p.observed, ops)
+		table = append(table, part...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	err = nil
+	if len(errs) == 1 {
+		err = errs[0]
+	} else if len(errs) > 1 {
+		err = errors.Join(errs...)
+	}
 	r.finish(table, err, true, gen)
 	return err
 }
