@@ -166,7 +166,11 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 		sorry := !up && vs.SorryServer.IsValid()
 		// Exactly the room needed: grown by append, 10 destinations got
 		// room for 16 in each of the tables lvsd keeps.
-		svc.Dests = make([]Dest, 0, len(members)+1)
+		room := len(members)
+		if vs.SorryServer.IsValid() {
+			room++
+		}
+		svc.Dests = make([]Dest, 0, room)
 
 		for _, mb := range members {
 			d := Dest{

@@ -39,21 +39,32 @@ func trimMemory(ctx context.Context, log *slog.Logger, interval time.Duration) {
 		{Name: "/memory/classes/heap/objects:bytes"},
 		{Name: "/memory/classes/heap/unused:bytes"},
 		{Name: "/gc/heap/live:bytes"},
+		{Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/heap/allocs:bytes"},
 	}
+	var h heapState
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		metrics.Read(samples)
-		free, live := samples[0].Value.Uint64(), samples[3].Value.Uint64()
-		held := free + samples[1].Value.Uint64() + samples[2].Value.Uint64()
-		if shouldTrim(free, held, live) {
-			debug.FreeOSMemory()
-			log.Debug("returned free heap to the kernel", "free_bytes", free, "heap_bytes", held, "live_bytes", live)
+		case now := <-t.C:
+			metrics.Read(samples)
+			s := heapSample{
+				at:     now,
+				free:   samples[0].Value.Uint64(),
+				held:   samples[0].Value.Uint64() + samples[1].Value.Uint64() + samples[2].Value.Uint64(),
+				live:   samples[3].Value.Uint64(),
+				cycles: samples[4].Value.Uint64(),
+				allocs: samples[5].Value.Uint64(),
+			}
+			if h.shouldTrim(s) {
+				debug.FreeOSMemory()
+				log.Debug("returned free heap to the kernel", "free_bytes", s.free, "heap_bytes", s.held, "live_bytes", s.live)
+				metrics.Read(samples) // the forced collection is not a burst
+				h.cycles, h.allocs, h.since = samples[4].Value.Uint64(), samples[5].Value.Uint64(), now
+			}
 		}
 	}
 }
@@ -61,13 +72,44 @@ func trimMemory(ctx context.Context, log *slog.Logger, interval time.Duration) {
 // trimMin is the least free heap worth a forced collection.
 const trimMin = 16 << 20
 
-// shouldTrim says whether a forced collection and release is worth it,
-// given the heap's free bytes, all it holds (objects dead or alive, free
-// and unused), and the live bytes the last collection found: when more
-// than trimMin and a quarter of the live heap is free, or when the heap
-// holds more than twice the live data (the dead objects of a burst that
-// no collection has swept yet; GOGC 50 keeps a steady heap below 1.5
-// times). A steady resync stays under both, so it never forces anything.
-func shouldTrim(free, held, live uint64) bool {
-	return (free > trimMin && free > live/4) || held > 2*live+trimMin
+// trimQuiet is how long no collection may have run, after more than
+// trimMin was allocated, before trimMemory forces one.
+const trimQuiet = 5 * time.Second
+
+// heapSample is what trimMemory reads each interval.
+type heapSample struct {
+	at               time.Time
+	free, held, live uint64
+	cycles, allocs   uint64 // collections and bytes allocated, ever
+}
+
+// heapState remembers the last collection trimMemory saw.
+type heapState struct {
+	cycles, allocs uint64    // as of the last collection seen
+	since          time.Time // when it was seen
+}
+
+// shouldTrim says whether a forced collection and release is worth it:
+//   - more than trimMin and a quarter of the live heap is free;
+//   - the heap holds more than twice the live data (GOGC 50 keeps a
+//     steady heap under 1.5 times);
+//   - or more than trimMin was allocated since the last collection and
+//     none has run for trimQuiet: a burst (a start, a reload) that ended
+//     before the heap reached the collector's goal leaves its dead objects
+//     resident until something else allocates, which for an idle daemon
+//     may be never.
+//
+// A steady resync stays under the first two, and its collections keep
+// the third from firing while it allocates.
+func (h *heapState) shouldTrim(s heapSample) bool {
+	if s.cycles != h.cycles || h.since.IsZero() {
+		h.cycles, h.allocs, h.since = s.cycles, s.allocs, s.at
+	}
+	if s.free > trimMin && s.free > s.live/4 {
+		return true
+	}
+	if s.held > 2*s.live+trimMin {
+		return true
+	}
+	return s.allocs-h.allocs > trimMin && s.at.Sub(h.since) >= trimQuiet
 }
