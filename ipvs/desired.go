@@ -40,16 +40,22 @@ func Desired(vss []conf.VirtualServer, health func(vs conf.VirtualServer, rs con
 // whether it held before (keepalived's update_quorum_state). It is not safe
 // for concurrent use.
 type Membership struct {
-	quorumUp map[Key]bool
-	// last seen name and quorum_down of each virtual server, for the
-	// event of its removal.
-	names map[Key]string
-	downs map[Key]*conf.Command
+	// One map, not one per field: at 50k services each map of Keys
+	// cost ~5 MB.
+	quorum map[Key]quorumState
+}
+
+// quorumState is what Membership keeps of a virtual server.
+type quorumState struct {
+	up bool
+	// last seen name and quorum_down, for the event of its removal.
+	name string
+	down *conf.Command
 }
 
 // NewMembership returns a Membership that has seen no virtual server.
 func NewMembership() *Membership {
-	return &Membership{quorumUp: map[Key]bool{}, names: map[Key]string{}, downs: map[Key]*conf.Command{}}
+	return &Membership{quorum: map[Key]quorumState{}}
 }
 
 // QuorumEvent says that a virtual server gained or lost its quorum; the
@@ -72,8 +78,8 @@ type QuorumEvent struct {
 // QuorumState reports whether the quorum of key is up and whether key is
 // known (has been through Desired).
 func (m *Membership) QuorumState(key Key) (up, known bool) {
-	up, known = m.quorumUp[key]
-	return up, known
+	q, known := m.quorum[key]
+	return q.up, known
 }
 
 // Desired builds the table lvsd wants in the kernel from the configured
@@ -150,10 +156,10 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			members = append(members, member{rs, h, w})
 		}
 
-		prev, known := m.quorumUp[key]
+		q, known := m.quorum[key]
+		prev := q.up
 		up, changed := nextQuorum(prev, known, sum, vs.Quorum, vs.Hysteresis, vs.SorryServer.IsValid())
-		m.quorumUp[key] = up
-		m.names[key], m.downs[key] = vs.Name, vs.QuorumDown
+		m.quorum[key] = quorumState{up: up, name: vs.Name, down: vs.QuorumDown}
 		if changed {
 			ev := QuorumEvent{VS: vs.Name, Key: key, Up: up, Init: !known, WeightSum: sum, Threshold: threshold(prev && known, vs.Quorum, vs.Hysteresis)}
 			if up {
@@ -226,19 +232,17 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 		out = append(out, svc)
 	}
 	var gone []Key
-	for k := range m.quorumUp {
+	for k := range m.quorum {
 		if !seen[k] {
 			gone = append(gone, k)
 		}
 	}
 	slices.SortFunc(gone, compareKeys)
 	for _, k := range gone {
-		if m.quorumUp[k] {
-			events = append(events, QuorumEvent{VS: m.names[k], Key: k, Removed: true, Script: m.downs[k]})
+		if q := m.quorum[k]; q.up {
+			events = append(events, QuorumEvent{VS: q.name, Key: k, Removed: true, Script: q.down})
 		}
-		delete(m.quorumUp, k)
-		delete(m.names, k)
-		delete(m.downs, k)
+		delete(m.quorum, k)
 	}
 	sortTable(out)
 	return out, events
