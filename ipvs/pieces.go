@@ -9,22 +9,32 @@ import "slices"
 // services the ops of one piece are ~6 MB.
 const pieceServices = 2000
 
-// piece is a key range of the desired and the observed table.
-type piece struct{ desired, observed []Service }
+// piece is a key range of the desired and the observed table, with the
+// managed keys Diff needs for it.
+type piece struct {
+	desired, observed []Service
+	managed           map[Key]bool
+}
 
 // syncPieces cuts both tables, sorted by key, into consecutive key ranges
 // of at most pieceServices desired services, every observed service in
-// exactly one of them: Diff of each piece with the whole managed set is
-// Diff of the whole, grouped by piece (the kernel needs a service added
+// exactly one of them: Diff of each piece is Diff of the whole, grouped by
+// piece (the kernel needs a service added
 // before its destinations, which a piece keeps; no order across services
 // matters). It returns one piece when split is false (a resync: few ops,
 // logged as one repair), when the tables are small, or when one of them
 // is not sorted.
-func syncPieces(desired, observed []Service, split bool) []piece {
+//
+// A piece's managed set holds only the managed keys of its observed
+// services: Diff considers every managed key, and with the whole set each
+// piece sorted and looked up all of them (at 50k services, 31 s of CPU
+// under emulation). A managed key that is neither desired nor observed in
+// a piece gives no op there, so nothing is lost.
+func syncPieces(desired, observed []Service, managed map[Key]bool, split bool) []piece {
 	byKey := func(a, b Service) int { return compareKeys(a.Key, b.Key) }
 	if !split || len(desired) <= pieceServices ||
 		!slices.IsSortedFunc(desired, byKey) || !slices.IsSortedFunc(observed, byKey) {
-		return []piece{{desired, observed}}
+		return []piece{{desired, observed, managed}}
 	}
 	var out []piece
 	lo := 0 // observed[lo:] is not in a piece yet
@@ -36,7 +46,13 @@ func syncPieces(desired, observed []Service, split bool) []piece {
 			hi, _ = slices.BinarySearchFunc(observed[lo:], desired[j].Key, func(s Service, k Key) int { return compareKeys(s.Key, k) })
 			hi += lo
 		}
-		out = append(out, piece{desired[i:j], observed[lo:hi]})
+		m := make(map[Key]bool, hi-lo)
+		for _, s := range observed[lo:hi] {
+			if managed[s.Key] {
+				m[s.Key] = true
+			}
+		}
+		out = append(out, piece{desired[i:j], observed[lo:hi], m})
 		lo = hi
 	}
 	return out

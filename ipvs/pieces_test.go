@@ -36,7 +36,7 @@ func TestSyncPiecesSameOpsAsWhole(t *testing.T) {
 	}
 	sortTable(observed)
 
-	ps := syncPieces(desired, observed, true)
+	ps := syncPieces(desired, observed, managed, true)
 	if len(ps) != 3 {
 		t.Fatalf("%d pieces, want 3", len(ps))
 	}
@@ -45,7 +45,10 @@ func TestSyncPiecesSameOpsAsWhole(t *testing.T) {
 	for _, p := range ps {
 		d = append(d, p.desired...)
 		o = append(o, p.observed...)
-		for _, op := range Diff(p.desired, p.observed, managed) {
+		for _, op := range Diff(p.desired, p.observed, p.managed) {
+			if len(p.managed) > len(p.observed) {
+				t.Fatalf("a piece got %d managed keys for %d observed services", len(p.managed), len(p.observed))
+			}
 			got = append(got, op.String())
 		}
 	}
@@ -74,7 +77,7 @@ func TestSyncPiecesSameOpsAsWhole(t *testing.T) {
 		{"small", desired[:pieceServices], observed, true},
 		{"unsorted observed", desired, append(slices.Clone(observed[1:]), observed[0]), true},
 	} {
-		if ps := syncPieces(c.desired, c.observed, c.split); len(ps) != 1 {
+		if ps := syncPieces(c.desired, c.observed, managed, c.split); len(ps) != 1 {
 			t.Errorf("%s: %d pieces, want 1", c.name, len(ps))
 		}
 	}

@@ -148,8 +148,8 @@ func (r *Reconciler) Sync() error {
 	// start from empty never holds all its ops at once.
 	var table []Service
 	var errs []error
-	for _, p := range syncPieces(eff, observed, !steady) {
-		ops := Diff(p.desired, p.observed, managed)
+	for _, p := range syncPieces(eff, observed, managed, !steady) {
+		ops := Diff(p.desired, p.observed, p.managed)
 		if steady && len(ops) > 0 {
 			// A drain that ends deletes its destination: planned, not drift.
 			var lines []string
