@@ -149,7 +149,8 @@ func TestIPVSBenchmark(t *testing.T) {
 		ipvsadm, keep, lvsd    time.Duration
 		reload                 time.Duration
 		reloadOps              int
-		hwmKB                  int
+		hwmKB, rssKB           int
+		startHWMKB             int
 		ranOthers, ranReloaded bool
 	}
 	var rows []row
@@ -216,7 +217,8 @@ func TestIPVSBenchmark(t *testing.T) {
 			"--resync-interval", "10m"}
 		if profDir != "" {
 			prof := filepath.Join(profDir, fmt.Sprintf("lvsd-%d.pprof", n))
-			args = append([]string{"env", "LVSD_CPUPROFILE=" + prof}, args...)
+			mprof := filepath.Join(profDir, fmt.Sprintf("lvsd-%d.heap.pprof", n))
+			args = append([]string{"env", "LVSD_CPUPROFILE=" + prof, "LVSD_MEMPROFILE=" + mprof}, args...)
 		}
 		start := time.Now()
 		lv, err := h.Start(fmt.Sprintf("lvsd-%d", n), args...)
@@ -227,7 +229,12 @@ func TestIPVSBenchmark(t *testing.T) {
 		r.lvsd = time.Since(start)
 		// The sync logs its summary just after the kernel has the table.
 		lab.WaitFor(10*time.Second, func() bool { return countOps(lv.Output()) >= want })
-		t.Logf("bench: %d services x 10: lvsd %s (%s)", n, r.lvsd.Round(time.Millisecond), phases(lv.Output(), start))
+		// The peak of the start alone: the sync is over once its summary
+		// is logged.
+		lab.WaitFor(5*time.Minute, func() bool { return countOps(lv.Output()) >= want })
+		r.startHWMKB = procStatusKB(t, lv.Cmd.Process.Pid, "VmHWM")
+		t.Logf("bench: %d services x 10: lvsd %s (%s), VmHWM after the start %d kB, VmRSS %d kB", n, r.lvsd.Round(time.Millisecond),
+			phases(lv.Output(), start), r.startHWMKB, procStatusKB(t, lv.Cmd.Process.Pid, "VmRSS"))
 
 		if n == reloadAt {
 			r.ranReloaded = true
@@ -259,9 +266,14 @@ func TestIPVSBenchmark(t *testing.T) {
 			if r.reloadOps != 1 {
 				t.Errorf("reload changing one weight applied %d ops, want 1:\n%s", r.reloadOps, tail(lv.Output(), 20))
 			}
-			r.hwmKB = vmHWM(t, lv.Cmd.Process.Pid)
-			t.Logf("bench: %d services x 10: lvsd reload of one weight %s (%d op), VmHWM %d kB",
-				n, r.reload.Round(time.Millisecond), r.reloadOps, r.hwmKB)
+			r.hwmKB = procStatusKB(t, lv.Cmd.Process.Pid, "VmHWM")
+			rss := procStatusKB(t, lv.Cmd.Process.Pid, "VmRSS")
+			// Steady state: lvsd hands the free heap of a burst back
+			// within seconds (cmd/lvsd/memory.go).
+			time.Sleep(10 * time.Second)
+			r.rssKB = procStatusKB(t, lv.Cmd.Process.Pid, "VmRSS")
+			t.Logf("bench: %d services x 10: lvsd reload of one weight %s (%d op), VmHWM %d kB, VmRSS %d kB just after, %d kB 10 s later",
+				n, r.reload.Round(time.Millisecond), r.reloadOps, r.hwmKB, rss, r.rssKB)
 		}
 		if profDir != "" {
 			// A clean stop writes the profile; --keep-ipvs is not given, so
@@ -288,8 +300,9 @@ func TestIPVSBenchmark(t *testing.T) {
 	}
 	for _, r := range rows {
 		if r.ranReloaded {
-			fmt.Fprintf(&b, "bench: reload of one weight at %d services: %s, %d op, %.2f%% of from-empty; lvsd VmHWM %.1f MB\n",
-				r.n, r.reload.Round(time.Millisecond), r.reloadOps, 100*r.reload.Seconds()/r.lvsd.Seconds(), float64(r.hwmKB)/1024)
+			fmt.Fprintf(&b, "bench: reload of one weight at %d services: %s, %d op, %.2f%% of from-empty; lvsd VmHWM %.1f MB (%.1f MB before the reload), VmRSS %.1f MB 10 s later\n",
+				r.n, r.reload.Round(time.Millisecond), r.reloadOps, 100*r.reload.Seconds()/r.lvsd.Seconds(),
+				float64(r.hwmKB)/1024, float64(r.startHWMKB)/1024, float64(r.rssKB)/1024)
 		}
 	}
 	t.Log("\n" + b.String())
@@ -392,14 +405,16 @@ func countOps(log string) int {
 // regexpWeight is how normalise() prints a masq destination of weight w.
 func regexpWeight(rs string, w int) string { return fmt.Sprintf("-> %s Masq %d ", rs, w) }
 
-func vmHWM(t *testing.T, pid int) int {
+// procStatusKB reads a kB field of /proc/PID/status: VmHWM (the peak
+// resident set) or VmRSS (the current one).
+func procStatusKB(t *testing.T, pid int, field string) int {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
 			if err != nil {
 				t.Fatal(err)
@@ -407,7 +422,7 @@ func vmHWM(t *testing.T, pid int) int {
 			return kb
 		}
 	}
-	t.Fatalf("no VmHWM in /proc/%d/status", pid)
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
 	return 0
 }
 

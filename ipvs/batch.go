@@ -110,6 +110,12 @@ func foldOps(table []Service, ops []Op, errs []error) []Service {
 	out := table[:0]
 	for i, s := range table {
 		if !deleted[i] {
+			// Destinations added one by one got room for more (16
+			// for 10): the table is kept until the next sync, so
+			// keep it exactly sized.
+			if cap(s.Dests) > len(s.Dests)+len(s.Dests)/4 {
+				s.Dests = slices.Clone(s.Dests)
+			}
 			out = append(out, s)
 		}
 	}

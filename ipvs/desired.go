@@ -40,16 +40,22 @@ func Desired(vss []conf.VirtualServer, health func(vs conf.VirtualServer, rs con
 // whether it held before (keepalived's update_quorum_state). It is not safe
 // for concurrent use.
 type Membership struct {
-	quorumUp map[Key]bool
-	// last seen name and quorum_down of each virtual server, for the
-	// event of its removal.
-	names map[Key]string
-	downs map[Key]*conf.Command
+	// One map, not one per field: at 50k services each map of Keys
+	// cost ~5 MB.
+	quorum map[Key]quorumState
+}
+
+// quorumState is what Membership keeps of a virtual server.
+type quorumState struct {
+	up bool
+	// last seen name and quorum_down, for the event of its removal.
+	name string
+	down *conf.Command
 }
 
 // NewMembership returns a Membership that has seen no virtual server.
 func NewMembership() *Membership {
-	return &Membership{quorumUp: map[Key]bool{}, names: map[Key]string{}, downs: map[Key]*conf.Command{}}
+	return &Membership{quorum: map[Key]quorumState{}}
 }
 
 // QuorumEvent says that a virtual server gained or lost its quorum; the
@@ -72,8 +78,8 @@ type QuorumEvent struct {
 // QuorumState reports whether the quorum of key is up and whether key is
 // known (has been through Desired).
 func (m *Membership) QuorumState(key Key) (up, known bool) {
-	up, known = m.quorumUp[key]
-	return up, known
+	q, known := m.quorum[key]
+	return q.up, known
 }
 
 // Desired builds the table lvsd wants in the kernel from the configured
@@ -107,32 +113,39 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 	out := make([]Service, 0, len(vss))
 	seen := make(map[Key]bool, len(vss))
 	var events []QuorumEvent
-	for _, vs := range vss {
-		key := KeyOf(vs)
+	// Scratch reused by every service: at 10k services a copy of each
+	// conf.RealServer and a map per service were most of what a call
+	// allocated.
+	type member struct {
+		rs *conf.RealServer
+		h  Health
+		w  int
+	}
+	var members []member
+	addrs := map[netip.AddrPort]bool{}
+	for i := range vss {
+		vs := &vss[i]
+		key := KeyOf(*vs)
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
-		svc := Service{Key: key, Sched: vs.Sched, Flags: SchedFlags(vs), DrainTimeout: vs.DrainTimeout}
+		svc := Service{Key: key, Sched: vs.Sched, Flags: SchedFlags(*vs), DrainTimeout: vs.DrainTimeout}
 		if vs.PersistenceTimeout > 0 {
 			// conf guarantees whole seconds within the kernel's range.
 			svc.Persistence = Persistence{Timeout: uint32(vs.PersistenceTimeout / time.Second), Bits: vs.PersistenceGranularity}
 		}
 
-		type member struct {
-			rs conf.RealServer
-			h  Health
-			w  int
-		}
-		members := make([]member, 0, len(vs.RealServers))
-		addrs := make(map[netip.AddrPort]bool, len(vs.RealServers)+1)
+		members = members[:0]
+		clear(addrs)
 		sum := 0
-		for _, rs := range vs.RealServers {
+		for j := range vs.RealServers {
+			rs := &vs.RealServers[j]
 			if addrs[rs.Address] {
 				continue
 			}
 			addrs[rs.Address] = true
-			h := health(vs, rs)
+			h := health(*vs, *rs)
 			w := rs.Weight
 			if h.WeightSet {
 				w = h.Weight
@@ -143,10 +156,10 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			members = append(members, member{rs, h, w})
 		}
 
-		prev, known := m.quorumUp[key]
+		q, known := m.quorum[key]
+		prev := q.up
 		up, changed := nextQuorum(prev, known, sum, vs.Quorum, vs.Hysteresis, vs.SorryServer.IsValid())
-		m.quorumUp[key] = up
-		m.names[key], m.downs[key] = vs.Name, vs.QuorumDown
+		m.quorum[key] = quorumState{up: up, name: vs.Name, down: vs.QuorumDown}
 		if changed {
 			ev := QuorumEvent{VS: vs.Name, Key: key, Up: up, Init: !known, WeightSum: sum, Threshold: threshold(prev && known, vs.Quorum, vs.Hysteresis)}
 			if up {
@@ -157,10 +170,17 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			events = append(events, ev)
 		}
 		sorry := !up && vs.SorryServer.IsValid()
+		// Exactly the room needed: grown by append, 10 destinations got
+		// room for 16 in each of the tables lvsd keeps.
+		room := len(members)
+		if vs.SorryServer.IsValid() {
+			room++
+		}
+		svc.Dests = make([]Dest, 0, room)
 
 		for _, mb := range members {
 			d := Dest{
-				Addr: mb.rs.Address, Weight: mb.w, Method: rsMethod(vs, mb.rs),
+				Addr: mb.rs.Address, Weight: mb.w, Method: rsMethod(*vs, *mb.rs),
 				UThreshold: mb.rs.UThreshold, LThreshold: mb.rs.LThreshold,
 			}
 			switch {
@@ -206,22 +226,23 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 				svc.Dests = append(svc.Dests, d)
 			}
 		}
+		if len(svc.Dests) == 0 {
+			svc.Dests = nil
+		}
 		out = append(out, svc)
 	}
 	var gone []Key
-	for k := range m.quorumUp {
+	for k := range m.quorum {
 		if !seen[k] {
 			gone = append(gone, k)
 		}
 	}
 	slices.SortFunc(gone, compareKeys)
 	for _, k := range gone {
-		if m.quorumUp[k] {
-			events = append(events, QuorumEvent{VS: m.names[k], Key: k, Removed: true, Script: m.downs[k]})
+		if q := m.quorum[k]; q.up {
+			events = append(events, QuorumEvent{VS: q.name, Key: k, Removed: true, Script: q.down})
 		}
-		delete(m.quorumUp, k)
-		delete(m.names, k)
-		delete(m.downs, k)
+		delete(m.quorum, k)
 	}
 	sortTable(out)
 	return out, events

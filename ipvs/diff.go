@@ -70,7 +70,7 @@ func Diff(desired, observed []Service, managed map[Key]bool) []Op {
 			}
 		default:
 			if w.Sched != h.Sched || w.Persistence != h.Persistence || w.Flags != h.Flags {
-				emit(Op{Kind: UpdateService, Service: bare(w), OldSched: h.Sched, OldPersistence: h.Persistence, OldFlags: h.Flags})
+				emit(Op{Kind: UpdateService, Service: bare(w), Old: &OpOld{Sched: h.Sched, Persistence: h.Persistence, Flags: h.Flags}})
 			}
 			diffDests(w, h, emit)
 		}
@@ -106,7 +106,7 @@ func diffDests(w, h Service, emit func(Op)) {
 			j++
 		default:
 			if w.Dests[i].kernelPart() != h.Dests[j].kernelPart() {
-				emit(Op{Kind: UpdateDest, Service: svc, Dest: w.Dests[i].kernelPart(), OldDest: h.Dests[j]})
+				emit(Op{Kind: UpdateDest, Service: svc, Dest: w.Dests[i].kernelPart(), Old: &OpOld{Dest: h.Dests[j]}})
 			}
 			i++
 			j++
@@ -128,8 +128,14 @@ func indexTable(svcs []Service) map[Key]Service {
 		if _, dup := m[s.Key]; dup {
 			continue
 		}
-		s.Dests = slices.Clone(s.Dests)
-		slices.SortFunc(s.Dests, func(a, b Dest) int { return a.Addr.Compare(b.Addr) })
+		// Both inputs normally come sorted (Desired, SetDesired and Dump
+		// sort): a copy only for a list that is not, so a sync at 10k
+		// services does not copy both tables once more.
+		byAddr := func(a, b Dest) int { return a.Addr.Compare(b.Addr) }
+		if !slices.IsSortedFunc(s.Dests, byAddr) {
+			s.Dests = slices.Clone(s.Dests)
+			slices.SortFunc(s.Dests, byAddr)
+		}
 		m[s.Key] = s
 	}
 	return m

@@ -75,8 +75,20 @@ func (n *Netlink) Close() error {
 // no "all destinations" dump (IPVS_CMD_GET_DEST needs a service), so this is
 // one service dump plus one destination dump per service, never a lookup
 // per desired service. Services lvsd cannot express (unknown protocols)
-// are skipped: they can never be managed.
+// are skipped: they can never be managed. The replies are decoded in place
+// (batchConn.dump); dumpMoby is the same read through moby/ipvs.
 func (n *Netlink) Dump() ([]Service, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.h == nil || n.b == nil {
+		return nil, fmt.Errorf("list services: %w", net.ErrClosed)
+	}
+	return n.b.dump()
+}
+
+// dumpMoby is Dump through moby/ipvs's GetServices and GetDestinations:
+// the reference the in-place decoder is tested against.
+func (n *Netlink) dumpMoby() ([]Service, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.h == nil {

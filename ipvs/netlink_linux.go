@@ -1,11 +1,13 @@
 package ipvs
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync/atomic"
 	"syscall"
 
@@ -407,3 +409,282 @@ func endNest(b []byte, start int) []byte {
 	binary.NativeEndian.PutUint16(b[start:], uint16(len(b)-start))
 	return b
 }
+
+// The dump path. moby/ipvs reads a dump into a [][]byte of copied
+// messages, parses each into a slice of attributes and a *Service or
+// *Destination with its statistics: at 10k services x 10 one Dump allocated
+// about 300 MB, which made a reload's dump lvsd's peak of memory and a good
+// part of its CPU. dump decodes each reply in place from one reused
+// receive buffer into moby/ipvs's own types (stack values, the address
+// pointing into the buffer) and converts them with the same
+// fromMobyService/fromMobyDest the moby path uses, so both read the same
+// table (dump_vm_test.go compares them); what it allocates is the result.
+
+const (
+	ipvsCmdGetService = 4
+	ipvsCmdGetDest    = 8
+
+	ipvsDestAttrActiveConns = 7
+	ipvsDestAttrInactConns  = 8
+	ipvsDestAttrAddrFamily  = 11
+)
+
+// dump reads every service, then the destinations of each, one dump
+// request at a time (a netlink socket runs one dump at a time).
+func (c *batchConn) dump() ([]Service, error) {
+	var out []Service
+	err := c.dumpEach(ipvsCmdGetService, Key{}, func(nest []byte) error {
+		var ms mipvs.Service
+		decodeService(nest, &ms)
+		if svc, ok := fromMobyService(&ms); ok {
+			out = append(out, svc)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	var scratch []Dest
+	kept := out[:0]
+	for _, svc := range out {
+		scratch = scratch[:0]
+		var derr error
+		err := c.dumpEach(ipvsCmdGetDest, svc.Key, func(nest []byte) error {
+			var md mipvs.Destination
+			decodeDest(nest, &md, svc.Addr.Addr().Is4())
+			d, err := fromMobyDest(&md)
+			if err != nil {
+				derr = err
+				return err
+			}
+			scratch = append(scratch, d)
+			return nil
+		})
+		if errors.Is(err, unix.ESRCH) && derr == nil {
+			continue // deleted between the two dumps
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list dests of %s: %w", svc.Key, err)
+		}
+		// Exactly the room needed: the table is kept until the next sync.
+		svc.Dests = slices.Clone(scratch)
+		if len(svc.Dests) == 0 {
+			svc.Dests = nil
+		}
+		kept = append(kept, svc)
+	}
+	out = slices.Clip(kept)
+	sortTable(out)
+	return out, nil
+}
+
+// dumpEach sends one dump request (cmd; for IPVS_CMD_GET_DEST the service
+// key identifies the service) and calls fn with the payload of the nested
+// service or destination attribute of each reply, until NLMSG_DONE. The
+// payload points into the receive buffer: fn must copy what it keeps.
+func (c *batchConn) dumpEach(cmd uint8, key Key, fn func(nest []byte) error) error {
+	fd := c.sock.GetFd()
+	if fd < 0 {
+		return net.ErrClosed
+	}
+	c.seq++
+	seq := c.seq
+	b := c.buf[:0]
+	b = binary.NativeEndian.AppendUint32(b, 0)
+	b = binary.NativeEndian.AppendUint16(b, c.family)
+	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	b = binary.NativeEndian.AppendUint32(b, seq)
+	b = binary.NativeEndian.AppendUint32(b, c.pid)
+	b = append(b, cmd, ipvsGenlVersion, 0, 0)
+	nest := len(b)
+	b = appendAttrHdr(b, ipvsCmdAttrService)
+	if cmd == ipvsCmdGetDest {
+		b = appendServiceKey(b, key)
+	}
+	b = endNest(b, nest)
+	binary.NativeEndian.PutUint32(b, uint32(len(b)))
+	c.buf = b
+	if err := unix.Sendto(fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return os.NewSyscallError("sendto", err)
+	}
+	var ferr error // fn's first error; the dump is still read to its end
+	for {
+		m, _, err := unix.Recvfrom(fd, c.rbuf, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("recvfrom", err)
+		}
+		for p := c.rbuf[:m]; len(p) >= unix.NLMSG_HDRLEN; {
+			l := int(binary.NativeEndian.Uint32(p))
+			if l < unix.NLMSG_HDRLEN || l > len(p) {
+				return fmt.Errorf("netlink message of %d bytes in %d: %w", l, len(p), unix.EBADMSG)
+			}
+			typ := binary.NativeEndian.Uint16(p[4:])
+			msg := p[unix.NLMSG_HDRLEN:l]
+			mseq := binary.NativeEndian.Uint32(p[8:])
+			if al := (l + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1); al < len(p) {
+				p = p[al:]
+			} else {
+				p = nil
+			}
+			if mseq != seq {
+				continue // a late ack of an earlier, failed batch
+			}
+			switch typ {
+			case unix.NLMSG_DONE:
+				return ferr
+			case unix.NLMSG_ERROR:
+				if len(msg) >= 4 {
+					if code := int32(binary.NativeEndian.Uint32(msg)); code < 0 {
+						return unix.Errno(-code)
+					}
+				}
+				return ferr
+			}
+			// genlmsghdr, then IPVS_CMD_ATTR_SERVICE or _DEST nesting
+			// the entry's attributes.
+			if len(msg) < 4 || ferr != nil {
+				continue
+			}
+			eachAttr(msg[4:], func(typ uint16, v []byte) {
+				if ferr == nil && (typ == ipvsCmdAttrService || typ == ipvsCmdAttrDest) {
+					ferr = fn(v)
+				}
+			})
+		}
+	}
+}
+
+// appendServiceKey appends what identifies a service to the kernel
+// (ip_vs_genl_parse_service without full_entry): its family and either
+// its fwmark or its protocol, address and port.
+func appendServiceKey(b []byte, k Key) []byte {
+	a := k.Addr.Addr().Unmap()
+	af, _ := family(a)
+	b = appendU16Attr(b, ipvsSvcAttrAF, af)
+	if k.FWMark != 0 {
+		return appendU32Attr(b, ipvsSvcAttrFWMark, k.FWMark)
+	}
+	b = appendU16Attr(b, ipvsSvcAttrProtocol, protoNumbers[k.Protocol])
+	b = appendAttr(b, ipvsSvcAttrAddr, a.AsSlice())
+	return appendAttr(b, ipvsSvcAttrPort, binary.BigEndian.AppendUint16(nil, k.Addr.Port()))
+}
+
+// eachAttr calls fn with the type and value of each attribute in b
+// (struct nlattr, NLA_ALIGN padding; the nested and byte-order flags
+// masked off the type). A truncated attribute ends the walk.
+func eachAttr(b []byte, fn func(typ uint16, v []byte)) {
+	for len(b) >= 4 {
+		l := int(binary.NativeEndian.Uint16(b))
+		if l < 4 || l > len(b) {
+			return
+		}
+		fn(binary.NativeEndian.Uint16(b[2:])&nlaTypeMask, b[4:l])
+		al := (l + 3) &^ 3
+		if al >= len(b) {
+			return
+		}
+		b = b[al:]
+	}
+}
+
+// nlaTypeMask strips NLA_F_NESTED and NLA_F_NET_BYTEORDER.
+const nlaTypeMask = 0x3fff
+
+// decodeService fills ms from the attributes of a dumped service, as
+// moby/ipvs's assembleService does (statistics left out: Dump has no use
+// for them). ms.Address points into b.
+func decodeService(b []byte, ms *mipvs.Service) {
+	var addr []byte
+	eachAttr(b, func(typ uint16, v []byte) {
+		switch {
+		case typ == ipvsSvcAttrAF && len(v) >= 2:
+			ms.AddressFamily = binary.NativeEndian.Uint16(v)
+		case typ == ipvsSvcAttrProtocol && len(v) >= 2:
+			ms.Protocol = binary.NativeEndian.Uint16(v)
+		case typ == ipvsSvcAttrAddr:
+			addr = v
+		case typ == ipvsSvcAttrPort && len(v) >= 2:
+			ms.Port = binary.BigEndian.Uint16(v)
+		case typ == ipvsSvcAttrFWMark && len(v) >= 4:
+			ms.FWMark = binary.NativeEndian.Uint32(v)
+		case typ == ipvsSvcAttrSchedName:
+			ms.SchedName = schedName(v)
+		case typ == ipvsSvcAttrFlags && len(v) >= 4:
+			ms.Flags = binary.NativeEndian.Uint32(v)
+		case typ == ipvsSvcAttrTimeout && len(v) >= 4:
+			ms.Timeout = binary.NativeEndian.Uint32(v)
+		case typ == ipvsSvcAttrNetmask && len(v) >= 4:
+			ms.Netmask = binary.NativeEndian.Uint32(v)
+		}
+	})
+	ms.Address = familyIP(addr, ms.AddressFamily)
+}
+
+// decodeDest fills md from the attributes of a dumped destination, as
+// moby/ipvs's assembleDestination does. A kernel older than 3.18 sends no
+// destination family: the service's (v4) is assumed then. md.Address
+// points into b.
+func decodeDest(b []byte, md *mipvs.Destination, v4 bool) {
+	var addr []byte
+	eachAttr(b, func(typ uint16, v []byte) {
+		switch {
+		case typ == ipvsDestAttrAddrFamily && len(v) >= 2:
+			md.AddressFamily = binary.NativeEndian.Uint16(v)
+		case typ == ipvsDestAttrAddr:
+			addr = v
+		case typ == ipvsDestAttrPort && len(v) >= 2:
+			md.Port = binary.BigEndian.Uint16(v)
+		case typ == ipvsDestAttrFwdMethod && len(v) >= 4:
+			md.ConnectionFlags = binary.NativeEndian.Uint32(v)
+		case typ == ipvsDestAttrWeight && len(v) >= 4:
+			md.Weight = int(int32(binary.NativeEndian.Uint32(v)))
+		case typ == ipvsDestAttrUThreshold && len(v) >= 4:
+			md.UpperThreshold = binary.NativeEndian.Uint32(v)
+		case typ == ipvsDestAttrLThreshold && len(v) >= 4:
+			md.LowerThreshold = binary.NativeEndian.Uint32(v)
+		case typ == ipvsDestAttrActiveConns && len(v) >= 4:
+			md.ActiveConnections = int(binary.NativeEndian.Uint32(v))
+		case typ == ipvsDestAttrInactConns && len(v) >= 4:
+			md.InactiveConnections = int(binary.NativeEndian.Uint32(v))
+		}
+	})
+	if md.AddressFamily == 0 {
+		md.AddressFamily = unix.AF_INET6
+		if v4 {
+			md.AddressFamily = unix.AF_INET
+		}
+	}
+	md.Address = familyIP(addr, md.AddressFamily)
+}
+
+// familyIP is the kernel's union nf_inet_addr read for family af: the
+// first 4 bytes for IPv4, all 16 for IPv6; nil if b is too short.
+func familyIP(b []byte, af uint16) net.IP {
+	n := 16
+	if af == unix.AF_INET {
+		n = 4
+	}
+	if len(b) < n {
+		return nil
+	}
+	return net.IP(b[:n])
+}
+
+// schedName reads a NUL-terminated scheduler name; the few names in use
+// are shared instead of allocated once per service.
+func schedName(v []byte) string {
+	if i := bytes.IndexByte(v, 0); i >= 0 {
+		v = v[:i]
+	}
+	for _, s := range knownScheds {
+		if string(v) == s {
+			return s
+		}
+	}
+	return string(v)
+}
+
+var knownScheds = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"}

@@ -96,9 +96,15 @@ func realTicker(d time.Duration) (<-chan time.Time, func()) {
 // a sync soon. Keys of earlier desired tables stay managed, so services
 // removed from the config by a reload get deleted by the next sync instead
 // of being left behind as if they belonged to someone else.
+//
+// A sorted table (Desired's output always is) is kept as given, not
+// copied: at 10k services the copy was a whole table more in memory for
+// as long as lvsd runs. The caller must not change it afterwards.
 func (r *Reconciler) SetDesired(svcs []Service) {
-	svcs = cloneTable(svcs)
-	sortTable(svcs)
+	if !tableSorted(svcs) {
+		svcs = cloneTable(svcs)
+		sortTable(svcs)
+	}
 	r.mu.Lock()
 	r.desired = svcs
 	for _, s := range svcs {
@@ -138,28 +144,44 @@ func (r *Reconciler) Sync() error {
 		return err
 	}
 	eff, drains, ended := r.planDrains(desired, observed)
-	ops := Diff(eff, observed, managed)
-	if steady && len(ops) > 0 {
-		// A drain that ends deletes its destination: planned, not drift.
-		var lines []string
-		for _, o := range ops {
-			if o.Kind == DeleteDest && slices.ContainsFunc(ended, func(e DrainEnd) bool {
-				return e.Service == o.Service.Key && e.Dest == o.Dest.Addr
-			}) {
-				continue
-			}
-			lines = append(lines, o.String())
-		}
-		if len(lines) > 0 {
-			r.log.Warn("repaired", "ops", len(lines), "changes", strings.Join(lines, "; "))
-		}
-	}
 	r.mu.Lock()
 	r.drains = drains
 	r.mu.Unlock()
-	table, err := r.apply(observed, ops)
+	// A new table is diffed and applied in pieces (pieces.go), so a
+	// start from empty never holds all its ops at once.
+	var table []Service
+	var errs []error
+	for _, p := range syncPieces(eff, observed, managed, !steady) {
+		ops := Diff(p.desired, p.observed, p.managed)
+		if steady && len(ops) > 0 {
+			// A drain that ends deletes its destination: planned, not drift.
+			var lines []string
+			for _, o := range ops {
+				if o.Kind == DeleteDest && slices.ContainsFunc(ended, func(e DrainEnd) bool {
+					return e.Service == o.Service.Key && e.Dest == o.Dest.Addr
+				}) {
+					continue
+				}
+				lines = append(lines, o.String())
+			}
+			if len(lines) > 0 {
+				r.log.Warn("repaired", "ops", len(lines), "changes", strings.Join(lines, "; "))
+			}
+		}
+		part, err := r.apply(p.observed, ops)
+		table = append(table, part...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if terr := r.syncTimeouts(); terr != nil {
-		err = errors.Join(err, terr)
+		errs = append(errs, terr)
+	}
+	err = nil
+	if len(errs) == 1 {
+		err = errs[0]
+	} else if len(errs) > 1 {
+		err = errors.Join(errs...)
 	}
 	r.finish(table, err, true, gen)
 	return err

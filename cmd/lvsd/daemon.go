@@ -303,6 +303,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go trimMemory(ctx, log, 2*time.Second)
 
 	ctl, err := listenControl(o.control, d, log)
 	if err != nil {
@@ -339,6 +340,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 			continue
 		}
 		log.Info("stopping", "signal", sig.String())
+		writeMemProfile()
 		break
 	}
 	d.notify.stopping()

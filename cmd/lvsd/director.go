@@ -44,7 +44,8 @@ type director struct {
 	newKernel func() (ipvs.Kernel, error)
 	kernel    ipvs.Kernel
 	rec       *ipvs.Reconciler
-	// desired is the table last handed to the reconciler; publishDesired
+	// desired is the table last handed to the reconciler (which keeps the
+	// same slice: neither changes it); publishDesired
 	// skips identical tables so a reload that changes nothing in IPVS
 	// does not even wake the reconciler.
 	desiredMu sync.Mutex

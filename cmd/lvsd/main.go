@@ -26,6 +26,7 @@ const usage = `usage:
 `
 
 func main() {
+	tuneGC()
 	stop := startProfile()
 	code := run(os.Args[1:], os.Stdout, os.Stderr)
 	stop()
