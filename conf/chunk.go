@@ -98,22 +98,45 @@ func lineEnd(src []byte, i int) int {
 	return len(src) - 1
 }
 
-// parseInPieces parses src cut at cuts and decodes it. ok is false when a
-// piece has a syntax error: the caller then parses the file whole.
-func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags hcl.Diagnostics, ok bool) {
+// segment is one piece of a file for parseInPieces: src[from:to], which
+// starts at start; reuse, when not nil, holds its virtual servers decoded
+// by an earlier parse (Cache), already moved to start.
+type segment struct {
+	from, to int
+	start    hcl.Pos
+	reuse    *cachedPiece
+}
+
+// segmentsAt cuts src[from:to] (to = the end of src's slice passed) at
+// cuts (offsets in src), the first piece starting at start.
+func segmentsAt(src []byte, from int, start hcl.Pos, cuts []int) []segment {
+	segs := make([]segment, 0, len(cuts)+1)
+	pos := start
+	for _, to := range append(cuts, len(src)) {
+		segs = append(segs, segment{from: from, to: to, start: pos})
+		pos = hcl.Pos{Line: pos.Line + bytes.Count(src[from:to], []byte{'\n'}), Column: 1, Byte: to}
+		from = to
+	}
+	return segs
+}
+
+// parseInPieces parses the segments of src that are not reused and
+// decodes them all in file order. ok is false when a piece has a syntax
+// error: the caller then parses the file whole. With record, recs[i] is
+// what a Cache keeps of segment i (reused ones as given).
+func parseInPieces(src []byte, filename string, segs []segment, record bool) (cfg *Config, diags hcl.Diagnostics, recs []cachedPiece, ok bool) {
 	type piece struct {
-		start hcl.Pos
-		src   []byte
+		segment
 		body  hcl.Body
 		diags hcl.Diagnostics
 		done  chan struct{}
 	}
-	pieces := make([]piece, 0, len(cuts)+1)
-	pos, from := hcl.InitialPos, 0
-	for _, to := range append(cuts, len(src)) {
-		pieces = append(pieces, piece{start: pos, src: src[from:to], done: make(chan struct{})})
-		pos = hcl.Pos{Line: pos.Line + bytes.Count(src[from:to], []byte{'\n'}), Column: 1, Byte: to}
-		from = to
+	pieces := make([]piece, len(segs))
+	for i, sg := range segs {
+		pieces[i] = piece{segment: sg, done: make(chan struct{})}
+	}
+	if record {
+		recs = make([]cachedPiece, len(segs))
 	}
 
 	// Workers parse pieces in file order; at most 2 per worker are parsed
@@ -133,11 +156,12 @@ func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags 
 					return
 				}
 				p := &pieces[i]
-				if !stop.Load() {
-					if b, ok := fastParse(p.src, filename, p.start); ok {
+				if !stop.Load() && p.reuse == nil {
+					text := src[p.from:p.to]
+					if b, ok := fastParse(text, filename, p.start); ok {
 						p.body = b
 					} else {
-						f, d := hclsyntax.ParseConfig(p.src, filename, p.start)
+						f, d := hclsyntax.ParseConfig(text, filename, p.start)
 						p.body, p.diags = f.Body, d
 					}
 				}
@@ -149,13 +173,23 @@ func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags 
 
 	var parseDiags hcl.Diagnostics
 	d := &decoder{}
-	cfg = d.rootStream(filename, func(yield func(hcl.Body) bool) {
+	cfg = d.rootStream(filename, func(yield func(*streamPiece) bool) {
 		for i := range pieces {
 			p := &pieces[i]
 			<-p.done
 			body, pd := p.body, p.diags
 			p.body, p.diags = nil, nil
-			if pd.HasErrors() || body == nil {
+			sp := &streamPiece{body: body}
+			if p.reuse != nil {
+				sp.reused = p.reuse.vss
+				if record {
+					recs[i] = *p.reuse
+				}
+			} else if record {
+				recs[i] = cachedPiece{from: p.from, to: p.to, start: p.start}
+				sp.rec = &recs[i]
+			}
+			if p.reuse == nil && (pd.HasErrors() || body == nil) {
 				ok = false
 				stop.Store(true)
 				// Let the workers run out: each remaining piece frees
@@ -169,7 +203,7 @@ func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags 
 			}
 			ok = true
 			parseDiags = append(parseDiags, pd...)
-			cont := yield(body)
+			cont := yield(sp)
 			<-slots
 			if !cont {
 				for j := i + 1; j < len(pieces); j++ {
@@ -182,7 +216,7 @@ func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags 
 		}
 	})
 	if !ok {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
-	return cfg, append(parseDiags, d.diags...), true
+	return cfg, append(parseDiags, d.diags...), recs, true
 }

@@ -165,7 +165,8 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 		if key == nil {
 			key = attrs["fwmark"]
 		}
-		d.uniqueVS(vs, key)
+		d.vsKeyRange = key.Expr.Range()
+		d.uniqueVS(vs, d.vsKeyRange)
 	}
 	schedOK := true
 	if a := d.alias(attrs, "lvs_sched", "lb_algo"); a != nil {
@@ -400,7 +401,8 @@ func maskBits(m netip.Addr) (int, bool) {
 
 // uniqueVS refuses two virtual servers for one address and protocol: IPVS
 // has a single service per (protocol, address, port).
-func (d *decoder) uniqueVS(vs VirtualServer, a *hcl.Attribute) {
+// keyRange is the address or fwmark value, where a duplicate is reported.
+func (d *decoder) uniqueVS(vs VirtualServer, keyRange hcl.Range) {
 	if d.vsAddrs == nil {
 		d.vsAddrs = map[vsKey]string{}
 	}
@@ -412,7 +414,7 @@ func (d *decoder) uniqueVS(vs VirtualServer, a *hcl.Attribute) {
 		what = fmt.Sprintf("fwmark %d (%s)", vs.FWMark, familyName(vs.Address.Addr()))
 	}
 	if first, ok := d.vsAddrs[k]; ok {
-		d.errorf(a.Expr.Range(), "Duplicate virtual_server address",
+		d.errorf(keyRange, "Duplicate virtual_server address",
 			"%s is already used by %s.", what, first)
 		return
 	}

@@ -113,9 +113,10 @@ type loaded struct {
 
 // loadFor loads the file and checks that it suits the mode; diagnostics are
 // returned as text (FILE:LINE,COL with the source line) with secret values
-// redacted, ready for logs and status.
-func loadFor(m mode, file string) (*loaded, string, string, error) {
-	cfg, src, diags := conf.LoadWithSources(file)
+// redacted, ready for logs and status. c, if not nil, keeps what the next
+// load of a slightly different file can reuse (a reload).
+func loadFor(m mode, file string, c *conf.Cache) (*loaded, string, string, error) {
+	cfg, src, diags := conf.LoadCached(file, c)
 	var b strings.Builder
 	if len(diags) > 0 {
 		_ = conf.WriteDiagnostics(&b, diags, src)
@@ -160,6 +161,9 @@ type daemon struct {
 	notify notifier
 
 	reloadMu sync.Mutex // one reload at a time, whoever asks
+	// cache keeps the decoded pieces of the running file, so that a
+	// reload parses only what changed.
+	cache *conf.Cache
 
 	mu         sync.Mutex
 	config     configStatus
@@ -199,7 +203,7 @@ func (d *daemon) reload(trigger string) reloadResult {
 	defer d.notify.ready("running " + d.opts.file)
 
 	r := reloadResult{At: time.Now(), Trigger: trigger}
-	l, hash, diagText, err := loadFor(d.mode, d.opts.file)
+	l, hash, diagText, err := loadFor(d.mode, d.opts.file, d.cache)
 	r.SHA256, r.Diagnostics = hash, diagText
 	switch {
 	case err != nil:
@@ -257,7 +261,8 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	}
 	log := newLogger(stderr, o.logFormat, o.logLevel)
 
-	l, _, diagText, err := loadFor(m, o.file)
+	cache := &conf.Cache{}
+	l, _, diagText, err := loadFor(m, o.file, cache)
 	if diagText != "" {
 		fmt.Fprint(stderr, diagText)
 	}
@@ -273,7 +278,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	}
 	defer pid.release()
 
-	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log},
+	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log}, cache: cache,
 		config: configStatus{File: o.file, SHA256: l.sha256, Loaded: time.Now()}}
 	switch m {
 	case modeDirector:

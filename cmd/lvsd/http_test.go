@@ -440,7 +440,7 @@ func TestHTTPDaemonReloadAndSecrets(t *testing.T) {
 	write(port1, "")
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	l, _, _, err := loadFor(modeDirector, file)
+	l, _, _, err := loadFor(modeDirector, file, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
