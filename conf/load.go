@@ -122,7 +122,7 @@ type decoder struct {
 	// Cross-block uniqueness, filled while decoding: the value is where the
 	// first user was declared, for the error detail.
 	vrids   map[vridKey]string
-	vsAddrs map[vsKey]string
+	vsAddrs map[vsKey]declared
 	// vsKeyRange is the range uniqueVS was last given, for Cache.
 	vsKeyRange hcl.Range
 }
@@ -130,6 +130,12 @@ type decoder struct {
 type vridKey struct {
 	iface string
 	vrid  uint8
+}
+
+// declared is the name and place of the first block that used something.
+type declared struct {
+	name string
+	at   hcl.Range
 }
 
 type vsKey struct {
