@@ -148,6 +148,10 @@ func TestIPVSBenchmark(t *testing.T) {
 		n                      int
 		ipvsadm, keep, lvsd    time.Duration
 		reload                 time.Duration
+		// reloadLogged: when lvsd logged the reload's op, from the start
+		// of `lvsd reload`; reloadReplied: when that command returned;
+		// clientExec: one exec of `lvsd version`.
+		reloadLogged, reloadReplied, clientExec time.Duration
 		reloadOps              int
 		hwmKB                  int
 		ranOthers, ranReloaded bool
@@ -242,10 +246,19 @@ func TestIPVSBenchmark(t *testing.T) {
 				return tab.WriteHCL(w, benchtable.Weights{{n / 2, 3}: 5})
 			})
 			re := regexpWeight(rs.String(), 5)
+			// What the client's exec alone costs here, to tell it from
+			// lvsd's own work in the figure below.
+			execStart := time.Now()
+			if out, err := h.Run(lvsdBin, "version"); err != nil {
+				t.Fatalf("lvsd version: %v %s", err, out)
+			}
+			r.clientExec = time.Since(execStart)
+			logFrom := len(lv.Output())
 			start := time.Now()
 			if out, err := h.Run(lvsdBin, "reload", "--control", sock); err != nil {
 				t.Fatalf("lvsd reload: %v %s", err, out)
 			}
+			r.reloadReplied = time.Since(start)
 			if _, ok := lab.WaitFor(5*time.Minute, func() bool {
 				out, _ := h.Run("ipvsadm", "-Ln", "-t", vs.String())
 				return strings.Contains(normalise(out), re)
@@ -256,12 +269,14 @@ func TestIPVSBenchmark(t *testing.T) {
 			// Let a straggling op show up in the log before counting.
 			time.Sleep(500 * time.Millisecond)
 			r.reloadOps = countOps(lv.Output()) - before
+			r.reloadLogged = opLoggedAfter(lv.Output()[logFrom:], start)
 			if r.reloadOps != 1 {
 				t.Errorf("reload changing one weight applied %d ops, want 1:\n%s", r.reloadOps, tail(lv.Output(), 20))
 			}
 			r.hwmKB = vmHWM(t, lv.Cmd.Process.Pid)
-			t.Logf("bench: %d services x 10: lvsd reload of one weight %s (%d op), VmHWM %d kB",
-				n, r.reload.Round(time.Millisecond), r.reloadOps, r.hwmKB)
+			t.Logf("bench: %d services x 10: lvsd reload of one weight %s (%d op; lvsd logged the op at %s, `lvsd reload` returned at %s, an exec of `lvsd version` takes %s), VmHWM %d kB",
+				n, r.reload.Round(time.Millisecond), r.reloadOps, r.reloadLogged.Round(time.Millisecond),
+				r.reloadReplied.Round(time.Millisecond), r.clientExec.Round(time.Millisecond), r.hwmKB)
 		}
 		if profDir != "" {
 			// A clean stop writes the profile; --keep-ipvs is not given, so
@@ -288,8 +303,10 @@ func TestIPVSBenchmark(t *testing.T) {
 	}
 	for _, r := range rows {
 		if r.ranReloaded {
-			fmt.Fprintf(&b, "bench: reload of one weight at %d services: %s, %d op, %.2f%% of from-empty; lvsd VmHWM %.1f MB\n",
-				r.n, r.reload.Round(time.Millisecond), r.reloadOps, 100*r.reload.Seconds()/r.lvsd.Seconds(), float64(r.hwmKB)/1024)
+			fmt.Fprintf(&b, "bench: reload of one weight at %d services: %s, %d op, %.2f%% of from-empty (op logged by lvsd at %s, %.2f%%; client exec alone %s); lvsd VmHWM %.1f MB\n",
+				r.n, r.reload.Round(time.Millisecond), r.reloadOps, 100*r.reload.Seconds()/r.lvsd.Seconds(),
+				r.reloadLogged.Round(time.Millisecond), 100*r.reloadLogged.Seconds()/r.lvsd.Seconds(),
+				r.clientExec.Round(time.Millisecond), float64(r.hwmKB)/1024)
 		}
 	}
 	t.Log("\n" + b.String())
@@ -341,6 +358,25 @@ func lastSorted(tab benchtable.Table) netip.AddrPort {
 		}
 	}
 	return m
+}
+
+// opLoggedAfter is when the first "ipvs op" line of log was written,
+// from start (0 if none).
+func opLoggedAfter(log string, start time.Time) time.Duration {
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, `msg="ipvs op"`) {
+			continue
+		}
+		ts, ok := strings.CutPrefix(line, "time=")
+		if !ok {
+			continue
+		}
+		ts, _, _ = strings.Cut(ts, " ")
+		if at, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+			return at.Sub(start)
+		}
+	}
+	return 0
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
