@@ -145,16 +145,16 @@ func TestIPVSBenchmark(t *testing.T) {
 		return path
 	}
 	type row struct {
-		n                      int
-		ipvsadm, keep, lvsd    time.Duration
-		reload                 time.Duration
+		n                   int
+		ipvsadm, keep, lvsd time.Duration
+		reload              time.Duration
 		// reloadLogged: when lvsd logged the reload's op, from the start
 		// of `lvsd reload`; reloadReplied: when that command returned;
 		// clientExec: one exec of `lvsd version`.
 		reloadLogged, reloadReplied, clientExec time.Duration
-		reloadOps              int
-		hwmKB                  int
-		ranOthers, ranReloaded bool
+		reloadOps                               int
+		hwmKB                                   int
+		ranOthers, ranReloaded                  bool
 	}
 	var rows []row
 	reloadAt := 0
