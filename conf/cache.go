@@ -74,7 +74,11 @@ func LoadCached(path string, c *Cache) (cfg *Config, sources map[string][]byte, 
 // Parse is [Parse] reusing what c kept of the last file it parsed under
 // the same filename. The Cache keeps src (it must not be modified after)
 // when it parses without error; a file with errors leaves c as it was.
+// A nil c is [Parse].
 func (c *Cache) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
+	if c == nil {
+		return Parse(src, filename)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(src) < 2*chunkSize {

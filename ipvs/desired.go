@@ -135,13 +135,27 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			w  int
 		}
 		members := make([]member, 0, len(vs.RealServers))
-		addrs := make(map[netip.AddrPort]bool, len(vs.RealServers)+1)
+		// A service has a handful of real servers: a scan of members
+		// finds a duplicate without the map per service that, at 10k
+		// services, was a good part of every Desired call.
+		var addrMap map[netip.AddrPort]bool
+		if len(vs.RealServers) > 32 {
+			addrMap = make(map[netip.AddrPort]bool, len(vs.RealServers))
+		}
+		has := func(a netip.AddrPort) bool {
+			if addrMap != nil {
+				return addrMap[a]
+			}
+			return slices.ContainsFunc(members, func(m member) bool { return m.rs.Address == a })
+		}
 		sum := 0
 		for _, rs := range vs.RealServers {
-			if addrs[rs.Address] {
+			if has(rs.Address) {
 				continue
 			}
-			addrs[rs.Address] = true
+			if addrMap != nil {
+				addrMap[rs.Address] = true
+			}
 			h := health(vs, rs)
 			w := rs.Weight
 			if h.WeightSet {
@@ -190,7 +204,7 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			}
 			svc.Dests = append(svc.Dests, d)
 		}
-		if ss := vs.SorryServer; ss.IsValid() && !sorry && !vs.SorryServerInhibit && !addrs[ss] {
+		if ss := vs.SorryServer; ss.IsValid() && !sorry && !vs.SorryServerInhibit && !has(ss) {
 			// Not needed: deleted at once, as keepalived does, not
 			// drained.
 			svc.Down = append(svc.Down, ss)
@@ -204,7 +218,7 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			if d.Method == "" {
 				d.Method = vs.Method
 			}
-			if addrs[ss] {
+			if has(ss) {
 				// The sorry server is also a real server: it takes
 				// the sorry role's weight while the quorum is lost.
 				for i := range svc.Dests {

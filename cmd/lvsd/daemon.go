@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/lvsd/lvsd/conf"
 )
 
@@ -116,16 +117,28 @@ type loaded struct {
 // redacted, ready for logs and status. c, if not nil, keeps what the next
 // load of a slightly different file can reuse (a reload).
 func loadFor(m mode, file string, c *conf.Cache) (*loaded, string, string, error) {
-	cfg, src, diags := conf.LoadCached(file, c)
+	var (
+		cfg   *conf.Config
+		src   map[string][]byte
+		diags hcl.Diagnostics
+		hash  string
+	)
+	if data, err := os.ReadFile(file); err == nil {
+		// The hash of a 9 MB file took as long as the rest of a cached
+		// reload under emulation: it runs beside the parse.
+		hashed := make(chan string, 1)
+		go func() { hashed <- sha256hex(data) }()
+		cfg, diags = c.Parse(data, file)
+		src = map[string][]byte{file: data}
+		hash = <-hashed
+	} else {
+		cfg, src, diags = conf.LoadCached(file, c) // the error, worded by conf
+	}
 	var b strings.Builder
 	if len(diags) > 0 {
 		_ = conf.WriteDiagnostics(&b, diags, src)
 	}
 	text := redactSecrets(b.String())
-	var hash string
-	if data, ok := src[file]; ok {
-		hash = sha256hex(data)
-	}
 	if diags.HasErrors() || cfg == nil {
 		return nil, hash, text, fmt.Errorf("%s: invalid configuration", file)
 	}
