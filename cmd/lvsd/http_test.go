@@ -22,6 +22,7 @@ import (
 	"github.com/lvsd/lvsd/ipvs"
 	"github.com/lvsd/lvsd/vrrp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Cost-4 bcrypt hashes (fast tests) of "stats-pw" and "ops-pw".
@@ -542,5 +543,16 @@ func TestHTTPDaemonReloadAndSecrets(t *testing.T) {
 				t.Errorf("%s contains the secret %q", name, secret)
 			}
 		}
+	}
+}
+
+// TestDummyHash: the constant is a bcrypt hash of its documented text at
+// the default cost, so an unknown user costs what a known one does.
+func TestDummyHash(t *testing.T) {
+	if err := bcrypt.CompareHashAndPassword(dummyHash, []byte("lvsd: no such user")); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := bcrypt.Cost(dummyHash); err != nil || c != bcrypt.DefaultCost {
+		t.Fatalf("cost %d %v, want %d", c, err, bcrypt.DefaultCost)
 	}
 }
