@@ -274,6 +274,13 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	}
 	log := newLogger(stderr, o.logFormat, o.logLevel)
 
+	var ahead *kernelAhead
+	if m == modeDirector {
+		ahead = startKernelAhead("/sys/module/ip_vs")
+		if ahead != nil {
+			defer ahead.close()
+		}
+	}
 	cache := &conf.Cache{}
 	l, _, diagText, err := loadFor(m, o.file, cache)
 	if diagText != "" {
@@ -295,7 +302,11 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 		config: configStatus{File: o.file, SHA256: l.sha256, Loaded: time.Now()}}
 	switch m {
 	case modeDirector:
-		d.svc = newDirector(l.cfg, o, log)
+		dir := newDirector(l.cfg, o, log)
+		if ahead != nil {
+			dir.newKernel = ahead.open
+		}
+		d.svc = dir
 	case modeAgent:
 		d.svc = newAgent(l.cfg, o, log)
 	}
