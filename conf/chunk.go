@@ -3,6 +3,7 @@ package conf
 import (
 	"bytes"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -98,6 +99,34 @@ func lineEnd(src []byte, i int) int {
 	return len(src) - 1
 }
 
+// decodeAhead decodes a piece made only of virtual_server blocks in the
+// parsing worker, so that the decoding, most of a large file's time, runs
+// on every CPU instead of in the one goroutine that walks the pieces in
+// order; that one then only runs the checks across blocks, as for a piece
+// a Cache kept (cachedVS). ok is false for any other piece, or any error:
+// the in-order decoder then decodes it, which reports errors with the
+// state across blocks they may need.
+func decodeAhead(body hcl.Body, sg segment) (*cachedPiece, bool) {
+	content, diags := body.Content(rootSchema)
+	if len(diags) > 0 || len(content.Blocks) == 0 {
+		return nil, false
+	}
+	cp := &cachedPiece{from: sg.from, to: sg.to, start: sg.start, ok: true, vss: make([]cachedVS, 0, len(content.Blocks))}
+	d := &decoder{}
+	for _, b := range content.Blocks {
+		if b.Type != "virtual_server" {
+			return nil, false
+		}
+		from := len(d.diags)
+		vs, ok := d.virtualServer(b)
+		if !ok {
+			return nil, false
+		}
+		cp.vss = append(cp.vss, cachedVS{vs: vs, label: b.LabelRanges[0], key: d.vsKeyRange, diags: slices.Clone(d.diags[from:])})
+	}
+	return cp, true
+}
+
 // segment is one piece of a file for parseInPieces: src[from:to], which
 // starts at start; reuse, when not nil, holds its virtual servers decoded
 // by an earlier parse (Cache), already moved to start.
@@ -164,6 +193,11 @@ func parseInPieces(src []byte, filename string, segs []segment, record bool) (cf
 						f, d := hclsyntax.ParseConfig(text, filename, p.start)
 						p.body, p.diags = f.Body, d
 					}
+					if len(p.diags) == 0 {
+						if cp, ok := decodeAhead(p.body, p.segment); ok {
+							p.reuse, p.body = cp, nil
+						}
+					}
 				}
 				close(p.done)
 			}
@@ -177,19 +211,20 @@ func parseInPieces(src []byte, filename string, segs []segment, record bool) (cf
 		for i := range pieces {
 			p := &pieces[i]
 			<-p.done
-			body, pd := p.body, p.diags
-			p.body, p.diags = nil, nil
+			// Dropped once handed over: memory stays bounded.
+			body, pd, reuse := p.body, p.diags, p.reuse
+			p.body, p.diags, p.reuse = nil, nil, nil
 			sp := &streamPiece{body: body}
-			if p.reuse != nil {
-				sp.reused = p.reuse.vss
+			if reuse != nil {
+				sp.reused = reuse.vss
 				if record {
-					recs[i] = *p.reuse
+					recs[i] = *reuse
 				}
 			} else if record {
 				recs[i] = cachedPiece{from: p.from, to: p.to, start: p.start}
 				sp.rec = &recs[i]
 			}
-			if p.reuse == nil && (pd.HasErrors() || body == nil) {
+			if reuse == nil && (pd.HasErrors() || body == nil) {
 				ok = false
 				stop.Store(true)
 				// Let the workers run out: each remaining piece frees
