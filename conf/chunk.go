@@ -3,6 +3,7 @@ package conf
 import (
 	"bytes"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -98,22 +99,73 @@ func lineEnd(src []byte, i int) int {
 	return len(src) - 1
 }
 
-// parseInPieces parses src cut at cuts and decodes it. ok is false when a
-// piece has a syntax error: the caller then parses the file whole.
-func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags hcl.Diagnostics, ok bool) {
+// decodeAhead decodes a piece made only of virtual_server blocks in the
+// parsing worker, so that the decoding, most of a large file's time, runs
+// on every CPU instead of in the one goroutine that walks the pieces in
+// order; that one then only runs the checks across blocks, as for a piece
+// a Cache kept (cachedVS). ok is false for any other piece, or any error:
+// the in-order decoder then decodes it, which reports errors with the
+// state across blocks they may need.
+func decodeAhead(body hcl.Body, sg segment) (*cachedPiece, bool) {
+	content, diags := body.Content(rootSchema)
+	if len(diags) > 0 || len(content.Blocks) == 0 {
+		return nil, false
+	}
+	cp := &cachedPiece{from: sg.from, to: sg.to, start: sg.start, ok: true, vss: make([]cachedVS, 0, len(content.Blocks))}
+	d := &decoder{}
+	for _, b := range content.Blocks {
+		if b.Type != "virtual_server" {
+			return nil, false
+		}
+		from := len(d.diags)
+		vs, ok := d.virtualServer(b)
+		if !ok {
+			return nil, false
+		}
+		cp.vss = append(cp.vss, cachedVS{vs: vs, label: b.LabelRanges[0], key: d.vsKeyRange, diags: slices.Clone(d.diags[from:])})
+	}
+	return cp, true
+}
+
+// segment is one piece of a file for parseInPieces: src[from:to], which
+// starts at start; reuse, when not nil, holds its virtual servers decoded
+// by an earlier parse (Cache), already moved to start.
+type segment struct {
+	from, to int
+	start    hcl.Pos
+	reuse    *cachedPiece
+}
+
+// segmentsAt cuts src[from:to] (to = the end of src's slice passed) at
+// cuts (offsets in src), the first piece starting at start.
+func segmentsAt(src []byte, from int, start hcl.Pos, cuts []int) []segment {
+	segs := make([]segment, 0, len(cuts)+1)
+	pos := start
+	for _, to := range append(cuts, len(src)) {
+		segs = append(segs, segment{from: from, to: to, start: pos})
+		pos = hcl.Pos{Line: pos.Line + bytes.Count(src[from:to], []byte{'\n'}), Column: 1, Byte: to}
+		from = to
+	}
+	return segs
+}
+
+// parseInPieces parses the segments of src that are not reused and
+// decodes them all in file order. ok is false when a piece has a syntax
+// error: the caller then parses the file whole. With record, recs[i] is
+// what a Cache keeps of segment i (reused ones as given).
+func parseInPieces(src []byte, filename string, segs []segment, record bool) (cfg *Config, diags hcl.Diagnostics, recs []cachedPiece, ok bool) {
 	type piece struct {
-		start hcl.Pos
-		src   []byte
+		segment
 		body  hcl.Body
 		diags hcl.Diagnostics
 		done  chan struct{}
 	}
-	pieces := make([]piece, 0, len(cuts)+1)
-	pos, from := hcl.InitialPos, 0
-	for _, to := range append(cuts, len(src)) {
-		pieces = append(pieces, piece{start: pos, src: src[from:to], done: make(chan struct{})})
-		pos = hcl.Pos{Line: pos.Line + bytes.Count(src[from:to], []byte{'\n'}), Column: 1, Byte: to}
-		from = to
+	pieces := make([]piece, len(segs))
+	for i, sg := range segs {
+		pieces[i] = piece{segment: sg, done: make(chan struct{})}
+	}
+	if record {
+		recs = make([]cachedPiece, len(segs))
 	}
 
 	// Workers parse pieces in file order; at most 2 per worker are parsed
@@ -133,12 +185,18 @@ func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags 
 					return
 				}
 				p := &pieces[i]
-				if !stop.Load() {
-					if b, ok := fastParse(p.src, filename, p.start); ok {
+				if !stop.Load() && p.reuse == nil {
+					text := src[p.from:p.to]
+					if b, ok := fastParse(text, filename, p.start); ok {
 						p.body = b
 					} else {
-						f, d := hclsyntax.ParseConfig(p.src, filename, p.start)
+						f, d := hclsyntax.ParseConfig(text, filename, p.start)
 						p.body, p.diags = f.Body, d
+					}
+					if len(p.diags) == 0 {
+						if cp, ok := decodeAhead(p.body, p.segment); ok {
+							p.reuse, p.body = cp, nil
+						}
 					}
 				}
 				close(p.done)
@@ -149,13 +207,24 @@ func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags 
 
 	var parseDiags hcl.Diagnostics
 	d := &decoder{}
-	cfg = d.rootStream(filename, func(yield func(hcl.Body) bool) {
+	cfg = d.rootStream(filename, func(yield func(*streamPiece) bool) {
 		for i := range pieces {
 			p := &pieces[i]
 			<-p.done
-			body, pd := p.body, p.diags
-			p.body, p.diags = nil, nil
-			if pd.HasErrors() || body == nil {
+			// Dropped once handed over: memory stays bounded.
+			body, pd, reuse := p.body, p.diags, p.reuse
+			p.body, p.diags, p.reuse = nil, nil, nil
+			sp := &streamPiece{body: body}
+			if reuse != nil {
+				sp.reused = reuse.vss
+				if record {
+					recs[i] = *reuse
+				}
+			} else if record {
+				recs[i] = cachedPiece{from: p.from, to: p.to, start: p.start}
+				sp.rec = &recs[i]
+			}
+			if reuse == nil && (pd.HasErrors() || body == nil) {
 				ok = false
 				stop.Store(true)
 				// Let the workers run out: each remaining piece frees
@@ -169,7 +238,7 @@ func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags 
 			}
 			ok = true
 			parseDiags = append(parseDiags, pd...)
-			cont := yield(body)
+			cont := yield(sp)
 			<-slots
 			if !cont {
 				for j := i + 1; j < len(pieces); j++ {
@@ -182,7 +251,7 @@ func parseInPieces(src []byte, filename string, cuts []int) (cfg *Config, diags 
 		}
 	})
 	if !ok {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
-	return cfg, append(parseDiags, d.diags...), true
+	return cfg, append(parseDiags, d.diags...), recs, true
 }

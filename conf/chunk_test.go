@@ -153,7 +153,7 @@ func TestParseInPiecesTaken(t *testing.T) {
 	if !ok || len(cuts) < 30 {
 		t.Fatalf("cuts %v ok %v", cuts, ok)
 	}
-	cfg, _, ok := parseInPieces(src, "c.hcl", cuts)
+	cfg, _, _, ok := parseInPieces(src, "c.hcl", segmentsAt(src, 0, hcl.InitialPos, cuts), false)
 	if !ok || cfg == nil || len(cfg.VirtualServers) != 40 || len(cfg.VRRP) != 1 {
 		t.Fatalf("pieces: ok %v cfg %v", ok, cfg)
 	}
@@ -162,7 +162,7 @@ func TestParseInPiecesTaken(t *testing.T) {
 	if !ok {
 		t.Fatal("not cut")
 	}
-	if _, _, ok := parseInPieces(bad, "c.hcl", cuts); ok {
+	if _, _, _, ok := parseInPieces(bad, "c.hcl", segmentsAt(bad, 0, hcl.InitialPos, cuts), false); ok {
 		t.Fatal("syntax error not handed back")
 	}
 }

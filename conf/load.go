@@ -45,11 +45,17 @@ func LoadWithSources(path string) (cfg *Config, sources map[string][]byte, diags
 func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	if len(src) >= 2*chunkSize {
 		if cuts, ok := cutTopLevel(src, chunkSize); ok && len(cuts) > 0 {
-			if cfg, diags, ok := parseInPieces(src, filename, cuts); ok {
+			if cfg, diags, _, ok := parseInPieces(src, filename, segmentsAt(src, 0, hcl.InitialPos, cuts), false); ok {
 				return finishParse(cfg, diags)
 			}
 		}
 	}
+	return parseWhole(src, filename)
+}
+
+// parseWhole parses src in one piece with hclsyntax, which gives the
+// reference diagnostics.
+func parseWhole(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		// The partial body hclsyntax recovers would produce follow-on errors
@@ -118,12 +124,20 @@ type decoder struct {
 	// Cross-block uniqueness, filled while decoding: the value is where the
 	// first user was declared, for the error detail.
 	vrids   map[vridKey]string
-	vsAddrs map[vsKey]string
+	vsAddrs map[vsKey]declared
+	// vsKeyRange is the range uniqueVS was last given, for Cache.
+	vsKeyRange hcl.Range
 }
 
 type vridKey struct {
 	iface string
 	vrid  uint8
+}
+
+// declared is the name and place of the first block that used something.
+type declared struct {
+	name string
+	at   hcl.Range
 }
 
 type vsKey struct {
@@ -156,12 +170,23 @@ func pos(r hcl.Range) string {
 }
 
 func (d *decoder) root(body hcl.Body, filename string) *Config {
-	return d.rootStream(filename, func(yield func(hcl.Body) bool) { yield(body) })
+	return d.rootStream(filename, func(yield func(*streamPiece) bool) { yield(&streamPiece{body: body}) })
 }
 
-// rootStream decodes the top-level blocks of bodies, the pieces of one file
-// in file order (see parseInPieces), as root decodes one body.
-func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) bool)) *Config {
+// streamPiece is one piece of a file for rootStream: a parsed body to
+// decode, or the virtual servers a Cache kept from an earlier parse of the
+// same text.
+type streamPiece struct {
+	body   hcl.Body
+	reused []cachedVS // when body is nil
+	// rec, if not nil, receives the body's decoded virtual servers; rec.ok
+	// ends false when the body holds another block or had an error.
+	rec *cachedPiece
+}
+
+// rootStream decodes the top-level blocks of pieces, the pieces of one
+// file in file order (see parseInPieces), as root decodes one body.
+func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiece) bool)) *Config {
 	cfg := &Config{File: filename}
 	vrrpNames := map[string]hcl.Range{}
 	vsNames := map[string]hcl.Range{}
@@ -175,13 +200,34 @@ func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) b
 	fileNames, procNames := map[string]hcl.Range{}, map[string]hcl.Range{}
 	var last hcl.Body
 	blocks, contentErrs := 0, false
-	for body := range bodies {
+	for piece := range pieces {
+		if piece.body == nil {
+			// Decoded before: only the checks across blocks run again.
+			for _, c := range piece.reused {
+				vsSeen++
+				blocks++
+				d.diags = append(d.diags, c.diags...)
+				dup := d.uniqueName("virtual_server", c.vs.Name, c.label, vsNames)
+				d.uniqueVS(c.vs, c.key)
+				if !dup {
+					cfg.VirtualServers = append(cfg.VirtualServers, c.vs)
+				}
+			}
+			continue
+		}
+		body, rec := piece.body, piece.rec
 		last = body
 		content, diags := body.Content(rootSchema)
 		d.diags = append(d.diags, diags...)
 		blocks += len(content.Blocks)
 		contentErrs = contentErrs || diags.HasErrors()
+		if rec != nil {
+			rec.ok = !diags.HasErrors()
+		}
 		for _, b := range content.Blocks {
+			if rec != nil && b.Type != "virtual_server" {
+				rec.ok = false
+			}
 			switch b.Type {
 			case "vrrp_script":
 				vrrpSeen++
@@ -217,8 +263,17 @@ func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) b
 			case "virtual_server":
 				vsSeen++
 				dup := d.uniqueLabel(b, vsNames)
-				if vs, ok := d.virtualServer(b); ok && !dup {
+				from := len(d.diags)
+				vs, ok := d.virtualServer(b)
+				if ok && !dup {
 					cfg.VirtualServers = append(cfg.VirtualServers, vs)
+				}
+				if rec != nil && rec.ok {
+					// Its warnings (it has no error) go with it; errors
+					// across blocks are found again when it is reused.
+					rec.ok = ok && !dup
+					rec.vss = append(rec.vss, cachedVS{vs: vs, label: b.LabelRanges[0], key: d.vsKeyRange,
+						diags: slices.Clone(d.diags[from:])})
 				}
 			case "lvs_timeouts":
 				if cfg.LVSTimeouts != nil {
@@ -270,13 +325,17 @@ func (d *decoder) rootStream(filename string, bodies func(yield func(hcl.Body) b
 // uniqueLabel reports a second block of the same type with the same name and
 // returns true if b is such a duplicate. An empty name is also an error.
 func (d *decoder) uniqueLabel(b *hcl.Block, seen map[string]hcl.Range) bool {
-	name, rng := b.Labels[0], b.LabelRanges[0]
+	return d.uniqueName(b.Type, b.Labels[0], b.LabelRanges[0], seen)
+}
+
+// uniqueName is uniqueLabel for a block of type typ named name at rng.
+func (d *decoder) uniqueName(typ, name string, rng hcl.Range, seen map[string]hcl.Range) bool {
 	if name == "" {
-		d.errorf(rng, "Empty "+b.Type+" name", "the %s name must not be empty.", b.Type)
+		d.errorf(rng, "Empty "+typ+" name", "the %s name must not be empty.", typ)
 	}
 	if first, ok := seen[name]; ok {
-		d.errorf(rng, "Duplicate "+b.Type+" name",
-			"%s %q is already declared at %s.", b.Type, name, pos(first))
+		d.errorf(rng, "Duplicate "+typ+" name",
+			"%s %q is already declared at %s.", typ, name, pos(first))
 		return true
 	}
 	seen[name] = rng

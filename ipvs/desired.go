@@ -43,6 +43,12 @@ type Membership struct {
 	// One map, not one per field: at 50k services each map of Keys
 	// cost ~5 MB.
 	quorum map[Key]quorumState
+	// keys are the keys of the last call's services in the order of its
+	// virtual servers, and pos the place of each in the sorted result:
+	// the next call over the same virtual servers (every health change,
+	// most reloads) reuses the order instead of sorting 10k services.
+	keys []Key
+	pos  []int
 }
 
 // quorumState is what Membership keeps of a virtual server.
@@ -110,7 +116,8 @@ func (m *Membership) QuorumState(key Key) (up, known bool) {
 // duplicate real-server addresses (which conf rejects) keep the first.
 // Quorum state of virtual servers no longer configured is forgotten.
 func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.VirtualServer, rs conf.RealServer) Health) ([]Service, []QuorumEvent) {
-	out := make([]Service, 0, len(vss))
+	built := make([]Service, 0, len(vss))
+	sameOrder := true
 	seen := make(map[Key]bool, len(vss))
 	var events []QuorumEvent
 	// Scratch reused by every service: at 10k services a copy of each
@@ -130,6 +137,9 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			continue
 		}
 		seen[key] = true
+		if n := len(built); n >= len(m.keys) || m.keys[n] != key {
+			sameOrder = false
+		}
 		svc := Service{Key: key, Sched: vs.Sched, Flags: SchedFlags(*vs), DrainTimeout: vs.DrainTimeout}
 		if vs.PersistenceTimeout > 0 {
 			// conf guarantees whole seconds within the kernel's range.
@@ -229,7 +239,7 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 		if len(svc.Dests) == 0 {
 			svc.Dests = nil
 		}
-		out = append(out, svc)
+		built = append(built, svc)
 	}
 	var gone []Key
 	for k := range m.quorum {
@@ -244,8 +254,38 @@ func (m *Membership) Desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 		}
 		delete(m.quorum, k)
 	}
-	sortTable(out)
-	return out, events
+	return m.sorted(built, sameOrder && len(built) == len(m.keys)), events
+}
+
+// sorted returns built in key order, destinations by address (sortTable),
+// reusing the last call's order when sameOrder says its keys came in the
+// same sequence.
+func (m *Membership) sorted(built []Service, sameOrder bool) []Service {
+	for i := range built {
+		if ds := built[i].Dests; !slices.IsSortedFunc(ds, compareDests) {
+			slices.SortFunc(ds, compareDests)
+		}
+	}
+	if !sameOrder {
+		idx := make([]int, len(built))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int { return compareKeys(built[a].Key, built[b].Key) })
+		m.pos = make([]int, len(built))
+		for p, i := range idx {
+			m.pos[i] = p
+		}
+		m.keys = make([]Key, len(built))
+		for i, s := range built {
+			m.keys[i] = s.Key
+		}
+	}
+	out := make([]Service, len(built))
+	for i, s := range built {
+		out[m.pos[i]] = s
+	}
+	return out
 }
 
 // threshold is the weight sum the quorum is compared with: keepalived's

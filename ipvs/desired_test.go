@@ -3,6 +3,7 @@ package ipvs
 import (
 	"net/netip"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/lvsd/lvsd/conf"
@@ -62,5 +63,47 @@ func TestDesiredDuplicatesKeepFirst(t *testing.T) {
 	want := []Service{svc(vip1, "rr", dr("198.51.100.10:3306", 1))}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// TestMembershipDesiredOrder calls one Membership over virtual servers in
+// changing orders: the result is sorted every time, whether the order of
+// the last call is reused or not.
+func TestMembershipDesiredOrder(t *testing.T) {
+	vs := func(addr string, dests ...string) conf.VirtualServer {
+		v := conf.VirtualServer{Name: addr, Address: ap(addr), Protocol: TCP, Sched: "rr", Method: DR}
+		for _, d := range dests {
+			v.RealServers = append(v.RealServers, conf.RealServer{Name: d, Address: ap(d), Weight: 1})
+		}
+		return v
+	}
+	a := vs("198.51.100.30:80", "198.51.100.12:80", "198.51.100.10:80")
+	b := vs("198.51.100.20:80", "198.51.100.10:80")
+	c := vs("198.51.100.40:80")
+	d := vs("198.51.100.25:80", "198.51.100.11:80")
+	m := NewMembership()
+	for i, vss := range [][]conf.VirtualServer{
+		{a, b, c},
+		{a, b, c}, // same order: reused
+		{c, b, a},
+		{c, b, a, d},
+		{c, b, a},
+		{d, b, a},
+		{d, b, a},
+		{},
+		{a},
+	} {
+		got, _ := m.Desired(vss, AllUp)
+		want := Desired(vss, AllUp)
+		sorted := cloneTable(want)
+		slices.SortFunc(sorted, func(x, y Service) int { return compareKeys(x.Key, y.Key) })
+		for _, s := range sorted {
+			if !slices.IsSortedFunc(s.Dests, compareDests) {
+				t.Fatalf("call %d: dests not sorted in %+v", i, s)
+			}
+		}
+		if !reflect.DeepEqual(got, sorted) || len(got) != len(vss) {
+			t.Errorf("call %d: got %+v\nwant %+v", i, got, sorted)
+		}
 	}
 }

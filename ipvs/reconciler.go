@@ -60,7 +60,11 @@ type Reconciler struct {
 	// observed is the kernel table after the last sync: its dump with the
 	// successfully applied ops folded in, unmanaged services included.
 	observed []Service
-	status   SyncStatus
+	// lastDesired is the desired table the kernel was made to agree with
+	// by the last sync, if that sync succeeded with no newer table pending;
+	// nil otherwise. syncChanged diffs only what differs from it.
+	lastDesired []Service
+	status      SyncStatus
 	// drains are the destinations being drained as of the last sync
 	// (drain.go); their start times carry over from sync to sync.
 	drains []Drain
@@ -187,6 +191,57 @@ func (r *Reconciler) Sync() error {
 	return err
 }
 
+// syncChanged is Sync for a new desired table, scoped to what changed:
+// the services whose desired entry differs from the table the last sync
+// made the kernel agree with are diffed against that sync's outcome
+// (r.observed: its dump with the applied ops folded in) instead of a fresh
+// dump. At 10k services a full dump is one netlink round trip per service,
+// while a reload that changes one weight needs one op.
+//
+// It falls back to a full Sync when it cannot trust that view: no
+// successful sync of the previous table, drains in progress or starting
+// (they need fresh connection counts), or an op failing (the kernel
+// drifted; the full sync repairs it at once). Drift elsewhere in the
+// table is the periodic resync's to repair, as before the reload.
+func (r *Reconciler) syncChanged() error {
+	r.syncMu.Lock()
+	full := func() error {
+		r.syncMu.Unlock()
+		return r.Sync()
+	}
+	r.mu.Lock()
+	desired, prev, observed, gen := r.desired, r.lastDesired, r.observed, r.gen
+	scoped := prev != nil && r.synced && r.status.Err == nil && len(r.drains) == 0
+	r.mu.Unlock()
+	if !scoped {
+		return full()
+	}
+	keys := changedKeys(prev, desired)
+	want, have := pick(desired, keys), pick(observed, keys)
+	eff, drains, ended := planDrain(want, have, nil, r.now())
+	if len(drains) > 0 || len(ended) > 0 {
+		return full()
+	}
+	r.mu.Lock()
+	managed := make(map[Key]bool, len(keys))
+	for _, k := range keys {
+		if r.managed[k] {
+			managed[k] = true
+		}
+	}
+	r.mu.Unlock()
+	ops := Diff(eff, have, managed)
+	results, err := r.run(ops)
+	part := foldOps(cloneTable(have), ops, results)
+	r.finish(mergeScoped(observed, keys, part), err, true, gen)
+	if err != nil {
+		r.log.Warn("ipvs sync of changed services failed; syncing the whole table", "services", len(keys), "err", err)
+		return full()
+	}
+	r.syncMu.Unlock()
+	return nil
+}
+
 // planDrains runs planDrain with the start times of the drains in progress
 // and logs drains that start and end.
 func (r *Reconciler) planDrains(desired, observed []Service) ([]Service, []Drain, []DrainEnd) {
@@ -221,6 +276,13 @@ func (r *Reconciler) Drains() []Drain {
 // apply runs ops in order (batched when the Kernel is a BatchApplier) and
 // returns the observed table with the successful ones folded in.
 func (r *Reconciler) apply(observed []Service, ops []Op) ([]Service, error) {
+	results, err := r.run(ops)
+	return foldOps(cloneTable(observed), ops, results), err
+}
+
+// run applies ops, logs them and returns each op's result and the joined
+// errors.
+func (r *Reconciler) run(ops []Op) ([]error, error) {
 	results := applyOps(r.k, ops)
 	var errs []error
 	// A sync of more than opLogLimit ops (a first start on a large table)
@@ -258,7 +320,7 @@ func (r *Reconciler) apply(observed []Service, ops []Op) ([]Service, error) {
 		}
 		r.log.Log(context.Background(), okLevel, "ipvs op", attrs...)
 	}
-	return foldOps(cloneTable(observed), ops, results), errors.Join(errs...)
+	return results, errors.Join(errs...)
 }
 
 // opLogLimit is the number of ops a sync logs one by one at Info.
@@ -276,8 +338,10 @@ func (r *Reconciler) finish(table []Service, err error, dumped bool, gen uint64)
 	}
 	r.status.Err = err
 	r.status.Synced = r.now()
+	r.lastDesired = nil
 	if err == nil && gen == r.gen {
 		r.synced, r.syncedGen = true, gen
+		r.lastDesired = r.desired
 		clear(r.managed)
 		for _, s := range r.desired {
 			r.managed[s.Key] = true
@@ -297,11 +361,16 @@ func (r *Reconciler) Run(ctx context.Context, interval time.Duration) error {
 		defer stop()
 		tick = c
 	}
+	full := true
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := r.Sync(); err != nil {
+		sync := r.Sync
+		if !full {
+			sync = r.syncChanged
+		}
+		if err := sync(); err != nil {
 			r.log.Error("ipvs sync failed", "err", err)
 		}
 		var poll <-chan time.Time
@@ -316,8 +385,13 @@ func (r *Reconciler) Run(ctx context.Context, interval time.Duration) error {
 			stopPoll()
 			return nil
 		case <-r.trigger:
+			// A new desired table: only what changed is synced. The
+			// timer's resyncs keep dumping the whole kernel table.
+			full = false
 		case <-tick:
+			full = true
 		case <-poll:
+			full = true
 		}
 		stopPoll()
 	}
@@ -337,6 +411,7 @@ func (r *Reconciler) Cleanup() error {
 		managed[s.Key] = true
 	}
 	r.desired = nil
+	r.lastDesired = nil
 	r.gen++
 	r.mu.Unlock()
 

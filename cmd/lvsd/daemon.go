@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/lvsd/lvsd/conf"
 	"github.com/lvsd/lvsd/healthcheck"
 )
@@ -120,18 +121,31 @@ type loaded struct {
 
 // loadFor loads the file and checks that it suits the mode; diagnostics are
 // returned as text (FILE:LINE,COL with the source line) with secret values
-// redacted, ready for logs and status.
-func loadFor(m mode, file string) (*loaded, string, string, error) {
-	cfg, src, diags := conf.LoadWithSources(file)
+// redacted, ready for logs and status. c, if not nil, keeps what the next
+// load of a slightly different file can reuse (a reload).
+func loadFor(m mode, file string, c *conf.Cache) (*loaded, string, string, error) {
+	var (
+		cfg   *conf.Config
+		src   map[string][]byte
+		diags hcl.Diagnostics
+		hash  string
+	)
+	if data, err := os.ReadFile(file); err == nil {
+		// The hash of a 9 MB file took as long as the rest of a cached
+		// reload under emulation: it runs beside the parse.
+		hashed := make(chan string, 1)
+		go func() { hashed <- sha256hex(data) }()
+		cfg, diags = c.Parse(data, file)
+		src = map[string][]byte{file: data}
+		hash = <-hashed
+	} else {
+		cfg, src, diags = conf.LoadCached(file, c) // the error, worded by conf
+	}
 	var b strings.Builder
 	if len(diags) > 0 {
 		_ = conf.WriteDiagnostics(&b, diags, src)
 	}
 	text := redactSecrets(b.String())
-	var hash string
-	if data, ok := src[file]; ok {
-		hash = sha256hex(data)
-	}
 	if diags.HasErrors() || cfg == nil {
 		return nil, hash, text, fmt.Errorf("%s: invalid configuration", file)
 	}
@@ -167,6 +181,9 @@ type daemon struct {
 	notify notifier
 
 	reloadMu sync.Mutex // one reload at a time, whoever asks
+	// cache keeps the decoded pieces of the running file, so that a
+	// reload parses only what changed.
+	cache *conf.Cache
 
 	mu         sync.Mutex
 	config     configStatus
@@ -206,7 +223,7 @@ func (d *daemon) reload(trigger string) reloadResult {
 	defer d.notify.ready("running " + d.opts.file)
 
 	r := reloadResult{At: time.Now(), Trigger: trigger}
-	l, hash, diagText, err := loadFor(d.mode, d.opts.file)
+	l, hash, diagText, err := loadFor(d.mode, d.opts.file, d.cache)
 	r.SHA256, r.Diagnostics = hash, diagText
 	switch {
 	case err != nil:
@@ -264,7 +281,15 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	}
 	log := newLogger(stderr, o.logFormat, o.logLevel)
 
-	l, _, diagText, err := loadFor(m, o.file)
+	var ahead *kernelAhead
+	if m == modeDirector {
+		ahead = startKernelAhead("/sys/module/ip_vs")
+		if ahead != nil {
+			defer ahead.close()
+		}
+	}
+	cache := &conf.Cache{}
+	l, _, diagText, err := loadFor(m, o.file, cache)
 	if diagText != "" {
 		fmt.Fprint(stderr, diagText)
 	}
@@ -292,11 +317,15 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 		log.Info("realtime scheduling", "policy", "SCHED_RR", "priority", o.rtPriority)
 	}
 
-	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log},
+	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log}, cache: cache,
 		config: configStatus{File: o.file, SHA256: l.sha256, Loaded: time.Now()}}
 	switch m {
 	case modeDirector:
-		d.svc = newDirector(l.cfg, o, log)
+		dir := newDirector(l.cfg, o, log)
+		if ahead != nil {
+			dir.newKernel = ahead.open
+		}
+		d.svc = dir
 	case modeAgent:
 		d.svc = newAgent(l.cfg, o, log)
 	}

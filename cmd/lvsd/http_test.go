@@ -23,6 +23,7 @@ import (
 	"github.com/lvsd/lvsd/ipvs"
 	"github.com/lvsd/lvsd/vrrp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Cost-4 bcrypt hashes (fast tests) of "stats-pw" and "ops-pw".
@@ -443,7 +444,7 @@ func TestHTTPDaemonReloadAndSecrets(t *testing.T) {
 	// reads the log at the end.
 	var logs lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	l, _, _, err := loadFor(modeDirector, file)
+	l, _, _, err := loadFor(modeDirector, file, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -565,4 +566,15 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestDummyHash: the constant is a bcrypt hash of its documented text at
+// the default cost, so an unknown user costs what a known one does.
+func TestDummyHash(t *testing.T) {
+	if err := bcrypt.CompareHashAndPassword(dummyHash, []byte("lvsd: no such user")); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := bcrypt.Cost(dummyHash); err != nil || c != bcrypt.DefaultCost {
+		t.Fatalf("cost %d %v, want %d", c, err, bcrypt.DefaultCost)
+	}
 }

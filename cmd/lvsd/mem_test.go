@@ -22,6 +22,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/lvsd/lvsd/conf"
 	"github.com/lvsd/lvsd/integration/benchtable"
 	"github.com/lvsd/lvsd/ipvs"
 )
@@ -233,7 +234,8 @@ func TestDirectorMemory(t *testing.T) {
 	}
 
 	start := time.Now()
-	l, _, text, err := loadFor(modeDirector, file)
+	cache := &conf.Cache{} // as the daemon loads: a reload reuses it
+	l, _, text, err := loadFor(modeDirector, file, cache)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
@@ -270,7 +272,7 @@ func TestDirectorMemory(t *testing.T) {
 	peak.reset()
 	write(benchtable.Weights{{n / 2, 3}: 5})
 	start = time.Now()
-	l, _, text, err = loadFor(modeDirector, file)
+	l, _, text, err = loadFor(modeDirector, file, cache)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}

@@ -262,7 +262,7 @@ func TestNoSecretsInStatusOrLogs(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	l, _, _, err := loadFor(modeDirector, file)
+	l, _, _, err := loadFor(modeDirector, file, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

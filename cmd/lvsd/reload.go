@@ -86,9 +86,58 @@ func planReload(old, cur *conf.Config) reloadPlan {
 	slices.Sort(p.VRRPStop)
 	slices.Sort(p.VRRPStart)
 
-	p.IPVS = !reflect.DeepEqual(ipvs.Desired(old.VirtualServers, ipvs.AllUp), ipvs.Desired(cur.VirtualServers, ipvs.AllUp))
-	p.Checks = !reflect.DeepEqual(withoutRanges(old.VirtualServers), withoutRanges(cur.VirtualServers))
+	p.IPVS, p.Checks = planVirtualServers(old.VirtualServers, cur.VirtualServers)
 	return p
+}
+
+// planVirtualServers tells whether the IPVS table and the checks of two
+// lists of virtual servers differ. With as many virtual servers on both
+// sides (a reload that edits, say one weight in 10k services), only the
+// positions that differ are compared as IPVS tables: Desired is a function
+// of the set of virtual servers, service by service, so the table changes
+// exactly when the changed ones' tables do, and building the two whole
+// tables cost more than the rest of such a reload.
+func planVirtualServers(old, cur []conf.VirtualServer) (ipvsChanged, checksChanged bool) {
+	if len(old) != len(cur) {
+		return !reflect.DeepEqual(ipvs.Desired(old, ipvs.AllUp), ipvs.Desired(cur, ipvs.AllUp)),
+			!reflect.DeepEqual(withoutRanges(old), withoutRanges(cur))
+	}
+	var o, c []conf.VirtualServer
+	for i := range old {
+		if !sameVirtualServer(old[i], cur[i]) {
+			o, c = append(o, old[i]), append(c, cur[i])
+		}
+	}
+	if len(o) == 0 {
+		return false, false
+	}
+	return !reflect.DeepEqual(ipvs.Desired(o, ipvs.AllUp), ipvs.Desired(c, ipvs.AllUp)), true
+}
+
+// sameVirtualServer compares two virtual servers ignoring where they are
+// in the file. Real servers in the same array (a conf.Cache reuses the
+// decoded ones) are not compared again.
+func sameVirtualServer(a, b conf.VirtualServer) bool {
+	ars, brs := a.RealServers, b.RealServers
+	if len(ars) != len(brs) {
+		return false
+	}
+	a.RealServers, b.RealServers = nil, nil
+	a.DeclRange, b.DeclRange = hcl.Range{}, hcl.Range{}
+	if !reflect.DeepEqual(a, b) {
+		return false
+	}
+	if len(ars) == 0 || &ars[0] == &brs[0] {
+		return true
+	}
+	for i := range ars {
+		x, y := ars[i], brs[i]
+		x.DeclRange, y.DeclRange = hcl.Range{}, hcl.Range{}
+		if !reflect.DeepEqual(x, y) {
+			return false
+		}
+	}
+	return true
 }
 
 // withoutRanges copies virtual servers with their source positions zeroed,

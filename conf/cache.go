@@ -1,0 +1,277 @@
+package conf
+
+import (
+	"bytes"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Cache makes parsing a large file again after a small edit cheap, which
+// is what a reload usually is: one weight changed in a 10k-service file
+// (~9 MB) used to cost a full parse and decode, most of a reload's time.
+//
+// It keeps the last file it parsed without error and, for each of the
+// pieces parseInPieces cut it into that holds only virtual_server blocks,
+// the decoded virtual servers. The next parse compares the new text with
+// the kept one: pieces inside the common prefix are reused as they are,
+// pieces inside the common suffix are reused with their source ranges
+// moved by the bytes and lines the edit added or removed, and only the
+// text in between is parsed and decoded. The checks across blocks
+// (duplicate names and addresses, the VRRP blocks, which are never
+// reused) run on the whole file every time, so the result is the one
+// Parse gives for the same text, ranges and diagnostics included
+// (cache_test.go compares them, and fuzzes edits).
+//
+// A Cache is safe for concurrent use; the zero value is ready.
+type Cache struct {
+	mu       sync.Mutex
+	filename string
+	src      []byte
+	pieces   []cachedPiece
+}
+
+// cachedPiece is one piece of Cache.src.
+type cachedPiece struct {
+	from, to int     // offsets in the source
+	start    hcl.Pos // where from is
+	// ok: the piece has only virtual_server blocks, all decoded without
+	// error, in vss.
+	ok  bool
+	vss []cachedVS
+}
+
+// cachedVS is one decoded virtual_server with what the checks across
+// blocks need.
+type cachedVS struct {
+	vs    VirtualServer
+	label hcl.Range       // its name
+	key   hcl.Range       // its address or fwmark value
+	diags hcl.Diagnostics // its own warnings
+}
+
+// LoadCached is [LoadWithSources] through c; a nil c does not cache.
+func LoadCached(path string, c *Cache) (cfg *Config, sources map[string][]byte, diags hcl.Diagnostics) {
+	if c == nil {
+		return LoadWithSources(path)
+	}
+	sources = map[string][]byte{}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, sources, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read configuration file",
+			Detail:   err.Error(),
+		}}
+	}
+	sources[path] = src
+	cfg, diags = c.Parse(src, path)
+	return cfg, sources, diags
+}
+
+// Parse is [Parse] reusing what c kept of the last file it parsed under
+// the same filename. The Cache keeps src (it must not be modified after)
+// when it parses without error; a file with errors leaves c as it was.
+// A nil c is [Parse].
+func (c *Cache) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
+	if c == nil {
+		return Parse(src, filename)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(src) < 2*chunkSize {
+		c.src, c.pieces = nil, nil
+		return Parse(src, filename)
+	}
+	segs, ok := c.plan(src, filename)
+	if !ok {
+		cuts, ok := cutTopLevel(src, chunkSize)
+		if !ok || len(cuts) == 0 {
+			c.src, c.pieces = nil, nil
+			return Parse(src, filename)
+		}
+		segs = segmentsAt(src, 0, hcl.InitialPos, cuts)
+	}
+	cfg, diags, recs, ok := parseInPieces(src, filename, segs, true)
+	if !ok {
+		// A syntax error: the whole-file parse reports it.
+		return parseWhole(src, filename)
+	}
+	cfg, diags = finishParse(cfg, diags)
+	if cfg != nil {
+		c.filename, c.src, c.pieces = filename, src, recs
+	}
+	return cfg, diags
+}
+
+// plan cuts src into segments, reusing the kept pieces that src has
+// unchanged; ok is false when nothing can be reused.
+func (c *Cache) plan(src []byte, filename string) (segs []segment, ok bool) {
+	old := c.src
+	if old == nil || c.filename != filename {
+		return nil, false
+	}
+	n := min(len(old), len(src))
+	p := commonPrefix(old[:n], src[:n])
+	s := commonSuffix(old[p:], src[p:])
+	delta := len(src) - len(old)
+
+	// Pieces [0,i) lie in the common prefix, [j,len) in the common suffix.
+	i := 0
+	for i < len(c.pieces) && c.pieces[i].to <= p {
+		i++
+	}
+	j := len(c.pieces)
+	for j > i && c.pieces[j-1].from >= len(old)-s {
+		j--
+	}
+	if i == 0 && j == len(c.pieces) {
+		return nil, false
+	}
+	// A kept piece that cannot be reused (VRRP blocks, say) is parsed
+	// again where it is.
+	for k := range i {
+		sg := segment{from: c.pieces[k].from, to: c.pieces[k].to, start: c.pieces[k].start}
+		if c.pieces[k].ok {
+			sg.reuse = &c.pieces[k]
+		}
+		segs = append(segs, sg)
+	}
+	// The text in between, parsed afresh (cut like a whole file).
+	from, start := 0, hcl.InitialPos
+	if i > 0 {
+		from, start = c.pieces[i-1].to, hcl.Pos{Line: c.pieces[i-1].start.Line + bytes.Count(old[c.pieces[i-1].from:c.pieces[i-1].to], []byte{'\n'}), Column: 1, Byte: c.pieces[i-1].to}
+	}
+	to := len(src)
+	if j < len(c.pieces) {
+		to = c.pieces[j].from + delta
+	}
+	var after hcl.Pos
+	if from < to {
+		mid := src[from:to]
+		cuts, ok := cutTopLevel(mid, chunkSize)
+		if !ok {
+			cuts = nil
+		}
+		for k := range cuts {
+			cuts[k] += from
+		}
+		// segmentsAt wants src ending at to.
+		m := segmentsAt(src[:to], from, start, cuts)
+		segs = append(segs, m...)
+		after = hcl.Pos{Line: start.Line + bytes.Count(mid, []byte{'\n'}), Column: 1, Byte: to}
+	} else {
+		after = start
+	}
+	if j < len(c.pieces) {
+		dLine := after.Line - c.pieces[j].start.Line
+		for k := j; k < len(c.pieces); k++ {
+			moved := c.pieces[k].moved(delta, dLine)
+			sg := segment{from: moved.from, to: moved.to, start: moved.start}
+			if moved.ok {
+				sg.reuse = &moved
+			}
+			segs = append(segs, sg)
+		}
+	}
+	return segs, true
+}
+
+// commonPrefix is the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	// bytes.Equal on halves: memcmp-speed, where a byte loop is not.
+	lo, hi := 0, n
+	for lo < hi {
+		if hi-lo <= 64 {
+			for lo < hi && a[lo] == b[lo] {
+				lo++
+			}
+			return lo
+		}
+		mid := lo + (hi-lo)/2
+		if bytes.Equal(a[lo:mid], b[lo:mid]) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// commonSuffix is the length of the longest common suffix of a and b.
+func commonSuffix(a, b []byte) int {
+	n := min(len(a), len(b))
+	lo, hi := 0, n // the suffix length is in [lo, hi]
+	for lo < hi {
+		if hi-lo <= 64 {
+			for lo < hi && a[len(a)-1-lo] == b[len(b)-1-lo] {
+				lo++
+			}
+			return lo
+		}
+		mid := lo + (hi-lo)/2
+		if bytes.Equal(a[len(a)-mid:len(a)-lo], b[len(b)-mid:len(b)-lo]) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// moved returns the piece as it is when dByte bytes and dLine lines were
+// added before it: its offsets and every source range it holds moved.
+// Nothing is shared with p that moving changes.
+func (p *cachedPiece) moved(dByte, dLine int) cachedPiece {
+	if dByte == 0 && dLine == 0 {
+		return *p
+	}
+	q := *p
+	q.from += dByte
+	q.to += dByte
+	q.start = movePos(q.start, dByte, dLine)
+	q.vss = make([]cachedVS, len(p.vss))
+	for i, c := range p.vss {
+		c.vs.DeclRange = moveRange(c.vs.DeclRange, dByte, dLine)
+		c.vs.RealServers = slices.Clone(c.vs.RealServers)
+		for k := range c.vs.RealServers {
+			c.vs.RealServers[k].DeclRange = moveRange(c.vs.RealServers[k].DeclRange, dByte, dLine)
+		}
+		c.label = moveRange(c.label, dByte, dLine)
+		c.key = moveRange(c.key, dByte, dLine)
+		if len(c.diags) > 0 {
+			ds := make(hcl.Diagnostics, len(c.diags))
+			for k, d := range c.diags {
+				nd := *d
+				if nd.Subject != nil {
+					nd.Subject = moveRange(*nd.Subject, dByte, dLine).Ptr()
+				}
+				if nd.Context != nil {
+					nd.Context = moveRange(*nd.Context, dByte, dLine).Ptr()
+				}
+				ds[k] = &nd
+			}
+			c.diags = ds
+		}
+		q.vss[i] = c
+	}
+	return q
+}
+
+func movePos(p hcl.Pos, dByte, dLine int) hcl.Pos {
+	p.Byte += dByte
+	p.Line += dLine
+	return p
+}
+
+func moveRange(r hcl.Range, dByte, dLine int) hcl.Range {
+	if r == (hcl.Range{}) {
+		return r
+	}
+	r.Start = movePos(r.Start, dByte, dLine)
+	r.End = movePos(r.End, dByte, dLine)
+	return r
+}

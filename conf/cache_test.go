@@ -1,0 +1,189 @@
+package conf
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// warnVS is a virtual server whose decoding warns, so that reused pieces
+// are seen to carry their warnings (moved with them).
+const warnVS = `virtual_server "warned" {
+  address                 = "192.0.2.200:443"
+  persistence_granularity = 24
+  real_server "w" {
+    address = "198.51.100.9:443"
+  }
+}
+`
+
+// cacheCase parses base through a Cache, then edited, and checks that the
+// second parse equals a fresh whole-file parse of edited: the config
+// (every source range included) and the diagnostics. It returns how many
+// pieces the second parse reused.
+func cacheCase(t testing.TB, base, edited []byte, size int) int {
+	t.Helper()
+	saved := chunkSize
+	defer func() { chunkSize = saved }()
+	chunkSize = len(edited) + 1<<20
+	want, wd := Parse(edited, "c.hcl")
+	chunkSize = size
+	var c Cache
+	if _, d := c.Parse(base, "c.hcl"); d.HasErrors() {
+		t.Fatalf("base: %s", renderDiags(d))
+	}
+	reused := 0
+	if segs, ok := c.plan(edited, "c.hcl"); ok {
+		for _, s := range segs {
+			if s.reuse != nil {
+				reused++
+			}
+		}
+	}
+	got, gd := c.Parse(edited, "c.hcl")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cached parse differs from a fresh one")
+		if got != nil && want != nil {
+			for i := range min(len(got.VirtualServers), len(want.VirtualServers)) {
+				if !reflect.DeepEqual(got.VirtualServers[i], want.VirtualServers[i]) {
+					t.Errorf("first difference at virtual server %d:\n got %+v\nwant %+v", i, got.VirtualServers[i], want.VirtualServers[i])
+					break
+				}
+			}
+		}
+	}
+	if w, g := renderDiags(wd), renderDiags(gd); w != g {
+		t.Errorf("diagnostics differ\nfresh:\n%s\ncached:\n%s", w, g)
+	}
+	// A file with errors leaves the cache on the last good one.
+	if wd.HasErrors() && !bytes.Equal(c.src, base) {
+		t.Errorf("a bad file replaced the kept one")
+	}
+	return reused
+}
+
+func TestCacheSameAsFreshParse(t *testing.T) {
+	base := bigDirector(60, warnVS)
+	s := string(base)
+	at := func(sub string) int {
+		i := strings.Index(s, sub)
+		if i < 0 {
+			t.Fatalf("%q not in the base file", sub)
+		}
+		return i
+	}
+	replace := func(old, new string) []byte { return []byte(strings.Replace(s, old, new, 1)) }
+	insertAt := func(i int, text string) []byte { return []byte(s[:i] + text + s[i:]) }
+	lastVS := strings.LastIndex(s, "virtual_server")
+	for _, tc := range []struct {
+		name      string
+		edited    []byte
+		minReused int
+	}{
+		{"unchanged", base, 10},
+		{"one weight, same length", replace(`"203.0.113.31:1000"
+  lvs_sched = "rr"
+  /* a } block
+ comment */
+  real_server "rs(0]" {
+    address = "198.51.100.1:80"
+    weight  = 1`, `"203.0.113.31:1000"
+  lvs_sched = "rr"
+  /* a } block
+ comment */
+  real_server "rs(0]" {
+    address = "198.51.100.1:80"
+    weight  = 5`), 10},
+		{"one weight, longer", replace("weight  = 2\n  }\n  real_server \"rs(2]\" {\n    address = \"198.51.100.3:80\"\n    weight  = 3\n  }\n}\nvirtual_server \"vs{20}\"",
+			"weight  = 2000\n  }\n  real_server \"rs(2]\" {\n    address = \"198.51.100.3:80\"\n    weight  = 3\n  }\n}\nvirtual_server \"vs{20}\""), 10},
+		{"lines added early", insertAt(at(`virtual_server "vs{3}"`), "# one\n# two\n\n"), 10},
+		{"service removed", []byte(s[:at(`virtual_server "vs{10}"`)] + s[at(`virtual_server "vs{11}"`):]), 10},
+		{"service added at the end", append(bytes.Clone(base), []byte("virtual_server \"new\" {\n  address = \"192.0.2.77:80\"\n}\n")...), 10},
+		{"service added first", insertAt(at(`virtual_server "vs{0}"`), "virtual_server \"new\" {\n  address = \"192.0.2.77:80\"\n}\n"), 10},
+		{"last service edited", []byte(s[:lastVS] + strings.Replace(s[lastVS:], "weight  = 3", "weight  = 33", 1)), 10},
+		{"vrrp edited", replace("priority          = 100", "priority          = 101"), 10},
+		{"duplicate name", replace(`"vs{40}"`, `"vs{4}"`), 10},
+		{"duplicate address", replace(`"203.0.113.41:1000"`, `"203.0.113.2:1000"`), 10},
+		{"bad value", replace(`"198.51.100.2:80"`, `"198.51.100.2:99999"`), 10},
+		{"syntax error", replace(`lvs_sched = "rr"`, `lvs_sched = `), 0},
+		{"unclosed comment", insertAt(at(`virtual_server "vs{30}"`), "/* open\n"), 0},
+		{"everything gone", []byte("virtual_server \"only\" {\n  address = \"192.0.2.77:80\"\n}\n"), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := cacheCase(t, base, tc.edited, 512)
+			t.Logf("reused %d pieces", n)
+			if n < tc.minReused {
+				t.Errorf("reused %d pieces, want at least %d", n, tc.minReused)
+			}
+		})
+	}
+}
+
+// TestCacheChain reloads a file many times through one Cache, each edit on
+// top of the last, as a daemon does.
+func TestCacheChain(t *testing.T) {
+	saved := chunkSize
+	defer func() { chunkSize = saved }()
+	chunkSize = 512
+	var c Cache
+	src := bigDirector(50, warnVS)
+	for i := range 20 {
+		switch i % 4 {
+		case 0:
+			src = bytes.Replace(src, []byte("weight  = 2\n"), []byte("weight  = 22\n"), 1)
+		case 1:
+			src = append([]byte("# header line\n"), src...)
+		case 2:
+			src = bytes.Replace(src, []byte("weight  = 22\n"), []byte("weight  = 2\n"), 1)
+		case 3:
+			src = append(bytes.Clone(src), []byte("# trailer\n")...)
+		}
+		got, gd := c.Parse(src, "c.hcl")
+		chunkSize = len(src) + 1<<20
+		want, wd := Parse(src, "c.hcl")
+		chunkSize = 512
+		if !reflect.DeepEqual(got, want) || renderDiags(gd) != renderDiags(wd) {
+			t.Fatalf("step %d: cached parse differs from a fresh one", i)
+		}
+	}
+}
+
+func TestCommonPrefixSuffix(t *testing.T) {
+	for _, tc := range []struct {
+		a, b           string
+		prefix, suffix int
+	}{
+		{"", "", 0, 0},
+		{"abc", "abc", 3, 3},
+		{"abc", "abd", 2, 0},
+		{"xbc", "abc", 0, 2},
+		{"abc", "abcd", 3, 0},
+		{"bcd", "abcd", 0, 3},
+		{strings.Repeat("a", 1000) + "x" + strings.Repeat("b", 500), strings.Repeat("a", 1000) + "yy" + strings.Repeat("b", 500), 1000, 500},
+	} {
+		if got := commonPrefix([]byte(tc.a), []byte(tc.b)); got != tc.prefix {
+			t.Errorf("commonPrefix(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.prefix)
+		}
+		if got := commonSuffix([]byte(tc.a), []byte(tc.b)); got != tc.suffix {
+			t.Errorf("commonSuffix(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.suffix)
+		}
+	}
+}
+
+// FuzzCacheEdit edits a large file (delete n bytes at off, insert text)
+// and checks that the cached parse of the result is the fresh parse.
+func FuzzCacheEdit(f *testing.F) {
+	base := bigDirector(30, warnVS)
+	f.Add(uint(len(base)/2), uint(0), "# x\n")
+	f.Add(uint(100), uint(5), "")
+	f.Add(uint(len(base)-3), uint(1), "}}")
+	f.Add(uint(2000), uint(0), "virtual_server \"n\" {\n  address = \"192.0.2.7:80\"\n}\n")
+	f.Add(uint(3000), uint(1), "\"")
+	f.Fuzz(func(t *testing.T, off, n uint, text string) {
+		o := int(off % uint(len(base)+1))
+		e := min(len(base), o+int(n%64))
+		edited := append(append(append([]byte{}, base[:o]...), text...), base[e:]...)
+		cacheCase(t, base, edited, 512)
+	})
+}
