@@ -104,33 +104,43 @@ func (d *decoder) vrrpTrackFile(b *hcl.Block) (VRRPTrackFile, bool) {
 // are resolved later (resolveTrackFiles), once every vrrp_track_file is
 // known.
 func (d *decoder) trackFileBlocks(blocks hcl.Blocks, vi *VRRPInstance) {
+	d.trackRefBlocks(blocks, "track_file", func(name string, rng hcl.Range, weight int, reverse bool, ref trackFileRef) {
+		ref.at = len(vi.TrackFiles)
+		vi.TrackFiles = append(vi.TrackFiles, TrackFile{File: VRRPTrackFile{Name: name, DeclRange: rng}, Weight: weight, Reverse: reverse})
+		vi.trackFileRefs = append(vi.trackFileRefs, ref)
+	})
+}
+
+// trackRefBlocks decodes an instance's blocks of type kind (track_file,
+// track_process): a name label and an optional weight and reverse. add
+// gets each name that is not a duplicate, with what was set.
+func (d *decoder) trackRefBlocks(blocks hcl.Blocks, kind string, add func(name string, rng hcl.Range, weight int, reverse bool, ref trackFileRef)) {
 	seen := map[string]hcl.Range{}
 	for _, b := range blocks {
-		if b.Type != "track_file" {
+		if b.Type != kind {
 			continue
 		}
 		name, rng := b.Labels[0], b.LabelRanges[0]
 		if first, ok := seen[name]; ok {
-			d.errorf(rng, "Duplicate track_file", "track_file %q is already listed at %s.", name, pos(first))
+			d.errorf(rng, "Duplicate "+kind, "%s %q is already listed at %s.", kind, name, pos(first))
 			continue
 		}
 		seen[name] = rng
 		content, diags := b.Body.Content(trackFileRefSchema)
 		d.diags = append(d.diags, diags...)
-		ref := trackFileRef{at: len(vi.TrackFiles)}
-		tf := TrackFile{File: VRRPTrackFile{Name: name, DeclRange: rng}}
+		var ref trackFileRef
+		weight, reverse := 0, false
 		if a := content.Attributes["weight"]; a != nil {
 			if n, ok := d.integer(a, -maxFileWeight, maxFileWeight); ok {
-				tf.Weight, ref.weightSet = int(n), true
+				weight, ref.weightSet = int(n), true
 			}
 		}
 		if a := content.Attributes["reverse"]; a != nil {
 			if v, ok := d.boolean(a); ok {
-				tf.Reverse, ref.reverseSet = v, true
+				reverse, ref.reverseSet = v, true
 			}
 		}
-		vi.TrackFiles = append(vi.TrackFiles, tf)
-		vi.trackFileRefs = append(vi.trackFileRefs, ref)
+		add(name, rng, weight, reverse, ref)
 	}
 }
 

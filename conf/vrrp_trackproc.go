@@ -166,34 +166,11 @@ func (d *decoder) vrrpTrackProcess(b *hcl.Block) (VRRPTrackProcess, bool) {
 // trackProcessBlocks decodes the track_process blocks of an instance,
 // resolved later (resolveTrackProcesses).
 func (d *decoder) trackProcessBlocks(blocks hcl.Blocks, vi *VRRPInstance) {
-	seen := map[string]hcl.Range{}
-	for _, b := range blocks {
-		if b.Type != "track_process" {
-			continue
-		}
-		name, rng := b.Labels[0], b.LabelRanges[0]
-		if first, ok := seen[name]; ok {
-			d.errorf(rng, "Duplicate track_process", "track_process %q is already listed at %s.", name, pos(first))
-			continue
-		}
-		seen[name] = rng
-		content, diags := b.Body.Content(trackFileRefSchema)
-		d.diags = append(d.diags, diags...)
-		ref := trackFileRef{at: len(vi.TrackProcesses)}
-		tp := TrackProcess{Process: VRRPTrackProcess{Name: name, DeclRange: rng}}
-		if a := content.Attributes["weight"]; a != nil {
-			if n, ok := d.integer(a, -maxFileWeight, maxFileWeight); ok {
-				tp.Weight, ref.weightSet = int(n), true
-			}
-		}
-		if a := content.Attributes["reverse"]; a != nil {
-			if v, ok := d.boolean(a); ok {
-				tp.Reverse, ref.reverseSet = v, true
-			}
-		}
-		vi.TrackProcesses = append(vi.TrackProcesses, tp)
+	d.trackRefBlocks(blocks, "track_process", func(name string, rng hcl.Range, weight int, reverse bool, ref trackFileRef) {
+		ref.at = len(vi.TrackProcesses)
+		vi.TrackProcesses = append(vi.TrackProcesses, TrackProcess{Process: VRRPTrackProcess{Name: name, DeclRange: rng}, Weight: weight, Reverse: reverse})
 		vi.trackProcRefs = append(vi.trackProcRefs, ref)
-	}
+	})
 }
 
 // resolveTrackProcesses binds the track_process references of vi.
