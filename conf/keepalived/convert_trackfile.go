@@ -108,16 +108,24 @@ func (c *converter) initFile(body *hclwrite.Body, n *Node) {
 // trackFileRefs converts an instance's `track_file { NAME [weight W
 // [reverse|noreverse]] }`: one block per entry.
 func (c *converter) trackFileRefs(body *hclwrite.Body, n *Node) {
+	c.weightedRefs(body, n, "track_file", "file")
+}
+
+// weightedRefs converts an instance's list of weighted references (kind
+// track_file or track_process, each entry `NAME [weight W
+// [reverse|noreverse]]`) into one block per entry; what names the tracked
+// thing in messages.
+func (c *converter) weightedRefs(body *hclwrite.Body, n *Node, kind, what string) {
 	c.comments(body, n)
 	seen := map[string]bool{}
 	for _, e := range n.Children {
 		if seen[e.Keyword] {
-			c.unsupported(body, e, "track_file "+e.Keyword, "keepalived ignores a file listed twice; left out")
+			c.unsupported(body, e, kind+" "+e.Keyword, "keepalived ignores a "+what+" listed twice; left out")
 			continue
 		}
 		seen[e.Keyword] = true
 		if len(e.Args) == 0 {
-			body.AppendNewBlock("track_file", []string{e.Keyword})
+			body.AppendNewBlock(kind, []string{e.Keyword})
 			continue
 		}
 		var w int64
@@ -126,13 +134,13 @@ func (c *converter) trackFileRefs(body *hclwrite.Body, n *Node) {
 			w, rev, ok = fileWeight(e.Args[1:])
 		}
 		if !ok {
-			c.unsupported(body, e, "track_file "+e.Keyword, fmt.Sprintf("keepalived would apply %q; expected `weight W [reverse]`, W -254..254", strings.Join(e.Args, " ")))
+			c.unsupported(body, e, kind+" "+e.Keyword, fmt.Sprintf("keepalived would apply %q; expected `weight W [reverse]`, W -254..254", strings.Join(e.Args, " ")))
 			continue
 		}
-		b := body.AppendNewBlock("track_file", []string{e.Keyword}).Body()
+		b := body.AppendNewBlock(kind, []string{e.Keyword}).Body()
 		b.SetAttributeValue("weight", cty.NumberIntVal(w))
 		if len(e.Args) == 3 {
-			// noreverse too: it overrides a reverse on the file.
+			// noreverse too: it overrides a reverse on the tracked object.
 			b.SetAttributeValue("reverse", cty.BoolVal(rev))
 		}
 	}

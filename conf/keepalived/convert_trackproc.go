@@ -1,9 +1,6 @@
 package keepalived
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/lvsd/lvsd/conf"
 	"github.com/zclconf/go-cty/cty"
@@ -73,31 +70,5 @@ func (c *converter) trackProcess(root *hclwrite.Body, n *Node) {
 // trackProcessRefs converts an instance's `track_process { NAME [weight W
 // [reverse|noreverse]] }`.
 func (c *converter) trackProcessRefs(body *hclwrite.Body, n *Node) {
-	c.comments(body, n)
-	seen := map[string]bool{}
-	for _, e := range n.Children {
-		if seen[e.Keyword] {
-			c.unsupported(body, e, "track_process "+e.Keyword, "keepalived ignores a process listed twice; left out")
-			continue
-		}
-		seen[e.Keyword] = true
-		if len(e.Args) == 0 {
-			body.AppendNewBlock("track_process", []string{e.Keyword})
-			continue
-		}
-		var w int64
-		var rev, ok bool
-		if e.Args[0] == "weight" {
-			w, rev, ok = fileWeight(e.Args[1:])
-		}
-		if !ok {
-			c.unsupported(body, e, "track_process "+e.Keyword, fmt.Sprintf("keepalived would apply %q; expected `weight W [reverse]`, W -254..254", strings.Join(e.Args, " ")))
-			continue
-		}
-		b := body.AppendNewBlock("track_process", []string{e.Keyword}).Body()
-		b.SetAttributeValue("weight", cty.NumberIntVal(w))
-		if len(e.Args) == 3 {
-			b.SetAttributeValue("reverse", cty.BoolVal(rev))
-		}
-	}
+	c.weightedRefs(body, n, "track_process", "process")
 }
