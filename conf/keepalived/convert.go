@@ -114,7 +114,13 @@ func Convert(nodes []*Node) *Result {
 		}
 		return cmp.Compare(a.Pos.Line, b.Pos.Line)
 	})
-	return &Result{HCL: hclwrite.Format(c.file.Bytes()), Findings: c.findings}
+	out := hclwrite.Format(c.file.Bytes())
+	if out == nil {
+		// Nothing to carry over (an empty global_defs, say): an empty
+		// file, not "no result".
+		out = []byte{}
+	}
+	return &Result{HCL: out, Findings: c.findings}
 }
 
 type converter struct {
