@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -83,6 +84,14 @@ func (c *Cache) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	defer c.mu.Unlock()
 	if len(src) < 2*chunkSize {
 		c.src, c.pieces = nil, nil
+		return Parse(src, filename)
+	}
+	if !utf8.Valid(src) {
+		// Pieces place themselves by counting newlines, while hclsyntax's
+		// scanner can take a newline into an invalid UTF-8 sequence and
+		// count one line fewer (FuzzCacheEdit found "\xed$\n"): such a
+		// file is parsed whole (Parse does too), so positions stay
+		// hclsyntax's. The kept file stays the last good one.
 		return Parse(src, filename)
 	}
 	segs, ok := c.plan(src, filename)

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -43,7 +44,7 @@ func LoadWithSources(path string) (cfg *Config, sources map[string][]byte, diags
 // Config.File. cfg is nil exactly when diags.HasErrors(). Diagnostics are
 // sorted by position.
 func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
-	if len(src) >= 2*chunkSize {
+	if len(src) >= 2*chunkSize && utf8.Valid(src) {
 		if cuts, ok := cutTopLevel(src, chunkSize); ok && len(cuts) > 0 {
 			if cfg, diags, _, ok := parseInPieces(src, filename, segmentsAt(src, 0, hcl.InitialPos, cuts), false); ok {
 				return finishParse(cfg, diags)
