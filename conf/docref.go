@@ -62,6 +62,11 @@ var docGroups = map[string][]string{
 		rsPath + ".udp_check", rsPath + ".dns_check"},
 	// The notify scripts of an instance or a sync group.
 	"@notify": {"vrrp_instance", "vrrp_sync_group"},
+	// Tracking references, of an instance or of a sync group.
+	"@track_interface": {"vrrp_instance.track_interface", "vrrp_sync_group.track_interface"},
+	"@track_script":    {"vrrp_instance.track_script", "vrrp_sync_group.track_script"},
+	"@track_file":      {"vrrp_instance.track_file", "vrrp_sync_group.track_file"},
+	"@track_process":   {"vrrp_instance.track_process", "vrrp_sync_group.track_process"},
 	// HTTP checkers.
 	"@http": {rsPath + ".http_get", rsPath + ".ssl_get"},
 }
@@ -86,7 +91,15 @@ var docBlocks = []BlockDoc{
 	{Path: "vrrp_track_process", Keepalived: "vrrp_track_process NAME", Count: "any number, director files only",
 		Desc: "A process `track_process` blocks of instances follow: it is up while between `quorum` and `quorum_max` processes match. Processes are found by scanning /proc once a second (keepalived follows netlink process events instead; a director scanning 300 processes used 0.45% of a core), so a change is seen within a second plus the delays."},
 	{Path: "vrrp_sync_group", Keepalived: "vrrp_sync_group NAME", Count: "any number, director files only",
-		Desc: "Instances that change state together: all are in FAULT while any member is, and when one becomes MASTER or gives mastership up the others follow, so that the addresses of related instances stay on one node. An instance is in at most one group."},
+		Desc: "Instances that change state together: all are in FAULT while any member is, and when one becomes MASTER or gives mastership up the others follow, so that the addresses of related instances stay on one node. An instance is in at most one group. Without `sync_group_tracking_weight` the members' own tracking weights are set to 0 (warned): a failing tracked object puts the group in FAULT (keepalived does the same for `track_interface` and ignores weighted `track_script` and `track_file` entries altogether)."},
+	{Path: "vrrp_sync_group.track_interface", Keepalived: "track_interface { IF weight N }", Count: "any number, one per interface",
+		Desc: "A link every member tracks, as the instance's `track_interface`; its weight applies to every member (keepalived 2.x's sync group tracking). A member tracking the same interface itself keeps its own entry (warned)."},
+	{Path: "vrrp_sync_group.track_script", Keepalived: "track_script { NAME weight N }", Count: "any number, one per script",
+		Desc: "A `vrrp_script` every member tracks, as the instance's `track_script` (one run of the script serves every member)."},
+	{Path: "vrrp_sync_group.track_file", Keepalived: "track_file { NAME weight N [reverse] }", Count: "any number, one per file",
+		Desc: "A `vrrp_track_file` every member tracks, as the instance's `track_file`."},
+	{Path: "vrrp_sync_group.track_process", Keepalived: "track_process { NAME weight N [reverse] }", Count: "any number, one per process",
+		Desc: "A `vrrp_track_process` every member tracks, as the instance's `track_process`."},
 	{Path: "virtual_server", Keepalived: "virtual_server IP PORT", Count: "any number",
 		Desc: "An IPVS service: the address clients connect to, balanced to its real servers. Both directors of a pair program it (hot standby); only the VRRP master receives the traffic."},
 	{Path: rsPath, Keepalived: "real_server IP PORT", Count: "any number",
@@ -172,9 +185,9 @@ var docAttrs = []AttrDoc{
 		Desc: "User name or uid to run the notify scripts as, with its groups; resolved at each run."},
 
 	// vrrp_instance.track_interface, vrrp_instance.track_script
-	{Block: "vrrp_instance.track_interface", Name: "weight", Type: tNumber, Default: "`0` (FAULT while down)", Keepalived: "track_interface { IF weight N }",
+	{Block: "@track_interface", Name: "weight", Type: tNumber, Default: "`0` (FAULT while down)", Keepalived: "track_interface { IF weight N }",
 		Desc: "-253 to 253: `0` puts the instance in FAULT while the link is down; > 0 is added to the priority while it is up; < 0 while it is down."},
-	{Block: "vrrp_instance.track_script", Name: "weight", Type: tNumber, Default: "the `vrrp_script`'s `weight`", Keepalived: "track_script { NAME weight N }",
+	{Block: "@track_script", Name: "weight", Type: tNumber, Default: "the `vrrp_script`'s `weight`", Keepalived: "track_script { NAME weight N }",
 		Desc: "-253 to 253, overriding the script's: `0` puts the instance in FAULT while the script fails; > 0 is added to the priority while it succeeds; < 0 while it fails."},
 
 	// vrrp_script
@@ -206,9 +219,9 @@ var docAttrs = []AttrDoc{
 		Desc: "-254 to 254: at start, when the file is missing, it is created holding this value (its directory must exist)."},
 	{Block: "vrrp_track_file", Name: "init_file_overwrite", Type: tBool, Default: "`false`", Keepalived: "init_file VALUE overwrite",
 		Desc: "With `init_file`: write the value at start even when the file exists (a regular file only). Never on a reload, as keepalived."},
-	{Block: "vrrp_instance.track_file", Name: "weight", Type: tNumber, Default: "the `vrrp_track_file`'s `weight`", Keepalived: "track_file { NAME weight N }",
+	{Block: "@track_file", Name: "weight", Type: tNumber, Default: "the `vrrp_track_file`'s `weight`", Keepalived: "track_file { NAME weight N }",
 		Desc: "-254 to 254, overriding the file's: the priority moves by value x weight; `0` puts the instance in FAULT while the value is not 0."},
-	{Block: "vrrp_instance.track_file", Name: "reverse", Type: tBool, Default: "the `vrrp_track_file`'s `reverse`", Keepalived: "track_file { NAME weight N reverse }",
+	{Block: "@track_file", Name: "reverse", Type: tBool, Default: "the `vrrp_track_file`'s `reverse`", Keepalived: "track_file { NAME weight N reverse }",
 		Desc: "Negates value x weight (with weight 0: FAULT while the value is 0)."},
 
 	// vrrp_track_process, vrrp_instance.track_process
@@ -232,14 +245,16 @@ var docAttrs = []AttrDoc{
 		Desc: "The quorum must hold this long before the process counts as up (at most 1h; checked at each scan)."},
 	{Block: "vrrp_track_process", Name: "terminate_delay", Type: tDuration, Default: "`0`", Keepalived: "terminate_delay",
 		Desc: "The quorum must be lost this long before the process counts as down (at most 1h; checked at each scan)."},
-	{Block: "vrrp_instance.track_process", Name: "weight", Type: tNumber, Default: "the `vrrp_track_process`'s `weight`", Keepalived: "track_process { NAME weight N }",
+	{Block: "@track_process", Name: "weight", Type: tNumber, Default: "the `vrrp_track_process`'s `weight`", Keepalived: "track_process { NAME weight N }",
 		Desc: "-254 to 254, overriding the process's: `0` puts the instance in FAULT while it is down; > 0 is added while it is up; < 0 while it is down."},
-	{Block: "vrrp_instance.track_process", Name: "reverse", Type: tBool, Default: "the `vrrp_track_process`'s `reverse`", Keepalived: "track_process { NAME weight N reverse }",
+	{Block: "@track_process", Name: "reverse", Type: tBool, Default: "the `vrrp_track_process`'s `reverse`", Keepalived: "track_process { NAME weight N reverse }",
 		Desc: "Negates the weight (with weight 0: FAULT while the process is up)."},
 
 	// vrrp_sync_group (its notify* attributes are with vrrp_instance's)
 	{Block: "vrrp_sync_group", Name: "group", Type: tStrings, Default: required, Keepalived: "group { NAME ... }",
 		Desc: "Names of the member `vrrp_instance` blocks; each must exist and be in no other group."},
+	{Block: "vrrp_sync_group", Name: "sync_group_tracking_weight", Type: tBool, Default: "`false`", Keepalived: "sync_group_tracking_weight",
+		Desc: "Keep the members' own tracking weights (they change each member's priority). Off, they are set to 0 as keepalived does, because members whose priorities move apart can leave each node's group waiting for a member that will not become MASTER."},
 
 	// vrrp_instance.authentication
 	{Block: "vrrp_instance.authentication", Name: "auth_type", Type: tString, Default: required, Keepalived: "auth_type",

@@ -165,13 +165,17 @@ var docDefaultNeeds = map[string]string{
 	"vrrp_track_file init_file_overwrite":  "init_file = 0",
 }
 
-// docPrelude names, for a block that refers to another by name, the block
-// minimalFile writes first so that the reference (always to "x") resolves.
-var docPrelude = map[string]string{
-	"vrrp_sync_group":             "vrrp_instance",
-	"vrrp_instance.track_script":  "vrrp_script",
-	"vrrp_instance.track_file":    "vrrp_track_file",
-	"vrrp_instance.track_process": "vrrp_track_process",
+// docPrelude names, for a block that refers to others by name, the blocks
+// minimalFile writes first so that the references (always to "x") resolve.
+var docPrelude = map[string][]string{
+	"vrrp_sync_group":                 {"vrrp_instance"},
+	"vrrp_instance.track_script":      {"vrrp_script"},
+	"vrrp_instance.track_file":        {"vrrp_track_file"},
+	"vrrp_instance.track_process":     {"vrrp_track_process"},
+	"vrrp_sync_group.track_interface": {"vrrp_instance"},
+	"vrrp_sync_group.track_script":    {"vrrp_instance", "vrrp_script"},
+	"vrrp_sync_group.track_file":      {"vrrp_instance", "vrrp_track_file"},
+	"vrrp_sync_group.track_process":   {"vrrp_instance", "vrrp_track_process"},
 }
 
 // minimalFile is the smallest file holding the block at path: its prelude
@@ -186,7 +190,7 @@ func minimalFile(t *testing.T, path string, skip, extra string) string {
 	}
 	parts := strings.Split(path, ".")
 	var b strings.Builder
-	if pre, ok := docPrelude[path]; ok {
+	for _, pre := range docPrelude[path] {
 		b.WriteString(minimalFile(t, pre, "", ""))
 	}
 	for i := range parts {

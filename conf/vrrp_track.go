@@ -2,6 +2,7 @@ package conf
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,10 +89,30 @@ type SyncGroup struct {
 	Name    string
 	Members []string
 	Notify  Notify
+	// TrackInterfaces, TrackScripts, TrackFiles and TrackProcesses are the
+	// group's own tracked objects (keepalived 2.x's vrrp_sync_group
+	// track_*), resolved. They are also added to every member's lists,
+	// which is what the VRRP runtime follows: a failing one puts each
+	// member, hence the group, in FAULT (weight 0), or moves every
+	// member's priority by its weight.
+	TrackInterfaces []TrackInterface
+	TrackScripts    []TrackScript
+	TrackFiles      []TrackFile
+	TrackProcesses  []TrackProcess
+	// TrackingWeight (sync_group_tracking_weight) lets the members' own
+	// tracked objects change their priorities. Without it a member's
+	// weights are set to 0, as keepalived's vrrp_complete_instance does
+	// for sync group members: members whose priorities move apart can
+	// leave both nodes' groups short of a member that wants MASTER.
+	TrackingWeight bool
 
 	DeclRange hcl.Range
 	// memberRanges are where each member is named, for messages.
 	memberRanges []hcl.Range
+	// track holds the track_* blocks while decoding, in the shape of an
+	// instance's so the instance resolvers bind them; cleared once they
+	// are copied into the fields above (resolveTracking).
+	track *VRRPInstance
 }
 
 var scriptSchema = &hcl.BodySchema{
@@ -109,7 +130,8 @@ var notifyAttrs = []hcl.AttributeSchema{
 }
 
 var syncGroupSchema = &hcl.BodySchema{
-	Attributes: append([]hcl.AttributeSchema{{Name: "group"}}, notifyAttrs...),
+	Attributes: append([]hcl.AttributeSchema{{Name: "group"}, {Name: "sync_group_tracking_weight"}}, notifyAttrs...),
+	Blocks:     vrrpTrackBlocks,
 }
 
 // vrrpTrackAttrs and vrrpTrackBlocks extend vrrpSchema.
@@ -264,8 +286,7 @@ func (d *decoder) resolveTracking(cfg *Config, instBlocks map[string]*hcl.Block,
 	for _, p := range cfg.VRRPTrackProcesses {
 		procs[p.Name] = p
 	}
-	for k := range cfg.VRRP {
-		vi := &cfg.VRRP[k]
+	resolve := func(vi *VRRPInstance) {
 		d.resolveTrackFiles(files, declaredFiles, vi)
 		d.resolveTrackProcesses(procs, declaredProcs, vi)
 		useDefault := map[int]bool{}
@@ -288,52 +309,132 @@ func (d *decoder) resolveTracking(cfg *Config, instBlocks map[string]*hcl.Block,
 				ts.Weight = s.Weight
 			}
 		}
-		if vi.Priority == 255 {
-			weighted := false
-			for j := range vi.TrackScripts {
-				weighted = weighted || vi.TrackScripts[j].Weight != 0
-				vi.TrackScripts[j].Weight = 0
-			}
-			for j := range vi.TrackInterfaces {
-				weighted = weighted || vi.TrackInterfaces[j].Weight != 0
-				vi.TrackInterfaces[j].Weight = 0
-			}
-			for j := range vi.TrackFiles {
-				weighted = weighted || vi.TrackFiles[j].Weight != 0
-				vi.TrackFiles[j].Weight = 0
-			}
-			for j := range vi.TrackProcesses {
-				weighted = weighted || vi.TrackProcesses[j].Weight != 0
-				vi.TrackProcesses[j].Weight = 0
-			}
-			if weighted {
-				rng := vi.DeclRange
-				if b := instBlocks[vi.Name]; b != nil {
-					rng = b.DefRange
-				}
-				d.warnf(rng, "Tracking weight with priority 255",
-					"vrrp_instance %q has priority 255 (address owner, RFC 3768 section 5.3.4), which tracking cannot change: its weights are set to 0, so a failing tracked object puts it in FAULT (as keepalived).", vi.Name)
-			}
+	}
+	for k := range cfg.VRRP {
+		resolve(&cfg.VRRP[k])
+	}
+	for k := range cfg.SyncGroups {
+		if g := &cfg.SyncGroups[k]; g.track != nil {
+			resolve(g.track)
 		}
 	}
 	inGroup := map[string]string{}
-	names := map[string]bool{}
-	for _, vi := range cfg.VRRP {
-		names[vi.Name] = true
+	byName := map[string]*VRRPInstance{}
+	for k := range cfg.VRRP {
+		byName[cfg.VRRP[k].Name] = &cfg.VRRP[k]
 	}
-	for _, g := range cfg.SyncGroups {
-		for k, m := range g.Members {
-			rng := g.memberRanges[k]
+	for k := range cfg.SyncGroups {
+		g := &cfg.SyncGroups[k]
+		var members []*VRRPInstance
+		for j, m := range g.Members {
+			rng := g.memberRanges[j]
 			switch {
-			case !names[m]:
+			case byName[m] == nil:
 				d.errorf(rng, "Unknown sync group member", "vrrp_sync_group %q lists %q, which is no vrrp_instance.", g.Name, m)
 			case inGroup[m] != "":
 				d.errorf(rng, "Instance in two sync groups", "vrrp_instance %q is already a member of vrrp_sync_group %q.", m, inGroup[m])
 			default:
 				inGroup[m] = g.Name
+				members = append(members, byName[m])
 			}
 		}
+		d.syncGroupTracking(g, members, instBlocks)
 	}
+	for k := range cfg.VRRP {
+		vi := &cfg.VRRP[k]
+		if vi.Priority != 255 {
+			continue
+		}
+		if zeroWeights(vi) {
+			d.warnf(instRange(vi, instBlocks), "Tracking weight with priority 255",
+				"vrrp_instance %q has priority 255 (address owner, RFC 3768 section 5.3.4), which tracking cannot change: its weights are set to 0, so a failing tracked object puts it in FAULT (as keepalived).", vi.Name)
+		}
+	}
+}
+
+// syncGroupTracking applies a sync group's tracking to its members: the
+// members' own weights are set to 0 unless sync_group_tracking_weight is
+// set, then the group's tracked objects are added to each member
+// (keepalived's sync_group_tracking_init, run after the instances are
+// complete, so the group's weights survive where the members' do not).
+func (d *decoder) syncGroupTracking(g *SyncGroup, members []*VRRPInstance, instBlocks map[string]*hcl.Block) {
+	t := g.track
+	g.track = nil
+	if t != nil {
+		g.TrackInterfaces, g.TrackScripts, g.TrackFiles, g.TrackProcesses = t.TrackInterfaces, t.TrackScripts, t.TrackFiles, t.TrackProcesses
+	}
+	for _, vi := range members {
+		if !g.TrackingWeight && zeroWeights(vi) {
+			d.warnf(instRange(vi, instBlocks), "Tracking weight in a sync group",
+				"vrrp_instance %q is a member of vrrp_sync_group %q: its tracking weights are set to 0, so a failing tracked object puts the whole group in FAULT. keepalived does the same for track_interface and ignores weighted track_script and track_file entries altogether. Set sync_group_tracking_weight = true in the group to keep the weights, or track the objects in the group.", vi.Name, g.Name)
+		}
+		if t == nil {
+			continue
+		}
+		dup := func(kind, name string) {
+			d.warnf(instRange(vi, instBlocks), "Tracked twice",
+				"vrrp_instance %q tracks %s %q itself and through vrrp_sync_group %q: the instance's own entry applies, the group's is not added again.", vi.Name, kind, name, g.Name)
+		}
+		for _, x := range g.TrackInterfaces {
+			if slices.ContainsFunc(vi.TrackInterfaces, func(y TrackInterface) bool { return y.Name == x.Name }) {
+				dup("track_interface", x.Name)
+				continue
+			}
+			vi.TrackInterfaces = append(vi.TrackInterfaces, x)
+		}
+		for _, x := range g.TrackScripts {
+			if slices.ContainsFunc(vi.TrackScripts, func(y TrackScript) bool { return y.Script.Name == x.Script.Name }) {
+				dup("track_script", x.Script.Name)
+				continue
+			}
+			vi.TrackScripts = append(vi.TrackScripts, x)
+		}
+		for _, x := range g.TrackFiles {
+			if slices.ContainsFunc(vi.TrackFiles, func(y TrackFile) bool { return y.File.Name == x.File.Name }) {
+				dup("track_file", x.File.Name)
+				continue
+			}
+			vi.TrackFiles = append(vi.TrackFiles, x)
+		}
+		for _, x := range g.TrackProcesses {
+			if slices.ContainsFunc(vi.TrackProcesses, func(y TrackProcess) bool { return y.Process.Name == x.Process.Name }) {
+				dup("track_process", x.Process.Name)
+				continue
+			}
+			vi.TrackProcesses = append(vi.TrackProcesses, x)
+		}
+	}
+}
+
+// zeroWeights sets every tracking weight of vi to 0 and reports whether
+// one was not.
+func zeroWeights(vi *VRRPInstance) bool {
+	weighted := false
+	for j := range vi.TrackScripts {
+		weighted = weighted || vi.TrackScripts[j].Weight != 0
+		vi.TrackScripts[j].Weight = 0
+	}
+	for j := range vi.TrackInterfaces {
+		weighted = weighted || vi.TrackInterfaces[j].Weight != 0
+		vi.TrackInterfaces[j].Weight = 0
+	}
+	for j := range vi.TrackFiles {
+		weighted = weighted || vi.TrackFiles[j].Weight != 0
+		vi.TrackFiles[j].Weight = 0
+	}
+	for j := range vi.TrackProcesses {
+		weighted = weighted || vi.TrackProcesses[j].Weight != 0
+		vi.TrackProcesses[j].Weight = 0
+	}
+	return weighted
+}
+
+// instRange is where vi's block is declared, for messages.
+func instRange(vi *VRRPInstance, instBlocks map[string]*hcl.Block) hcl.Range {
+	if b := instBlocks[vi.Name]; b != nil {
+		return b.DefRange
+	}
+	return vi.DeclRange
 }
 
 // syncGroup decodes one vrrp_sync_group block.
@@ -357,6 +458,17 @@ func (d *decoder) syncGroup(b *hcl.Block) (SyncGroup, bool) {
 		}
 	}
 	g.Notify = d.notify(attrs)
+	if a := attrs["sync_group_tracking_weight"]; a != nil {
+		if v, ok := d.boolean(a); ok {
+			g.TrackingWeight = v
+		}
+	}
+	// The group's track_* blocks decode as an instance's would; the
+	// scratch instance carries the group's name into messages.
+	g.track = &VRRPInstance{Name: g.Name, DeclRange: b.DefRange}
+	d.trackBlocks(content.Blocks, g.track)
+	d.trackFileBlocks(content.Blocks, g.track)
+	d.trackProcessBlocks(content.Blocks, g.track)
 	if a := attrs["notify_stop"]; a != nil {
 		d.warnf(a.NameRange, "notify_stop in a sync group",
 			"a vrrp_sync_group has no STOP state (as in keepalived, it applies to instances only): this script never runs. Set notify_stop on the member instances.")

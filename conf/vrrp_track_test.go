@@ -2,6 +2,7 @@ package conf
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,7 @@ func TestTrackingLoaded(t *testing.T) {
   }`)+`vrrp_sync_group "g" {
   group = ["v", "w"]
   notify_fault = "/usr/local/bin/gf"
+  sync_group_tracking_weight = true
 }
 `)
 	v, w := cfg.VRRP[0], cfg.VRRP[1]
@@ -96,6 +98,87 @@ func TestTrackingOwnerWeights(t *testing.T) {
 	}
 }
 
+const trackGroupObjects = `vrrp_track_file "f" {
+  file = "/run/lvsd-f"
+}
+vrrp_track_process "p" {
+  process = "sleep"
+  weight  = 3
+}
+`
+
+// A sync group's track_* blocks reach every member (keepalived 2.x's
+// sync group tracking), with their weights; the members' own weights are
+// set to 0 unless sync_group_tracking_weight is set.
+func TestSyncGroupTracking(t *testing.T) {
+	members := vrrp("v", `  track_interface "eth1" {
+    weight = 10
+  }
+  track_script "chk" {}`) + vrrp("w", `  interface = "eth1"
+  virtual_router_id = 52
+  priority = 100
+  virtual_ipaddress = ["198.51.100.31"]`)
+	group := func(extra string) string {
+		return `vrrp_sync_group "g" {
+  group = ["v", "w"]
+  track_interface "eth3" {}
+  track_script "chk" {
+    weight = -5
+  }
+  track_file "f" {}
+  track_process "p" {}
+` + extra + "}\n"
+	}
+	for _, tc := range []struct {
+		name        string
+		extra       string
+		vIf, vChk   int // v's own eth1 and its chk (the group's chk is not added twice)
+		wantWarning string
+	}{
+		{"weights zeroed", "", 0, 0, "Tracking weight in a sync group"},
+		{"tracking weight", "  sync_group_tracking_weight = true\n", 10, -20, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := mustParse(t, trackScript+trackGroupObjects+members+group(tc.extra))
+			v, w := cfg.VRRP[0], cfg.VRRP[1]
+			if want := []TrackInterface{{"eth1", tc.vIf}, {"eth3", 0}}; !reflect.DeepEqual(v.TrackInterfaces, want) {
+				t.Errorf("v TrackInterfaces = %+v, want %+v", v.TrackInterfaces, want)
+			}
+			if len(v.TrackScripts) != 1 || v.TrackScripts[0].Weight != tc.vChk {
+				t.Errorf("v TrackScripts = %+v, want its own chk with weight %d", v.TrackScripts, tc.vChk)
+			}
+			if want := []TrackInterface{{"eth3", 0}}; !reflect.DeepEqual(w.TrackInterfaces, want) {
+				t.Errorf("w TrackInterfaces = %+v", w.TrackInterfaces)
+			}
+			if len(w.TrackScripts) != 1 || w.TrackScripts[0].Weight != -5 || w.TrackScripts[0].Script.Interval != 2*time.Second {
+				t.Errorf("w TrackScripts = %+v, want the group's chk, resolved, weight -5", w.TrackScripts)
+			}
+			for _, vi := range []VRRPInstance{v, w} {
+				if len(vi.TrackFiles) != 1 || vi.TrackFiles[0].File.Path != "/run/lvsd-f" || vi.TrackFiles[0].Weight != 1 {
+					t.Errorf("%s TrackFiles = %+v, want f with the file's weight 1", vi.Name, vi.TrackFiles)
+				}
+				if len(vi.TrackProcesses) != 1 || vi.TrackProcesses[0].Process.Name != "p" || vi.TrackProcesses[0].Weight != 3 {
+					t.Errorf("%s TrackProcesses = %+v, want p with weight 3", vi.Name, vi.TrackProcesses)
+				}
+			}
+			g := cfg.SyncGroups[0]
+			if len(g.TrackInterfaces) != 1 || len(g.TrackScripts) != 1 || len(g.TrackFiles) != 1 || len(g.TrackProcesses) != 1 || g.track != nil {
+				t.Errorf("group tracking = %+v", g)
+			}
+			var warnings []string
+			for _, d := range cfg.Warnings {
+				warnings = append(warnings, d.Summary)
+			}
+			if !slices.Contains(warnings, "Tracked twice") {
+				t.Errorf("no warning for chk tracked by v and its group: %v", warnings)
+			}
+			if got := slices.Contains(warnings, "Tracking weight in a sync group"); got != (tc.wantWarning != "") {
+				t.Errorf("weight warning = %v, warnings %v", got, warnings)
+			}
+		})
+	}
+}
+
 func TestTrackingErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, src, want string
@@ -113,6 +196,10 @@ func TestTrackingErrors(t *testing.T) {
 		{"bad interface", vrrp("v", `  track_interface "a/b" {}`), "not a valid interface name", 2},
 		{"notify shell", vrrp("v", `  notify = "echo hi"`), "absolute program path", 2},
 		{"unknown member", vrrp("v", "") + "vrrp_sync_group \"g\" {\n  group = [\"v\", \"x\"]\n}", `lists "x"`, 9},
+		{"group unknown script", vrrp("v", "") + "vrrp_sync_group \"g\" {\n  group = [\"v\"]\n  track_script \"nope\" {}\n}", `names no vrrp_script block`, 10},
+		{"group unknown file", vrrp("v", "") + "vrrp_sync_group \"g\" {\n  group = [\"v\"]\n  track_file \"nope\" {}\n}", `names no vrrp_track_file block`, 10},
+		{"group bad tracking weight", vrrp("v", "") + "vrrp_sync_group \"g\" {\n  group = [\"v\"]\n  sync_group_tracking_weight = 2\n}", "", 10},
+		{"group duplicate interface", vrrp("v", "") + "vrrp_sync_group \"g\" {\n  group = [\"v\"]\n  track_interface \"e\" {}\n  track_interface \"e\" {}\n}", "already listed", 11},
 		{"two groups", vrrp("v", "") + "vrrp_sync_group \"g\" {\n  group = [\"v\"]\n}\nvrrp_sync_group \"h\" {\n  group = [\"v\"]\n}", "already a member", 12},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1591,6 +1591,16 @@ func (c *converter) syncGroup(root *hclwrite.Body, n *Node) {
 			body.SetAttributeValue("group", cty.ListVal(members))
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
 			c.notifyScript(body, ch)
+		case "track_interface", "track_script":
+			c.comments(body, ch)
+			c.trackBlock(body, ch)
+		case "track_file":
+			c.trackFileRefs(body, ch)
+		case "track_process":
+			c.trackProcessRefs(body, ch)
+		case "sync_group_tracking_weight":
+			c.comments(body, ch)
+			body.SetAttributeValue("sync_group_tracking_weight", cty.True)
 		default:
 			c.unsupported(body, ch, ch.Keyword, describe(ch.Keyword))
 		}

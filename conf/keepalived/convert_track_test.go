@@ -27,6 +27,13 @@ vrrp_sync_group VG1 {
     VI_2
   }
   notify "/usr/local/bin/group-notify"
+  track_interface {
+    eth3 weight -5
+  }
+  track_script {
+    chk_haproxy
+  }
+  sync_group_tracking_weight
 }
 vrrp_instance VI_1 {
   interface eth0
@@ -72,7 +79,7 @@ vrrp_instance VI_2 {
 		t.Fatalf("%s\n%s", diags, res.HCL)
 	}
 	vi1, vi2 := cfg.VRRP[0], cfg.VRRP[1]
-	if want := []conf.TrackInterface{{Name: "eth1"}, {Name: "eth2", Weight: -30}}; !reflect.DeepEqual(vi1.TrackInterfaces, want) {
+	if want := []conf.TrackInterface{{Name: "eth1"}, {Name: "eth2", Weight: -30}, {Name: "eth3", Weight: -5}}; !reflect.DeepEqual(vi1.TrackInterfaces, want) {
 		t.Errorf("track_interface %+v", vi1.TrackInterfaces)
 	}
 	s := vi1.TrackScripts[0]
@@ -90,7 +97,13 @@ vrrp_instance VI_2 {
 	if !reflect.DeepEqual(vi2.Notify.Backup, []string{"/usr/local/bin/to-backup"}) || vi2.Notify.User != "keepalived_script" {
 		t.Errorf("VI_2 notify %+v", vi2.Notify)
 	}
-	if len(cfg.SyncGroups) != 1 || !reflect.DeepEqual(cfg.SyncGroups[0].Members, []string{"VI_1", "VI_2"}) ||
+	// The group's tracking reaches both members; each keeps its own
+	// chk_haproxy entry (sync_group_tracking_weight keeps the weights).
+	if want := []conf.TrackInterface{{Name: "eth3", Weight: -5}}; !reflect.DeepEqual(vi2.TrackInterfaces, want) || len(vi2.TrackScripts) != 1 {
+		t.Errorf("VI_2 tracking %+v %+v", vi2.TrackInterfaces, vi2.TrackScripts)
+	}
+	if len(cfg.SyncGroups) != 1 || !reflect.DeepEqual(cfg.SyncGroups[0].Members, []string{"VI_1", "VI_2"}) || !cfg.SyncGroups[0].TrackingWeight ||
+		len(cfg.SyncGroups[0].TrackScripts) != 1 || cfg.SyncGroups[0].TrackScripts[0].Weight != -20 ||
 		!reflect.DeepEqual(cfg.SyncGroups[0].Notify.Generic, []string{"/usr/local/bin/group-notify"}) {
 		t.Errorf("sync groups %+v", cfg.SyncGroups)
 	}
