@@ -150,6 +150,8 @@ var docSamples = map[string]string{
 	rsPath + ".misc_check misc_path":         `"/bin/true"`,
 	"vrrp_script script":                     `"/bin/true"`,
 	"vrrp_sync_group group":                  `["x"]`,
+	"lvs_sync_daemon interface":              `"eth0"`,
+	"lvs_sync_daemon vrrp_instance":          `"x"`,
 	"vrrp_track_file file":                   `"/run/lvsd/x"`,
 	"vrrp_track_process process":             `"haproxy"`,
 	"agent vips":                             `["192.0.2.1"]`,
@@ -169,6 +171,7 @@ var docDefaultNeeds = map[string]string{
 // minimalFile writes first so that the references (always to "x") resolve.
 var docPrelude = map[string][]string{
 	"vrrp_sync_group":                 {"vrrp_instance"},
+	"lvs_sync_daemon":                 {"vrrp_instance"},
 	"vrrp_instance.track_script":      {"vrrp_script"},
 	"vrrp_instance.track_file":        {"vrrp_track_file"},
 	"vrrp_instance.track_process":     {"vrrp_track_process"},

@@ -42,10 +42,11 @@ func bodySchemas() map[string]*hcl.BodySchema {
 		"virtual_server":                  vsSchema,
 		"virtual_server.real_server":      rsSchema,
 		"virtual_server.real_server.mysql_check.replication": replicationSchema,
-		"agent":        agentSchema,
-		"lvs_timeouts": lvsTimeoutsSchema,
-		"http":         httpSchema,
-		"http.user":    httpUserSchema,
+		"agent":           agentSchema,
+		"lvs_timeouts":    lvsTimeoutsSchema,
+		"lvs_sync_daemon": lvsSyncSchema,
+		"http":            httpSchema,
+		"http.user":       httpUserSchema,
 	}
 	// Every checker kind the decoder knows, whatever is added later.
 	for block, s := range checkSchemas {

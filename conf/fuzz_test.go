@@ -71,6 +71,7 @@ func FuzzParse(f *testing.F) {
 		trackScript + vrrp("v", "  track_script \"chk\" {}\n  track_interface \"eth1\" {\n    weight = -300\n  }\n  notify = \"/bin/n 'x\""),
 		vrrp("v", "  priority = 255\n  track_interface \"eth1\" {\n    weight = 5\n  }") + "vrrp_sync_group \"g\" {\n  group = [\"v\", \"v\", \"w\"]\n}",
 		"vrrp_script \"s\" {\n  script = \"\"\n  interval = 0\n}\nvrrp_script \"s\" {}",
+		vrrp("v", "") + "lvs_sync_daemon {\n  interface = \"eth1\"\n  vrrp_instance = \"v\"\n  group = \"ff02::81\"\n  ttl = 2\n}\nlvs_sync_daemon {}\n",
 		trackScript + vrrp("v", "  track_script \"chk\" {\n    weight = 3\n  }") + vrrp("w", "  virtual_router_id = 52") +
 			"vrrp_sync_group \"g\" {\n  group = [\"v\", \"w\"]\n  track_script \"chk\" {}\n  track_interface \"e\" {\n    weight = 2\n  }\n  track_file \"nope\" {}\n  sync_group_tracking_weight = true\n}",
 	} {

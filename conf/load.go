@@ -114,6 +114,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 		{Type: "agent"},
 		{Type: "lvs_timeouts"},
+		{Type: "lvs_sync_daemon"},
 		{Type: "http"},
 	},
 }
@@ -282,6 +283,15 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 					continue
 				}
 				cfg.LVSTimeouts = d.lvsTimeouts(b)
+			case "lvs_sync_daemon":
+				vrrpSeen++
+				if cfg.LVSSyncDaemon != nil {
+					d.errorf(b.DefRange, "Duplicate lvs_sync_daemon block", "only one lvs_sync_daemon block is allowed per file (the kernel runs one daemon of each role).")
+					continue
+				}
+				if s, ok := d.lvsSyncDaemon(b); ok {
+					cfg.LVSSyncDaemon = s
+				}
 			case "http":
 				httpBlocks = append(httpBlocks, b)
 				if len(httpBlocks) > 1 {
@@ -305,6 +315,7 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 	}
 
 	d.resolveTracking(cfg, instBlocks, scriptNames, fileNames, procNames)
+	d.resolveSyncDaemon(cfg)
 	if len(agentBlocks) > 0 && (vrrpSeen > 0 || vsSeen > 0 || cfg.LVSTimeouts != nil) {
 		other := "vrrp_instance"
 		if vrrpSeen == 0 {

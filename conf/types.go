@@ -26,6 +26,8 @@ type Config struct {
 	// LVSTimeouts is the lvs_timeouts block; nil = the kernel's timeouts
 	// are not managed.
 	LVSTimeouts *LVSTimeouts
+	// LVSSyncDaemon is the lvs_sync_daemon block; nil = no sync daemon.
+	LVSSyncDaemon *LVSSyncDaemon
 	// Agent is nil in a director file.
 	Agent *Agent
 	// HTTP is the http block (nil: no HTTP endpoint).

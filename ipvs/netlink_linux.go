@@ -483,25 +483,49 @@ func (c *batchConn) dump() ([]Service, error) {
 // service or destination attribute of each reply, until NLMSG_DONE. The
 // payload points into the receive buffer: fn must copy what it keeps.
 func (c *batchConn) dumpEach(cmd uint8, key Key, fn func(nest []byte) error) error {
+	return c.request(cmd, true, func(b []byte) []byte {
+		nest := len(b)
+		b = appendAttrHdr(b, ipvsCmdAttrService)
+		if cmd == ipvsCmdGetDest {
+			b = appendServiceKey(b, key)
+		}
+		return endNest(b, nest)
+	}, func(attrs []byte) (err error) {
+		eachAttr(attrs, func(typ uint16, v []byte) {
+			if err == nil && (typ == ipvsCmdAttrService || typ == ipvsCmdAttrDest) {
+				err = fn(v)
+			}
+		})
+		return err
+	})
+}
+
+// request sends one IPVS request, cmd with the attributes attrs appends,
+// and waits for its answer: with dump, fn is called with the attributes
+// (after the genl header) of each reply until NLMSG_DONE; without, the
+// request asks for an ack and fn is not called. fn's first error is
+// returned, after the answer has been read to its end.
+func (c *batchConn) request(cmd uint8, dump bool, attrs func([]byte) []byte, fn func(attrs []byte) error) error {
 	fd := c.sock.GetFd()
 	if fd < 0 {
 		return net.ErrClosed
 	}
 	c.seq++
 	seq := c.seq
+	flags := uint16(unix.NLM_F_REQUEST | unix.NLM_F_ACK)
+	if dump {
+		flags = unix.NLM_F_REQUEST | unix.NLM_F_DUMP
+	}
 	b := c.buf[:0]
 	b = binary.NativeEndian.AppendUint32(b, 0)
 	b = binary.NativeEndian.AppendUint16(b, c.family)
-	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	b = binary.NativeEndian.AppendUint16(b, flags)
 	b = binary.NativeEndian.AppendUint32(b, seq)
 	b = binary.NativeEndian.AppendUint32(b, c.pid)
 	b = append(b, cmd, ipvsGenlVersion, 0, 0)
-	nest := len(b)
-	b = appendAttrHdr(b, ipvsCmdAttrService)
-	if cmd == ipvsCmdGetDest {
-		b = appendServiceKey(b, key)
+	if attrs != nil {
+		b = attrs(b)
 	}
-	b = endNest(b, nest)
 	binary.NativeEndian.PutUint32(b, uint32(len(b)))
 	c.buf = b
 	if err := unix.Sendto(fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
@@ -543,16 +567,10 @@ func (c *batchConn) dumpEach(cmd uint8, key Key, fn func(nest []byte) error) err
 				}
 				return ferr
 			}
-			// genlmsghdr, then IPVS_CMD_ATTR_SERVICE or _DEST nesting
-			// the entry's attributes.
-			if len(msg) < 4 || ferr != nil {
+			if len(msg) < 4 || ferr != nil || fn == nil {
 				continue
 			}
-			eachAttr(msg[4:], func(typ uint16, v []byte) {
-				if ferr == nil && (typ == ipvsCmdAttrService || typ == ipvsCmdAttrDest) {
-					ferr = fn(v)
-				}
-			})
+			ferr = fn(msg[4:])
 		}
 	}
 }

@@ -40,6 +40,19 @@ type Coordinator struct {
 	// vrrp_track_process (trackproc.go), and the /proc reader.
 	procs     map[string]*procRun
 	listProcs func(names map[string]bool, cmdline bool) ([]procInfo, error)
+
+	// stateHook hears every instance's state changes (OnState).
+	stateHook func(instance string, to State)
+}
+
+// OnState makes fn hear every state change of every attached instance
+// (the director's lvs_sync_daemon follows one). fn runs on the instance's
+// goroutine, between its transition and its next packet: it must not
+// block.
+func (c *Coordinator) OnState(fn func(instance string, to State)) {
+	c.mu.Lock()
+	c.stateHook = fn
+	c.mu.Unlock()
 }
 
 type scriptRun struct {
@@ -243,7 +256,15 @@ func (c *Coordinator) Attach(i *Instance) {
 	i.group = group
 	i.groupFault = groupFault
 	i.notifier = c.notify
-	i.onState = func(from, to State) { c.memberState(name, to) }
+	i.onState = func(from, to State) {
+		c.memberState(name, to)
+		c.mu.Lock()
+		hook := c.stateHook
+		c.mu.Unlock()
+		if hook != nil {
+			hook(name, to)
+		}
+	}
 	i.onFault = func(own bool) { c.memberFault(name, own) }
 	i.syncGuard = func() bool { return c.canGoMaster(name) }
 	i.mu.Unlock()

@@ -53,6 +53,9 @@ type director struct {
 	published int // SetDesired calls, for tests
 
 	memberState // quorum, manual drains, quorum scripts (membership.go)
+
+	// syncd runs the lvs_sync_daemon (syncd.go); nil until IPVS is open.
+	syncd *syncDaemon
 }
 
 type runningInstance struct {
@@ -90,6 +93,7 @@ func (d *director) Start(ctx context.Context) error {
 	if err := d.ensureIPVS(d.cfg); err != nil {
 		return err
 	}
+	d.startSyncDaemon(d.cfg)
 	d.applyTimeouts(d.cfg)
 	d.logSchedProblems(d.cfg)
 	// The coordinator stops after the instances (Stop), so that it runs
@@ -128,7 +132,7 @@ func (d *director) goRun(f func(context.Context) error) {
 // ensureIPVS opens the kernel adapter the first time a config names a
 // virtual server; a VRRP-only director never needs IPVS in the kernel.
 func (d *director) ensureIPVS(cfg *conf.Config) error {
-	if d.rec != nil || (len(cfg.VirtualServers) == 0 && cfg.LVSTimeouts == nil) {
+	if d.rec != nil || (len(cfg.VirtualServers) == 0 && cfg.LVSTimeouts == nil && cfg.LVSSyncDaemon == nil) {
 		return nil
 	}
 	k, err := d.newKernel()
@@ -138,6 +142,25 @@ func (d *director) ensureIPVS(cfg *conf.Config) error {
 	d.kernel = k
 	d.rec = ipvs.NewReconciler(k, d.log)
 	return nil
+}
+
+// startSyncDaemon hands cfg's lvs_sync_daemon to the sync daemon loop,
+// starting the loop (and hooking it to the VRRP state changes) the first
+// time IPVS is open.
+func (d *director) startSyncDaemon(cfg *conf.Config) {
+	if d.syncd == nil {
+		sk, ok := d.kernel.(ipvs.SyncDaemonKernel)
+		if !ok {
+			if cfg.LVSSyncDaemon != nil {
+				d.log.Error("lvs_sync_daemon", "err", "this IPVS adapter cannot run sync daemons")
+			}
+			return
+		}
+		d.syncd = newSyncDaemon(d.log, sk)
+		d.vrrpc.OnState(d.syncd.state)
+		d.goRun(d.syncd.run)
+	}
+	d.syncd.set(cfg.LVSSyncDaemon)
 }
 
 func (d *director) publishDesired() {
@@ -221,10 +244,12 @@ func sameInstance(a, b conf.VRRPInstance) bool { return a.Equal(b) }
 func (d *director) Reload(cfg *conf.Config) ([]string, error) {
 	d.mu.Lock()
 	plan := planReload(d.cfg, cfg)
+	syncChanged := !sameSyncDaemon(d.cfg.LVSSyncDaemon, cfg.LVSSyncDaemon)
 	d.mu.Unlock()
 	if err := d.ensureIPVS(cfg); err != nil {
 		return nil, err
 	}
+	d.startSyncDaemon(cfg)
 	d.applyTimeouts(cfg)
 	schedErrs := d.logSchedProblems(cfg)
 	d.mu.Lock()
@@ -255,7 +280,11 @@ func (d *director) Reload(cfg *conf.Config) ([]string, error) {
 			d.publishDesired()
 		}
 	}
-	return append(plan.changes(), schedErrs...), nil
+	changes := plan.changes()
+	if syncChanged {
+		changes = append(changes, "lvs_sync_daemon changed")
+	}
+	return append(changes, schedErrs...), nil
 }
 
 func (d *director) Stop() {
@@ -311,6 +340,9 @@ func (d *director) Status() statusDoc {
 		}
 	}
 	st.VirtualServers = buildVirtualServers(cfg.VirtualServers, d.checks.Status(), table, stats)
+	if d.syncd != nil {
+		st.SyncDaemon = d.syncd.status()
+	}
 	st.Drains = d.drainStatuses()
 	return st
 }

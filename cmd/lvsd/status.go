@@ -32,6 +32,8 @@ type statusDoc struct {
 	VRRP           []vrrpStatus `json:"vrrp,omitempty"`
 	VirtualServers []vsStatus   `json:"virtual_servers,omitempty"`
 	IPVSSync       *ipvsSync    `json:"ipvs_sync,omitempty"`
+	// SyncDaemon is the lvs_sync_daemon: the role wanted, the kernel's.
+	SyncDaemon *syncDaemonStatus `json:"lvs_sync_daemon,omitempty"`
 	// Drains are real servers being drained or drained by hand.
 	Drains []drainStatus `json:"drains,omitempty"`
 	// StatsError is why the kernel counters could not be read ("" = read).
@@ -315,6 +317,16 @@ func printStatus(out io.Writer, st *statusDoc, now time.Time) {
 	}
 	if st.StatsError != "" {
 		fmt.Fprintf(&w, "ipvs counters unavailable: %s\n", st.StatsError)
+	}
+	if s := st.SyncDaemon; s != nil {
+		line := fmt.Sprintf("lvs_sync_daemon: want %s; kernel: %s", s.Want, strings.Join(s.Kernel, "; "))
+		if len(s.Kernel) == 0 {
+			line = fmt.Sprintf("lvs_sync_daemon: want %s; kernel: none running", s.Want)
+		}
+		if s.Error != "" {
+			line += ", ERROR: " + s.Error
+		}
+		fmt.Fprintln(&w, line)
 	}
 	printDrains(&w, st.Drains, now)
 

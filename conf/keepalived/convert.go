@@ -251,6 +251,8 @@ func (c *converter) globalDefs(root *hclwrite.Body, n *Node) {
 			c.ignored(root, ch)
 		case "lvs_timeouts":
 			c.lvsTimeouts(root, ch)
+		case "lvs_sync_daemon":
+			c.lvsSyncDaemon(root, ch)
 		case "vrrp_rt_priority":
 			// A property of the process, not of the configuration: lvsd
 			// takes it as a flag (cmd/lvsd realtime_linux.go).
@@ -810,6 +812,75 @@ func (c *converter) lvsTimeouts(root *hclwrite.Body, n *Node) {
 		if v, ok := vals[k]; ok {
 			body.SetAttributeValue(k, cty.NumberUIntVal(v))
 		}
+	}
+}
+
+// lvsSyncDaemon maps global_defs `lvs_sync_daemon IF INSTANCE [id N]
+// [maxlen N] [port N] [ttl N] [group IP]` (also `inst NAME`, and the old
+// positional `IF INSTANCE SYNC_ID`) onto a top-level lvs_sync_daemon
+// block; the values are checked when the result loads.
+func (c *converter) lvsSyncDaemon(root *hclwrite.Body, n *Node) {
+	const want = "`IF INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]`"
+	if len(n.Args) < 2 || n.Block {
+		c.invalid(root, n, want)
+		return
+	}
+	inst := ""
+	nums := map[string]uint64{}
+	group := ""
+	for i := 1; i < len(n.Args); i++ {
+		k := n.Args[i]
+		switch {
+		case (k == "inst" || k == "group" || k == "id" || k == "maxlen" || k == "port" || k == "ttl") && i+1 < len(n.Args):
+			v := n.Args[i+1]
+			i++
+			switch k {
+			case "inst":
+				inst = v
+			case "group":
+				group = v
+			default:
+				x, err := strconv.ParseUint(v, 10, 32)
+				if err != nil {
+					c.invalid(root, n, want)
+					return
+				}
+				nums[k] = x
+			}
+		case i == 1 && inst == "":
+			inst = k
+		case i == 2:
+			// keepalived's old third word: the sync id.
+			x, err := strconv.ParseUint(k, 10, 32)
+			if err != nil {
+				c.invalid(root, n, want)
+				return
+			}
+			nums["id"] = x
+		default:
+			c.invalid(root, n, want)
+			return
+		}
+	}
+	if inst == "" {
+		c.invalid(root, n, want)
+		return
+	}
+	c.comments(root, n)
+	body := root.AppendNewBlock("lvs_sync_daemon", nil).Body()
+	body.SetAttributeValue("interface", cty.StringVal(n.Args[0]))
+	body.SetAttributeValue("vrrp_instance", cty.StringVal(inst))
+	for _, k := range []string{"id", "maxlen", "port", "ttl"} {
+		if v, ok := nums[k]; ok {
+			name := k
+			if k == "id" {
+				name = "sync_id"
+			}
+			body.SetAttributeValue(name, cty.NumberUIntVal(v))
+		}
+	}
+	if group != "" {
+		body.SetAttributeValue("group", cty.StringVal(group))
 	}
 }
 

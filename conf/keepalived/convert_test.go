@@ -2,11 +2,14 @@ package keepalived
 
 import (
 	"flag"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/lvsd/lvsd/conf"
 )
@@ -424,4 +427,53 @@ func TestConvertRTPriority(t *testing.T) {
 		t.Errorf("no note comment in:\n%s", res.HCL)
 	}
 	checkValid(t, "rt", res.HCL)
+}
+
+// TestConvertLVSSyncDaemon: global_defs lvs_sync_daemon, in its keyword
+// and its old positional forms, loads as lvsd's lvs_sync_daemon with the
+// same settings; a line lvsd cannot read is reported.
+func TestConvertLVSSyncDaemon(t *testing.T) {
+	inst := "vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 51\npriority 100\nvirtual_ipaddress {\n192.0.2.1\n}\n}\n"
+	for _, tc := range []struct {
+		line string
+		want *conf.LVSSyncDaemon // nil: reported unsupported
+	}{
+		{"lvs_sync_daemon eth1 VI_1", &conf.LVSSyncDaemon{Interface: "eth1", Instance: "VI_1", SyncID: 51}},
+		{"lvs_sync_daemon eth1 VI_1 7", &conf.LVSSyncDaemon{Interface: "eth1", Instance: "VI_1", SyncID: 7}},
+		{"lvs_sync_daemon eth1 inst VI_1 id 3 maxlen 1400 port 8850 ttl 2 group 239.0.0.9",
+			&conf.LVSSyncDaemon{Interface: "eth1", Instance: "VI_1", SyncID: 3, MaxLen: 1400, Port: 8850, TTL: 2, Group: netip.MustParseAddr("239.0.0.9")}},
+		{"lvs_sync_daemon eth1 VI_1 id 0 ttl 4", &conf.LVSSyncDaemon{Interface: "eth1", Instance: "VI_1", TTL: 4}},
+		{"lvs_sync_daemon eth1", nil},
+		{"lvs_sync_daemon eth1 VI_1 id x", nil},
+		{"lvs_sync_daemon eth1 VI_1 bogus 1", nil},
+	} {
+		src := "global_defs {\n" + tc.line + "\n}\n" + inst
+		nodes, err := Parse([]byte(src), "k.conf", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := Convert(nodes)
+		cfg, diags := conf.Parse(res.HCL, "k.hcl")
+		if diags.HasErrors() {
+			t.Errorf("%s: %s\n%s", tc.line, diags, res.HCL)
+			continue
+		}
+		if tc.want == nil {
+			if res.Unsupported() != 1 || cfg.LVSSyncDaemon != nil {
+				t.Errorf("%s: want one unsupported finding and no block; findings %v\n%s", tc.line, res.Findings, res.HCL)
+			}
+			continue
+		}
+		if res.Unsupported() != 0 || cfg.LVSSyncDaemon == nil {
+			t.Errorf("%s: findings %v\n%s", tc.line, res.Findings, res.HCL)
+			continue
+		}
+		got := *cfg.LVSSyncDaemon
+		got.DeclRange = hcl.Range{}
+		want := *tc.want
+		if got.Interface != want.Interface || got.Instance != want.Instance || got.SyncID != want.SyncID || got.MaxLen != want.MaxLen ||
+			got.Port != want.Port || got.TTL != want.TTL || got.Group != want.Group {
+			t.Errorf("%s: loaded %+v, want %+v", tc.line, got, want)
+		}
+	}
 }

@@ -23,6 +23,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("include o.conf\n$A=$A$A\nx $A {\n"), []byte("include *.conf\n}\n}"))
 	f.Add([]byte("@lb1 a {\n@^lb1 }\nb\n{\n{ } }"), []byte("$X=${X}\n$X"))
 	// Tracking and notify keywords with odd shapes.
+	f.Add([]byte("global_defs {\nlvs_sync_daemon eth1 inst VI_1 id 3 maxlen 9 port 1 ttl 2 group 239.0.0.1\nlvs_sync_daemon eth1 VI_1 7\n}\n"), []byte(""))
 	f.Add([]byte("vrrp_script s {\nscript\nweight 1 reverse\nuser\n}\nvrrp_sync_group g {\ngroup {\n}\nnotify \"x 'y\"\n}\nvrrp_instance v {\ntrack_interface {\neth0 weight x\neth1 weight\neth2 weight 5 extra\n}\ntrack_script {\ns weight -1\n}\nnotify_master\nnotify_backup /b u g\n}\n"), []byte(""))
 	f.Fuzz(func(t *testing.T, main, other []byte) {
 		fs := MapFS{"k.conf": string(main), "o.conf": string(other)}
