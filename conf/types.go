@@ -67,8 +67,14 @@ type VRRPInstance struct {
 	// AuthPass is at most 8 bytes (longer is refused, never truncated).
 	AuthPass string
 
-	// VIPs are the virtual addresses; a bare address gets /32.
+	// VIPs are the virtual addresses the adverts carry; a bare address
+	// gets /32 (/128).
 	VIPs []netip.Prefix
+	// Addresses are every address the master installs: the VIPs, in
+	// order, then virtual_ipaddress_excluded, each with its device and
+	// label. Empty (a VRRPInstance built by hand) = the VIPs on
+	// Interface.
+	Addresses []VIPAddr
 
 	// UnicastSrcIP is the source address of our adverts (unicast_src_ip,
 	// alias mcast_src_ip); invalid (zero) = the interface's primary IPv4
@@ -388,4 +394,32 @@ func (h *HTTPCheck) equal(o *HTTPCheck) bool {
 // Agent is the agent block of a real server's file.
 type Agent struct {
 	VIPs []netip.Addr
+}
+
+// VIPAddr is one address a VRRP master installs (keepalived's
+// virtual_ipaddress / virtual_ipaddress_excluded entry "IP[/len] [dev IF]
+// [label LABEL]").
+type VIPAddr struct {
+	Prefix netip.Prefix
+	// Dev is the interface it goes on; "" = the instance's interface.
+	Dev string
+	// Label is the IPv4 address label (ip addr ... label L); "" = none.
+	Label string
+	// Excluded addresses are installed with the VIPs but not carried in
+	// adverts (virtual_ipaddress_excluded): they may be of the other
+	// family, and peers do not compare them.
+	Excluded bool
+}
+
+// InstallAddrs is what the master of vi installs: Addresses, or the VIPs
+// on the instance's interface when Addresses is empty.
+func (vi VRRPInstance) InstallAddrs() []VIPAddr {
+	if len(vi.Addresses) > 0 {
+		return vi.Addresses
+	}
+	out := make([]VIPAddr, len(vi.VIPs))
+	for i, p := range vi.VIPs {
+		out[i] = VIPAddr{Prefix: p}
+	}
+	return out
 }

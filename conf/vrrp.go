@@ -44,6 +44,7 @@ var vrrpSchema = &hcl.BodySchema{
 		{Name: "advert_int"},
 		{Name: "version"},
 		{Name: "virtual_ipaddress"},
+		{Name: "virtual_ipaddress_excluded"},
 		{Name: "unicast_src_ip"},
 		{Name: "mcast_src_ip"}, // deprecated keepalived alias of unicast_src_ip
 		{Name: "unicast_peer"},
@@ -112,8 +113,15 @@ func (d *decoder) vrrpInstance(b *hcl.Block) (VRRPInstance, bool) {
 		}
 	}
 	// Decoded before version: IPv6 addresses imply version 3.
+	seenVIP := map[netip.Addr]hcl.Range{}
 	if a := attrs["virtual_ipaddress"]; a != nil {
-		vi.VIPs = d.vips(a)
+		vi.Addresses = d.vips(a, vi.Interface, false, seenVIP)
+		for _, v := range vi.Addresses {
+			vi.VIPs = append(vi.VIPs, v.Prefix)
+		}
+	}
+	if a := attrs["virtual_ipaddress_excluded"]; a != nil {
+		vi.Addresses = append(vi.Addresses, d.vips(a, vi.Interface, true, seenVIP)...)
 	}
 	ipv6 := len(vi.VIPs) > 0 && vi.VIPs[0].Addr().Is6()
 	if ipv6 {
@@ -260,39 +268,96 @@ func (d *decoder) uniqueVRID(vi VRRPInstance, a *hcl.Attribute) {
 	d.vrids[k] = "vrrp_instance \"" + vi.Name + "\" at " + pos(vi.DeclRange)
 }
 
-// vips decodes virtual_ipaddress: all IPv4, or all IPv6 (which makes the
-// instance VRRP version 3, RFC 5798; version 2 is IPv4 only, RFC 3768
-// section 5.3.9).
-func (d *decoder) vips(a *hcl.Attribute) []netip.Prefix {
+// vips decodes virtual_ipaddress (excluded false: all IPv4, or all IPv6,
+// which makes the instance VRRP version 3, RFC 5798; version 2 is IPv4
+// only, RFC 3768 section 5.3.9) or virtual_ipaddress_excluded (any family:
+// never in adverts). Each entry is "IP[/len]", optionally followed by
+// keepalived's "dev IF" and "label LABEL". seen holds the addresses of
+// both lists, for duplicates across them.
+func (d *decoder) vips(a *hcl.Attribute, iface string, excluded bool, seen map[netip.Addr]hcl.Range) []VIPAddr {
 	elems, _ := d.strList(a)
-	var out []netip.Prefix
-	seen := map[netip.Addr]hcl.Range{}
+	var out []VIPAddr
 	for _, e := range elems {
-		p, err := parseVIP(e.s)
-		if err != nil {
-			d.errorf(e.rng, "Invalid virtual_ipaddress",
-				"virtual_ipaddress entries must be \"IP\" or \"IP/len\"; %q is not: %v.", e.s, err)
+		v, ok := d.vipEntry(e, iface, a.Name)
+		if !ok {
 			continue
 		}
-		if p.Addr().Is4In6() {
-			d.errorf(e.rng, "Invalid virtual_ipaddress", "%q is an IPv4-mapped IPv6 address; write the IPv4 address.", e.s)
-			continue
-		}
-		if len(out) > 0 && out[0].Addr().Is6() != p.Addr().Is6() {
+		if !excluded && len(out) > 0 && out[0].Prefix.Addr().Is6() != v.Prefix.Addr().Is6() {
 			// As keepalived: one instance, one family (the family is the
 			// IP version of the adverts, RFC 5798 section 5.2.5).
 			d.errorf(e.rng, "Mixed address families in virtual_ipaddress",
-				"%s and %s are of different families: a vrrp_instance carries IPv4 or IPv6 addresses, not both; use one instance per family.", out[0].Addr(), p.Addr())
+				"%s and %s are of different families: a vrrp_instance carries IPv4 or IPv6 addresses, not both; use one instance per family, or list the other family's in virtual_ipaddress_excluded (not advertised).", out[0].Prefix.Addr(), v.Prefix.Addr())
 			continue
 		}
-		if first, ok := seen[p.Addr()]; ok {
-			d.errorf(e.rng, "Duplicate virtual_ipaddress", "%s is already listed at %s.", p.Addr(), pos(first))
+		if first, ok := seen[v.Prefix.Addr()]; ok {
+			d.errorf(e.rng, "Duplicate "+a.Name, "%s is already listed at %s.", v.Prefix.Addr(), pos(first))
 			continue
 		}
-		seen[p.Addr()] = e.rng
-		out = append(out, p)
+		seen[v.Prefix.Addr()] = e.rng
+		v.Excluded = excluded
+		out = append(out, v)
 	}
 	return out
+}
+
+// vipEntry parses one virtual address: "IP[/len] [dev IF] [label LABEL]".
+func (d *decoder) vipEntry(e listElem, iface, attr string) (VIPAddr, bool) {
+	fields := strings.Fields(e.s)
+	if len(fields) == 0 {
+		d.errorf(e.rng, "Invalid "+attr, `an entry must be "IP" or "IP/len", optionally followed by "dev IF" and "label LABEL"; it is empty.`)
+		return VIPAddr{}, false
+	}
+	p, err := parseVIP(fields[0])
+	if err != nil {
+		d.errorf(e.rng, "Invalid "+attr,
+			`%s entries must be "IP" or "IP/len", optionally followed by "dev IF" and "label LABEL"; %q is not: %v.`, attr, fields[0], err)
+		return VIPAddr{}, false
+	}
+	if p.Addr().Is4In6() {
+		d.errorf(e.rng, "Invalid "+attr, "%q is an IPv4-mapped IPv6 address; write the IPv4 address.", fields[0])
+		return VIPAddr{}, false
+	}
+	v := VIPAddr{Prefix: p}
+	for i := 1; i < len(fields); i += 2 {
+		opt := fields[i]
+		if opt != "dev" && opt != "label" {
+			d.errorf(e.rng, "Invalid "+attr, `unknown option %q in %q: lvsd takes "dev IF" and "label LABEL" (keepalived's scope, brd and the others are not supported).`, opt, e.s)
+			return VIPAddr{}, false
+		}
+		if i+1 >= len(fields) {
+			d.errorf(e.rng, "Invalid "+attr, "%q in %q needs a value.", opt, e.s)
+			return VIPAddr{}, false
+		}
+		val := fields[i+1]
+		if opt == "dev" {
+			if len(val) > maxIfName || strings.ContainsAny(val, "/:") {
+				d.errorf(e.rng, "Invalid "+attr, "dev %q is not a valid interface name (1-%d bytes, no '/' or ':').", val, maxIfName)
+				return VIPAddr{}, false
+			}
+			if val != iface {
+				v.Dev = val
+			}
+		} else {
+			v.Label = val
+		}
+	}
+	if v.Label != "" {
+		dev := v.Dev
+		if dev == "" {
+			dev = iface
+		}
+		switch {
+		case p.Addr().Is6():
+			d.errorf(e.rng, "Invalid "+attr, "label %q on IPv6 address %s: address labels are IPv4 only.", v.Label, p.Addr())
+			return VIPAddr{}, false
+		case len(v.Label) > maxIfName || (v.Label != dev && !strings.HasPrefix(v.Label, dev+":")):
+			// The kernel keeps labels of IFNAMSIZ; ip(8) and ifconfig
+			// expect the device's name, or it with ":suffix".
+			d.errorf(e.rng, "Invalid "+attr, "label %q must be the interface's name %q or begin with %q, at most %d bytes.", v.Label, dev, dev+":", maxIfName)
+			return VIPAddr{}, false
+		}
+	}
+	return v, true
 }
 
 // authentication decodes the authentication block. NONE is stored as "".

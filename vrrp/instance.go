@@ -39,21 +39,23 @@ type Conn interface {
 	Close() error
 }
 
-// VIPs adds and removes virtual addresses on the instance's interface.
+// VIPs adds and removes virtual addresses, each on its own interface
+// (Dev, or the instance's when "").
 type VIPs interface {
-	// AddVIP adds p; an address already present is not an error.
-	AddVIP(p netip.Prefix) error
-	// RemoveVIP removes p; an absent address is not an error.
-	RemoveVIP(p netip.Prefix) error
+	// AddVIP adds a; an address already present is not an error.
+	AddVIP(a conf.VIPAddr) error
+	// RemoveVIP removes a; an absent address is not an error.
+	RemoveVIP(a conf.VIPAddr) error
 	Close() error
 }
 
-// Announcer sends gratuitous ARP on the instance's interface.
+// Announcer sends gratuitous ARP for the virtual addresses.
 type Announcer interface {
 	// GARP broadcasts one gratuitous ARP request for ip (sender = target
 	// = ip, from the interface's hardware address); for an IPv6 ip, one
-	// unsolicited neighbour advertisement to ff02::1.
-	GARP(ip netip.Addr) error
+	// unsolicited neighbour advertisement to ff02::1. dev is the
+	// interface ("" = the instance's).
+	GARP(dev string, ip netip.Addr) error
 	Close() error
 }
 
@@ -808,15 +810,15 @@ func (i *Instance) trackedNames(kind string) []string {
 func (i *Instance) runEffect(sys *system, e effect) {
 	switch e {
 	case effAddVIPs:
-		for _, p := range i.cfg.VIPs {
-			if err := sys.vips.AddVIP(p); err != nil {
-				i.log.Error("vrrp add VIP failed", "vip", p.String(), "err", err)
+		for _, a := range i.cfg.InstallAddrs() {
+			if err := sys.vips.AddVIP(a); err != nil {
+				i.log.Error("vrrp add VIP failed", "vip", a.Prefix.String(), "err", err)
 			}
 		}
 	case effRemoveVIPs:
-		for _, p := range i.cfg.VIPs {
-			if err := sys.vips.RemoveVIP(p); err != nil {
-				i.log.Error("vrrp remove VIP failed", "vip", p.String(), "err", err)
+		for _, a := range i.cfg.InstallAddrs() {
+			if err := sys.vips.RemoveVIP(a); err != nil {
+				i.log.Error("vrrp remove VIP failed", "vip", a.Prefix.String(), "err", err)
 			}
 		}
 	case effGARP, effGARPRefresh:
@@ -828,10 +830,12 @@ func (i *Instance) runEffect(sys *system, e effect) {
 			}
 		}
 		for range n {
-			for _, p := range i.cfg.VIPs {
-				if err := sys.arp.GARP(p.Addr()); err != nil {
+			// Every installed address, excluded ones too, on its own
+			// interface, as keepalived announces them.
+			for _, a := range i.cfg.InstallAddrs() {
+				if err := sys.arp.GARP(a.Dev, a.Prefix.Addr()); err != nil {
 					if i.allowLog("garp") {
-						i.log.Warn("vrrp gratuitous ARP failed", "vip", p.Addr().String(), "err", err)
+						i.log.Warn("vrrp gratuitous ARP failed", "vip", a.Prefix.Addr().String(), "err", err)
 					}
 				}
 			}

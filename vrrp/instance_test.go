@@ -68,25 +68,36 @@ func (f *fake) WriteAdvert(b []byte) error {
 func (f *fake) LocalAddr() netip.Addr { return ipLow }
 func (f *fake) Close() error          { f.once.Do(func() { close(f.closed) }); return nil }
 
-func (f *fake) AddVIP(p netip.Prefix) error {
+func fakeAddr(a conf.VIPAddr) string {
+	if a.Dev != "" {
+		return a.Prefix.String() + " dev " + a.Dev
+	}
+	return a.Prefix.String()
+}
+
+func (f *fake) AddVIP(a conf.VIPAddr) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.ops = append(f.ops, "add "+p.String())
+	f.ops = append(f.ops, "add "+fakeAddr(a))
 	f.vipOn = true
 	return nil
 }
 
-func (f *fake) RemoveVIP(p netip.Prefix) error {
+func (f *fake) RemoveVIP(a conf.VIPAddr) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.ops = append(f.ops, "del "+p.String())
+	f.ops = append(f.ops, "del "+fakeAddr(a))
 	f.vipOn = false
 	return nil
 }
 
-func (f *fake) GARP(ip netip.Addr) error {
+func (f *fake) GARP(dev string, ip netip.Addr) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if dev != "" {
+		f.ops = append(f.ops, "garp "+ip.String()+" dev "+dev)
+		return nil
+	}
 	f.ops = append(f.ops, "garp "+ip.String())
 	return nil
 }
@@ -506,5 +517,43 @@ func TestInstanceV3AdoptsMasterInterval(t *testing.T) {
 		}
 		cancel()
 		<-done
+	})
+}
+
+// A master installs and announces every address of Addresses, each on its
+// interface, excluded ones too, while its adverts carry the VIPs only;
+// stopping removes them all.
+func TestInstanceInstallsEveryAddress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig()
+		cfg.State = conf.StateMaster
+		cfg.GARPMasterRepeat = 1
+		cfg.GARPMasterDelay = 0
+		pfx := netip.MustParsePrefix
+		cfg.Addresses = []conf.VIPAddr{
+			{Prefix: pfx("192.0.2.100/32")},
+			{Prefix: pfx("203.0.113.1/24"), Dev: "eth1", Label: "eth1:gw"},
+			{Prefix: pfx("2001:db8::30/64"), Excluded: true},
+		}
+		_, f, cancel, done := startFake(t, cfg)
+		sent, ops, _ := f.snapshot()
+		want := []string{"add 192.0.2.100/32", "add 203.0.113.1/24 dev eth1", "add 2001:db8::30/64",
+			"garp 192.0.2.100", "garp 203.0.113.1 dev eth1", "garp 2001:db8::30"}
+		for _, w := range want {
+			if count(ops, w) != 1 {
+				t.Errorf("%q done %d times; ops %q", w, count(ops, w), ops)
+			}
+		}
+		if len(sent) == 0 || len(sent[0].Addrs) != 1 || sent[0].Addrs[0] != netip.MustParseAddr("192.0.2.100") {
+			t.Errorf("advert addresses %v, want the VIP only", sent)
+		}
+		cancel()
+		<-done
+		_, ops, _ = f.snapshot()
+		for _, w := range []string{"del 192.0.2.100/32", "del 203.0.113.1/24 dev eth1", "del 2001:db8::30/64"} {
+			if count(ops, w) != 1 {
+				t.Errorf("%q done %d times after the stop; ops %q", w, count(ops, w), ops)
+			}
+		}
 	})
 }

@@ -15,7 +15,7 @@ import (
 // openIPv6 opens the VRRPv3-over-IPv6 socket and the neighbour advertisement
 // sender for ifi. pseudo selects the RFC 5798 §5.2.8 checksum (false is
 // v3_checksum_as_v2).
-func openIPv6(ifi *net.Interface, link netlink.Link, pseudo bool) (Conn, Announcer, error) {
+func openIPv6(ifi *net.Interface, link netlink.Link, pseudo bool) (Conn, garper, error) {
 	local, err := linkLocal(link)
 	if err != nil {
 		return nil, nil, err

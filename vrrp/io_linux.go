@@ -28,7 +28,7 @@ func openSystem(cfg conf.VRRPInstance) (*system, error) {
 	}
 	var (
 		conn Conn
-		ann  Announcer
+		ann  garper
 	)
 	if IsIPv6(cfg) {
 		conn, ann, err = openIPv6(ifi, link, !cfg.V3ChecksumAsV2)
@@ -38,7 +38,11 @@ func openSystem(cfg conf.VRRPInstance) (*system, error) {
 	} else {
 		local := cfg.UnicastSrcIP
 		if !local.IsValid() {
-			if local, err = primaryIPv4(link, cfg.VIPs); err != nil {
+			var installed []netip.Prefix
+			for _, a := range cfg.InstallAddrs() {
+				installed = append(installed, a.Prefix)
+			}
+			if local, err = primaryIPv4(link, installed); err != nil {
 				return nil, err
 			}
 		}
@@ -61,7 +65,70 @@ func openSystem(cfg conf.VRRPInstance) (*system, error) {
 		ann.Close()
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
-	return &system{conn: conn, vips: &netlinkVIPs{h: h, link: link}, arp: ann}, nil
+	arp := &announcers{ifname: ifi.Name, v6: IsIPv6(cfg), def: ann, more: map[annKey]garper{}}
+	return &system{conn: conn, vips: &netlinkVIPs{h: h, link: link}, arp: arp}, nil
+}
+
+// garper announces addresses of one family on one interface: the
+// gratuitous ARP and neighbour advertisement senders below.
+type garper interface {
+	GARP(ip netip.Addr) error
+	Close() error
+}
+
+// announcers is the instance's Announcer: its own interface and family go
+// through the sender opened with the instance (def); an address on another
+// interface (virtual_ipaddress "dev") or of the other family
+// (virtual_ipaddress_excluded) gets a sender for that interface and family
+// at its first announcement, kept until Close. Only the instance's
+// goroutine uses it.
+type announcers struct {
+	ifname string
+	v6     bool // def's family
+	def    garper
+	more   map[annKey]garper
+}
+
+type annKey struct {
+	dev string
+	v6  bool
+}
+
+func (a *announcers) GARP(dev string, ip netip.Addr) error {
+	if dev == "" {
+		dev = a.ifname
+	}
+	k := annKey{dev, ip.Is6()}
+	if k == (annKey{a.ifname, a.v6}) {
+		return a.def.GARP(ip)
+	}
+	g := a.more[k]
+	if g == nil {
+		ifi, err := net.InterfaceByName(dev)
+		if err != nil {
+			return fmt.Errorf("announce %v: interface %s: %w", ip, dev, err)
+		}
+		if k.v6 {
+			g, err = openNDPAnnouncer(ifi)
+		} else {
+			g, err = openAnnouncer(ifi)
+		}
+		if err != nil {
+			return err
+		}
+		a.more[k] = g
+	}
+	return g.GARP(ip)
+}
+
+func (a *announcers) Close() error {
+	err := a.def.Close()
+	for _, g := range a.more {
+		if e := g.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
 // primaryIPv4 returns the interface's first primary IPv4 address that is not
@@ -241,16 +308,41 @@ type netlinkVIPs struct {
 	link netlink.Link
 }
 
-func (v *netlinkVIPs) AddVIP(p netip.Prefix) error {
-	if err := v.h.AddrAdd(v.link, vipAddr(p)); err != nil && !errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("add %v to %s: %w", p, v.link.Attrs().Name, err)
+// linkOf is the instance's link for dev "" (or its name), else dev looked
+// up now: an interface re-created since the last transition is found
+// under its new index.
+func (v *netlinkVIPs) linkOf(dev string) (netlink.Link, error) {
+	if dev == "" || dev == v.link.Attrs().Name {
+		return v.link, nil
+	}
+	l, err := v.h.LinkByName(dev)
+	if err != nil {
+		return nil, fmt.Errorf("interface %s: %w", dev, err)
+	}
+	return l, nil
+}
+
+func (v *netlinkVIPs) AddVIP(a conf.VIPAddr) error {
+	link, err := v.linkOf(a.Dev)
+	if err != nil {
+		return fmt.Errorf("add %v: %w", a.Prefix, err)
+	}
+	if err := v.h.AddrAdd(link, vipAddr(a)); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("add %v to %s: %w", a.Prefix, link.Attrs().Name, err)
 	}
 	return nil
 }
 
-func (v *netlinkVIPs) RemoveVIP(p netip.Prefix) error {
-	if err := v.h.AddrDel(v.link, vipAddr(p)); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("remove %v from %s: %w", p, v.link.Attrs().Name, err)
+func (v *netlinkVIPs) RemoveVIP(a conf.VIPAddr) error {
+	link, err := v.linkOf(a.Dev)
+	if err != nil {
+		if errors.As(err, new(netlink.LinkNotFoundError)) {
+			return nil // gone with its interface
+		}
+		return fmt.Errorf("remove %v: %w", a.Prefix, err)
+	}
+	if err := v.h.AddrDel(link, vipAddr(a)); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("remove %v from %s: %w", a.Prefix, link.Attrs().Name, err)
 	}
 	return nil
 }
@@ -260,15 +352,17 @@ func (v *netlinkVIPs) Close() error {
 	return nil
 }
 
-// vipAddr is the netlink form of a VIP. IPv6 VIPs are added with
-// IFA_F_NODAD, as keepalived does: duplicate address detection would keep
-// the address tentative (unusable as a source, not answered) for a second
-// or more after a failover, and VRRP already guarantees one owner.
-func vipAddr(p netip.Prefix) *netlink.Addr {
+// vipAddr is the netlink form of a VIP, with its label. IPv6 VIPs are
+// added with IFA_F_NODAD, as keepalived does: duplicate address detection
+// would keep the address tentative (unusable as a source, not answered)
+// for a second or more after a failover, and VRRP already guarantees one
+// owner.
+func vipAddr(v conf.VIPAddr) *netlink.Addr {
+	p := v.Prefix
 	a := &netlink.Addr{IPNet: &net.IPNet{
 		IP:   net.IP(p.Addr().AsSlice()),
 		Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen()),
-	}}
+	}, Label: v.Label}
 	if p.Addr().Is6() {
 		a.Flags = unix.IFA_F_NODAD
 	}

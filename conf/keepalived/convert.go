@@ -278,7 +278,7 @@ func (c *converter) vrrpInstance(root *hclwrite.Body, n *Node) {
 	body := root.AppendNewBlock("vrrp_instance", []string{n.Args[0]}).Body()
 	iface, version := "", "2"
 	var state, nopreempt *Node
-	var vips []cty.Value
+	var vips, excluded []cty.Value
 	for _, ch := range n.Children {
 		switch {
 		case ch.Keyword == "interface" && len(ch.Args) == 1:
@@ -356,6 +356,11 @@ func (c *converter) vrrpInstance(root *hclwrite.Body, n *Node) {
 			vips = append(vips, c.vips(body, ch, iface)...)
 			if len(vips) > 0 {
 				body.SetAttributeValue("virtual_ipaddress", cty.ListVal(vips))
+			}
+		case "virtual_ipaddress_excluded":
+			excluded = append(excluded, c.vips(body, ch, iface)...)
+			if len(excluded) > 0 {
+				body.SetAttributeValue("virtual_ipaddress_excluded", cty.ListVal(excluded))
 			}
 		case "mcast_src_ip", "unicast_src_ip":
 			if s, ok := c.arg(body, ch); ok {
@@ -507,9 +512,10 @@ func (c *converter) authentication(body *hclwrite.Body, n *Node) {
 	}
 }
 
-// vips maps the virtual_ipaddress block: each line is
-// `IP[/len] [dev X] [label X] [scope X] [brd X] ...`; lvsd puts every VIP on
-// the instance's interface with scope global and no label.
+// vips maps a virtual_ipaddress or virtual_ipaddress_excluded block: each
+// line is `IP[/len] [dev X] [label X] [scope X] [brd X] ...`; lvsd takes
+// dev (dropped when it is the instance's interface) and label, with scope
+// global (the only scope lvsd sets).
 func (c *converter) vips(body *hclwrite.Body, n *Node, iface string) []cty.Value {
 	if !n.Block {
 		c.invalid(body, n, "a block")
@@ -521,36 +527,36 @@ func (c *converter) vips(body *hclwrite.Body, n *Node, iface string) []cty.Value
 		c.comments(body, e)
 		if _, err := netip.ParsePrefix(e.Keyword); err != nil {
 			if _, err := netip.ParseAddr(e.Keyword); err != nil {
-				c.unsupported(body, e, "virtual_ipaddress", fmt.Sprintf("%q is not IP or IP/len (keepalived would reject the entry)", e.Keyword))
+				c.unsupported(body, e, n.Keyword, fmt.Sprintf("%q is not IP or IP/len (keepalived would reject the entry)", e.Keyword))
 				continue
 			}
 		}
 		ok := true
+		entry := e.Keyword
 		for i := 0; i < len(e.Args); i++ {
 			opt, val := e.Args[i], ""
 			if i+1 < len(e.Args) {
 				val = e.Args[i+1]
 			}
 			switch {
-			case opt == "dev" && val == iface && iface != "":
+			case (opt == "dev" || opt == "label") && val != "":
+				if opt != "dev" || val != iface {
+					entry += " " + opt + " " + val
+				}
 				i++
 			case opt == "scope" && val == "global":
 				i++
-			case opt == "dev":
-				c.unsupported(body, e, "virtual_ipaddress dev", fmt.Sprintf("keepalived would add %s to interface %s; lvsd adds VIPs to the instance's interface (%s)", e.Keyword, val, iface))
-				ok = false
-				i++
-			case opt == "label", opt == "scope", opt == "brd", opt == "broadcast", opt == "preferred_lft":
-				c.unsupported(body, e, "virtual_ipaddress "+opt, fmt.Sprintf("keepalived would add %s with %s %s", e.Keyword, opt, val))
+			case opt == "label", opt == "dev", opt == "scope", opt == "brd", opt == "broadcast", opt == "preferred_lft":
+				c.unsupported(body, e, n.Keyword+" "+opt, fmt.Sprintf("keepalived would add %s with %s %s", e.Keyword, opt, val))
 				ok = false
 				i++
 			default:
-				c.unsupported(body, e, "virtual_ipaddress "+opt, fmt.Sprintf("keepalived would apply option %q to %s", opt, e.Keyword))
+				c.unsupported(body, e, n.Keyword+" "+opt, fmt.Sprintf("keepalived would apply option %q to %s", opt, e.Keyword))
 				ok = false
 			}
 		}
 		if ok {
-			vals = append(vals, cty.StringVal(e.Keyword))
+			vals = append(vals, cty.StringVal(entry))
 		}
 	}
 	return vals

@@ -200,13 +200,10 @@ func TestCorpus(t *testing.T) {
 			"track_process.conf:17 unsupported param_match",
 			"track_process.conf:27 unsupported track_process app",
 		},
-		"tun.conf": {
-			"tun.conf:7 unsupported virtual_ipaddress label",
-		},
+		"tun.conf": nil, // label eth0:vip carried
 		"unicast.conf": {
 			"unicast.conf:10 info mcast_src_ip",
 			"unicast.conf:12 unsupported auth_type",
-			"unicast.conf:16 unsupported virtual_ipaddress dev",
 		},
 		"vsgroup.conf": {
 			"vsgroup.conf:1 unsupported virtual_server_group",
@@ -475,5 +472,46 @@ func TestConvertLVSSyncDaemon(t *testing.T) {
 			got.Port != want.Port || got.TTL != want.TTL || got.Group != want.Group {
 			t.Errorf("%s: loaded %+v, want %+v", tc.line, got, want)
 		}
+	}
+}
+
+// TestConvertVIPOptions: virtual_ipaddress and virtual_ipaddress_excluded
+// lines keep dev (unless it is the instance's interface) and label, and
+// load with them.
+func TestConvertVIPOptions(t *testing.T) {
+	src := `vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.1/24 dev eth0 scope global
+    203.0.113.1/24 dev eth1 label eth1:gw
+  }
+  virtual_ipaddress_excluded {
+    2001:db8::1/64
+    192.0.2.9 dev eth2 brd 192.0.2.255
+  }
+}
+`
+	nodes, err := Parse([]byte(src), "k.conf", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Convert(nodes)
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.String())
+	}
+	if want := []string{"k.conf:11: unsupported: virtual_ipaddress_excluded brd: keepalived would add 192.0.2.9 with brd 192.0.2.255"}; !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+	cfg, diags := conf.Parse(res.HCL, "k.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("%s\n%s", diags, res.HCL)
+	}
+	pfx := netip.MustParsePrefix
+	want := []conf.VIPAddr{{Prefix: pfx("192.0.2.1/24")}, {Prefix: pfx("203.0.113.1/24"), Dev: "eth1", Label: "eth1:gw"}, {Prefix: pfx("2001:db8::1/64"), Excluded: true}}
+	if a := cfg.VRRP[0].Addresses; !slices.Equal(a, want) {
+		t.Errorf("addresses %+v, want %+v\n%s", a, want, res.HCL)
 	}
 }

@@ -2,8 +2,7 @@ vrrp_instance "VI_TUN" {
   interface         = "eth0"
   virtual_router_id = 12
   priority          = 90
-  # lvsd convert: unsupported (testdata/corpus/tun.conf:7): 198.51.100.51/32 label eth0:vip: keepalived would add 198.51.100.51/32 with label eth0:vip
-  virtual_ipaddress = ["198.51.100.50"]
+  virtual_ipaddress = ["198.51.100.50", "198.51.100.51/32 label eth0:vip"]
 }
 
 virtual_server "198.51.100.50:53" {

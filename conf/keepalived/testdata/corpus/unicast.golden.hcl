@@ -7,6 +7,5 @@ vrrp_instance "VI_UC" {
   unicast_peer      = ["198.51.100.21"]
 
   # lvsd convert: unsupported (testdata/corpus/unicast.conf:12): auth_type AH: keepalived would authenticate adverts with AH; lvsd supports PASS only (the authentication block is left out)
-  # lvsd convert: unsupported (testdata/corpus/unicast.conf:16): 198.51.100.70 dev eth9: keepalived would add 198.51.100.70 to interface eth9; lvsd adds VIPs to the instance's interface (eth0)
-  virtual_ipaddress = ["198.51.100.71"]
+  virtual_ipaddress = ["198.51.100.70 dev eth9", "198.51.100.71"]
 }
