@@ -375,56 +375,45 @@ func (d *decoder) syncGroupTracking(g *SyncGroup, members []*VRRPInstance, instB
 			d.warnf(instRange(vi, instBlocks), "Tracked twice",
 				"vrrp_instance %q tracks %s %q itself and through vrrp_sync_group %q: the instance's own entry applies, the group's is not added again.", vi.Name, kind, name, g.Name)
 		}
-		for _, x := range g.TrackInterfaces {
-			if slices.ContainsFunc(vi.TrackInterfaces, func(y TrackInterface) bool { return y.Name == x.Name }) {
-				dup("track_interface", x.Name)
-				continue
-			}
-			vi.TrackInterfaces = append(vi.TrackInterfaces, x)
-		}
-		for _, x := range g.TrackScripts {
-			if slices.ContainsFunc(vi.TrackScripts, func(y TrackScript) bool { return y.Script.Name == x.Script.Name }) {
-				dup("track_script", x.Script.Name)
-				continue
-			}
-			vi.TrackScripts = append(vi.TrackScripts, x)
-		}
-		for _, x := range g.TrackFiles {
-			if slices.ContainsFunc(vi.TrackFiles, func(y TrackFile) bool { return y.File.Name == x.File.Name }) {
-				dup("track_file", x.File.Name)
-				continue
-			}
-			vi.TrackFiles = append(vi.TrackFiles, x)
-		}
-		for _, x := range g.TrackProcesses {
-			if slices.ContainsFunc(vi.TrackProcesses, func(y TrackProcess) bool { return y.Process.Name == x.Process.Name }) {
-				dup("track_process", x.Process.Name)
-				continue
-			}
-			vi.TrackProcesses = append(vi.TrackProcesses, x)
-		}
+		vi.TrackInterfaces = mergeTracked(vi.TrackInterfaces, g.TrackInterfaces, func(t TrackInterface) string { return t.Name }, "track_interface", dup)
+		vi.TrackScripts = mergeTracked(vi.TrackScripts, g.TrackScripts, func(t TrackScript) string { return t.Script.Name }, "track_script", dup)
+		vi.TrackFiles = mergeTracked(vi.TrackFiles, g.TrackFiles, func(t TrackFile) string { return t.File.Name }, "track_file", dup)
+		vi.TrackProcesses = mergeTracked(vi.TrackProcesses, g.TrackProcesses, func(t TrackProcess) string { return t.Process.Name }, "track_process", dup)
 	}
+}
+
+// mergeTracked appends the group's entries to a member's own, but for
+// those the member already tracks by name (reported through dup).
+func mergeTracked[T any](own, group []T, name func(T) string, kind string, dup func(kind, name string)) []T {
+	for _, x := range group {
+		if slices.ContainsFunc(own, func(y T) bool { return name(y) == name(x) }) {
+			dup(kind, name(x))
+			continue
+		}
+		own = append(own, x)
+	}
+	return own
 }
 
 // zeroWeights sets every tracking weight of vi to 0 and reports whether
 // one was not.
 func zeroWeights(vi *VRRPInstance) bool {
 	weighted := false
+	zero := func(w *int) {
+		weighted = weighted || *w != 0
+		*w = 0
+	}
 	for j := range vi.TrackScripts {
-		weighted = weighted || vi.TrackScripts[j].Weight != 0
-		vi.TrackScripts[j].Weight = 0
+		zero(&vi.TrackScripts[j].Weight)
 	}
 	for j := range vi.TrackInterfaces {
-		weighted = weighted || vi.TrackInterfaces[j].Weight != 0
-		vi.TrackInterfaces[j].Weight = 0
+		zero(&vi.TrackInterfaces[j].Weight)
 	}
 	for j := range vi.TrackFiles {
-		weighted = weighted || vi.TrackFiles[j].Weight != 0
-		vi.TrackFiles[j].Weight = 0
+		zero(&vi.TrackFiles[j].Weight)
 	}
 	for j := range vi.TrackProcesses {
-		weighted = weighted || vi.TrackProcesses[j].Weight != 0
-		vi.TrackProcesses[j].Weight = 0
+		zero(&vi.TrackProcesses[j].Weight)
 	}
 	return weighted
 }

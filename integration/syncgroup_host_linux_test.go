@@ -80,15 +80,7 @@ vrrp_instance VI_2 {
   }
 }
 `, vip, vip2))
-	both := func(h *lab.Host) bool { return h.HasAddr(vip) && h.HasAddr(vip2) }
-	none := func(h *lab.Host) bool { return !h.HasAddr(vip) && !h.HasAddr(vip2) }
-	wait := func(what string, d time.Duration, cond func() bool) {
-		t.Helper()
-		if _, ok := lab.WaitFor(d, cond); !ok {
-			t.Fatalf("timed out after %v waiting for %s (lvsd %v/%v, keepalived %v/%v)", d, what,
-				lh.HasAddr(vip), lh.HasAddr(vip2), kh.HasAddr(vip), kh.HasAddr(vip2))
-		}
-	}
+	both, none, wait := groupWatch(t, lh, kh)
 	wait("lvsd master of both", masterDown(150)+5*time.Second, func() bool { return both(lh) && none(kh) })
 	if err := os.Remove(flag); err != nil {
 		t.Fatal(err)
@@ -102,6 +94,23 @@ vrrp_instance VI_2 {
 		t.Fatal(err)
 	}
 	wait("lvsd preempts both", 2*masterDown(150)+5*time.Second, func() bool { return both(lh) && none(kh) })
+}
+
+// groupWatch returns, for a sync group of the two VIPs run by lvsd on lh
+// and keepalived on kh: whether a host holds both VIPs, whether it holds
+// none, and a wait for a condition that fails the test with both hosts'
+// addresses.
+func groupWatch(t *testing.T, lh, kh *lab.Host) (both, none func(*lab.Host) bool, wait func(string, time.Duration, func() bool)) {
+	both = func(h *lab.Host) bool { return h.HasAddr(vip) && h.HasAddr(vip2) }
+	none = func(h *lab.Host) bool { return !h.HasAddr(vip) && !h.HasAddr(vip2) }
+	wait = func(what string, d time.Duration, cond func() bool) {
+		t.Helper()
+		if _, ok := lab.WaitFor(d, cond); !ok {
+			t.Fatalf("timed out after %v waiting for %s (lvsd %v/%v, keepalived %v/%v)", d, what,
+				lh.HasAddr(vip), lh.HasAddr(vip2), kh.HasAddr(vip), kh.HasAddr(vip2))
+		}
+	}
+	return both, none, wait
 }
 
 // syncGroupPair is two instances (VRIDs 51, 52) at prio in sync group G;
@@ -187,15 +196,7 @@ func TestInteropSyncGroupTrackFile(t *testing.T) {
 				startKeepalived(t, l, kh, fmt.Sprintf("vrrp_track_file f {\n  file %s\n}\n", f)+
 					syncGroupPair(true, 150, "  track_file {\n    f weight -30\n  }\n"))
 			}
-			both := func(h *lab.Host) bool { return h.HasAddr(vip) && h.HasAddr(vip2) }
-			none := func(h *lab.Host) bool { return !h.HasAddr(vip) && !h.HasAddr(vip2) }
-			wait := func(what string, d time.Duration, cond func() bool) {
-				t.Helper()
-				if _, ok := lab.WaitFor(d, cond); !ok {
-					t.Fatalf("timed out after %v waiting for %s (lvsd %v/%v, keepalived %v/%v)", d, what,
-						lh.HasAddr(vip), lh.HasAddr(vip2), kh.HasAddr(vip), kh.HasAddr(vip2))
-				}
-			}
+			both, none, wait := groupWatch(t, lh, kh)
 			wait("the tracker master of both", masterDown(100)+5*time.Second, func() bool { return both(tracker) && none(other) })
 			writeAtomic(t, f, "2\n") // 150 - 2 x 30 = 90 < 100, for both members
 			wait("the other master of both", masterDown(100)+5*time.Second, func() bool { return both(other) && none(tracker) })

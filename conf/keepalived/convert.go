@@ -373,13 +373,8 @@ func (c *converter) vrrpInstance(root *hclwrite.Body, n *Node) {
 			c.setDuration(body, ch, ch.Keyword)
 		case "garp_master_repeat":
 			c.setInt(body, ch, ch.Keyword)
-		case "track_interface", "track_script":
-			c.comments(body, ch)
-			c.trackBlock(body, ch)
-		case "track_file":
-			c.trackFileRefs(body, ch)
-		case "track_process":
-			c.trackProcessRefs(body, ch)
+		case "track_interface", "track_script", "track_file", "track_process":
+			c.trackRefs(body, ch)
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
 			c.notifyScript(body, ch)
 		case "dont_track_primary":
@@ -1603,6 +1598,19 @@ func (c *converter) vrrpScript(root *hclwrite.Body, n *Node) {
 	}
 }
 
+// trackRefs converts the track_* blocks of an instance or a sync group.
+func (c *converter) trackRefs(body *hclwrite.Body, n *Node) {
+	switch n.Keyword {
+	case "track_file":
+		c.trackFileRefs(body, n)
+	case "track_process":
+		c.trackProcessRefs(body, n)
+	default:
+		c.comments(body, n)
+		c.trackBlock(body, n)
+	}
+}
+
 // trackBlock converts track_interface / track_script: one block per entry,
 // `NAME [weight N]`.
 func (c *converter) trackBlock(body *hclwrite.Body, n *Node) {
@@ -1668,13 +1676,8 @@ func (c *converter) syncGroup(root *hclwrite.Body, n *Node) {
 			body.SetAttributeValue("group", cty.ListVal(members))
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
 			c.notifyScript(body, ch)
-		case "track_interface", "track_script":
-			c.comments(body, ch)
-			c.trackBlock(body, ch)
-		case "track_file":
-			c.trackFileRefs(body, ch)
-		case "track_process":
-			c.trackProcessRefs(body, ch)
+		case "track_interface", "track_script", "track_file", "track_process":
+			c.trackRefs(body, ch)
 		case "sync_group_tracking_weight":
 			c.comments(body, ch)
 			body.SetAttributeValue("sync_group_tracking_weight", cty.True)
