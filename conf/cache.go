@@ -86,6 +86,12 @@ func (c *Cache) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 		c.src, c.pieces = nil, nil
 		return Parse(src, filename)
 	}
+	if mayHaveGroups(src) {
+		// Virtual servers of a group depend on another block: the file
+		// is parsed whole (Parse), and nothing is kept.
+		c.src, c.pieces = nil, nil
+		return Parse(src, filename)
+	}
 	if !utf8.Valid(src) {
 		// Pieces place themselves by counting newlines, while hclsyntax's
 		// scanner can take a newline into an invalid UTF-8 sequence and

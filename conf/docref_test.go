@@ -151,6 +151,7 @@ var docSamples = map[string]string{
 	"vrrp_script script":                     `"/bin/true"`,
 	"vrrp_sync_group group":                  `["x"]`,
 	"lvs_sync_daemon interface":              `"eth0"`,
+	"virtual_server_group addresses":         `["198.51.100.30:80"]`,
 	"lvs_sync_daemon vrrp_instance":          `"x"`,
 	"vrrp_track_file file":                   `"/run/lvsd/x"`,
 	"vrrp_track_process process":             `"haproxy"`,

@@ -40,6 +40,7 @@ func bodySchemas() map[string]*hcl.BodySchema {
 		"vrrp_track_process":              trackProcessSchema,
 		"vrrp_instance.track_process":     trackFileRefSchema,
 		"virtual_server":                  vsSchema,
+		"virtual_server_group":            vsGroupSchema,
 		"virtual_server.real_server":      rsSchema,
 		"virtual_server.real_server.mysql_check.replication": replicationSchema,
 		"agent":           agentSchema,

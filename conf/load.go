@@ -44,7 +44,9 @@ func LoadWithSources(path string) (cfg *Config, sources map[string][]byte, diags
 // Config.File. cfg is nil exactly when diags.HasErrors(). Diagnostics are
 // sorted by position.
 func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
-	if len(src) >= 2*chunkSize && utf8.Valid(src) {
+	// A file with virtual_server_group blocks is parsed whole: its virtual
+	// servers need the groups first (scanGroups).
+	if len(src) >= 2*chunkSize && utf8.Valid(src) && !mayHaveGroups(src) {
 		if cuts, ok := cutTopLevel(src, chunkSize); ok && len(cuts) > 0 {
 			if cfg, diags, _, ok := parseInPieces(src, filename, segmentsAt(src, 0, hcl.InitialPos, cuts), false); ok {
 				return finishParse(cfg, diags)
@@ -65,6 +67,9 @@ func parseWhole(src []byte, filename string) (*Config, hcl.Diagnostics) {
 		return nil, diags
 	}
 	d := &decoder{}
+	if mayHaveGroups(src) {
+		d.scanGroups(file.Body)
+	}
 	cfg := d.root(file.Body, filename)
 	return finishParse(cfg, append(diags, d.diags...))
 }
@@ -112,6 +117,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "vrrp_track_file", LabelNames: []string{"name"}},
 		{Type: "vrrp_track_process", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
+		{Type: "virtual_server_group", LabelNames: []string{"name"}},
 		{Type: "agent"},
 		{Type: "lvs_timeouts"},
 		{Type: "lvs_sync_daemon"},
@@ -129,6 +135,14 @@ type decoder struct {
 	vsAddrs map[vsKey]declared
 	// vsKeyRange is the range uniqueVS was last given, for Cache.
 	vsKeyRange hcl.Range
+
+	// vsGroups are the virtual_server_group blocks (vsgroup.go), decoded
+	// by scanGroups before the virtual servers; nil when the file was not
+	// scanned (it has none).
+	vsGroups map[string]*vsGroup
+	// groupEntries are the services of the group the virtual server being
+	// decoded names (nil: it names none), set by vsIdentity.
+	groupEntries []VirtualServer
 }
 
 type vridKey struct {
@@ -262,18 +276,38 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 					cfg.VRRP = append(cfg.VRRP, vi)
 					instBlocks[vi.Name] = b
 				}
+			case "virtual_server_group":
+				// Decoded by scanGroups, before any virtual server.
+				vsSeen++
+				if d.vsGroups == nil {
+					// Only a file parsed in pieces gets here, and Parse
+					// sends files naming groups to parseWhole.
+					d.errorf(b.DefRange, "Internal error", "virtual_server_group seen in a file parsed in pieces.")
+				}
 			case "virtual_server":
 				vsSeen++
 				dup := d.uniqueLabel(b, vsNames)
 				from := len(d.diags)
 				vs, ok := d.virtualServer(b)
-				if ok && !dup {
+				switch {
+				case ok && !dup && d.groupEntries != nil:
+					// One service per entry of its group (vsgroup.go).
+					for _, e := range d.groupEntries {
+						m := vs
+						m.Name = groupMemberName(vs.Name, e)
+						m.Address, m.FWMark = e.Address, e.FWMark
+						m.RealServers = slices.Clone(vs.RealServers)
+						if !d.uniqueName("virtual_server", m.Name, b.LabelRanges[0], vsNames) {
+							cfg.VirtualServers = append(cfg.VirtualServers, m)
+						}
+					}
+				case ok && !dup:
 					cfg.VirtualServers = append(cfg.VirtualServers, vs)
 				}
 				if rec != nil && rec.ok {
 					// Its warnings (it has no error) go with it; errors
 					// across blocks are found again when it is reused.
-					rec.ok = ok && !dup
+					rec.ok = ok && !dup && d.groupEntries == nil
 					rec.vss = append(rec.vss, cachedVS{vs: vs, label: b.LabelRanges[0], key: d.vsKeyRange,
 						diags: slices.Clone(d.diags[from:])})
 				}

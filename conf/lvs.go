@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -49,6 +50,7 @@ var vsSchema = &hcl.BodySchema{
 		{Name: "inhibit_on_failure"},
 		{Name: "fwmark"},
 		{Name: "ip_family"},
+		{Name: "group"},
 		{Name: "lvs_flags"},
 		{Name: "tun_type"},
 		{Name: "tun_port"},
@@ -157,6 +159,7 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes
 
+	d.groupEntries = nil
 	addrOK := d.vsIdentity(b, attrs, &vs)
 	protoOK := true
 	if a := attrs["protocol"]; a != nil {
@@ -167,8 +170,18 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 		if key == nil {
 			key = attrs["fwmark"]
 		}
+		if d.groupEntries != nil {
+			key = attrs["group"]
+		}
 		d.vsKeyRange = key.Expr.Range()
-		d.uniqueVS(vs, d.vsKeyRange)
+		if d.groupEntries == nil {
+			d.uniqueVS(vs, d.vsKeyRange)
+		}
+		for _, e := range d.groupEntries {
+			m := vs
+			m.Address, m.FWMark = e.Address, e.FWMark
+			d.uniqueVS(m, d.vsKeyRange)
+		}
 	}
 	schedOK := true
 	if a := d.alias(attrs, "lvs_sched", "lb_algo"); a != nil {
@@ -224,6 +237,9 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 // fwmark service: the unspecified address of its family, port 0).
 func (d *decoder) vsIdentity(b *hcl.Block, attrs hcl.Attributes, vs *VirtualServer) bool {
 	addr, mark, fam := attrs["address"], attrs["fwmark"], attrs["ip_family"]
+	if grp := attrs["group"]; grp != nil {
+		return d.vsGroupIdentity(grp, addr, mark, fam, vs)
+	}
 	switch {
 	case addr != nil && mark != nil:
 		d.errorf(mark.NameRange, "Conflicting fwmark",
@@ -258,6 +274,47 @@ func (d *decoder) vsIdentity(b *hcl.Block, attrs hcl.Attributes, vs *VirtualServ
 			vs.Address = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
 		}
 	}
+	return true
+}
+
+// vsGroupIdentity takes the identity of a virtual_server naming a group
+// (keepalived's `virtual_server group NAME`): the first entry's, so that
+// everything checked against the service's family is checked against the
+// group's; the decoder then makes one service per entry (rootStream).
+func (d *decoder) vsGroupIdentity(grp, addr, mark, fam *hcl.Attribute, vs *VirtualServer) bool {
+	if other := cmp.Or(addr, mark); other != nil {
+		d.errorf(other.NameRange, "Conflicting "+other.Name,
+			"a virtual_server names a group, an address or a firewall mark, only one (group at %s).", pos(grp.NameRange))
+		return false
+	}
+	name, ok := d.str(grp)
+	if !ok {
+		return false
+	}
+	g := d.vsGroups[name]
+	switch {
+	case g == nil:
+		d.errorf(grp.Expr.Range(), "Unknown virtual_server_group", "group %q names no virtual_server_group block.", name)
+		return false
+	case !g.ok:
+		return false // its own errors are reported
+	}
+	unspec := netip.IPv4Unspecified()
+	if fam != nil {
+		f, ok := d.enum(fam, strings.ToLower, "inet", "inet6")
+		switch {
+		case !ok:
+			return false
+		case len(g.addrs) > 0:
+			d.errorf(fam.NameRange, "ip_family with a group of addresses",
+				"ip_family only applies to a group of firewall marks only; this group's family is its addresses'.")
+			return false
+		case f == "inet6":
+			unspec = netip.IPv6Unspecified()
+		}
+	}
+	d.groupEntries = g.entries(unspec)
+	vs.Address, vs.FWMark = d.groupEntries[0].Address, d.groupEntries[0].FWMark
 	return true
 }
 

@@ -82,6 +82,7 @@ func (r *Result) Unsupported() int {
 // what it cannot map is in Result.Findings.
 func Convert(nodes []*Node) *Result {
 	c := &converter{file: hclwrite.NewEmptyFile(), vsLabels: map[string]bool{}, commented: map[*Node]bool{}}
+	c.scanGroups(nodes)
 	root := c.file.Body()
 	for i, n := range nodes {
 		if i > 0 {
@@ -102,6 +103,8 @@ func Convert(nodes []*Node) *Result {
 			c.syncGroup(root, n)
 		case "virtual_server":
 			c.virtualServer(root, n)
+		case "virtual_server_group":
+			c.vsGroup(root, n)
 		default:
 			c.unsupported(root, n, n.Keyword, describe(n.Keyword))
 		}
@@ -127,6 +130,8 @@ type converter struct {
 	file     *hclwrite.File
 	findings []Finding
 	vsLabels map[string]bool
+	// vsGroups are the virtual_server_groups of the file (scanGroups).
+	vsGroups map[string]vsgShape
 	// commented marks nodes whose comments are already written.
 	commented map[*Node]bool
 	// vsWarmup, rsWarmup: the warmup of the virtual / real server being
@@ -571,17 +576,22 @@ func addrPort(ip, port string) (netip.AddrPort, bool) {
 }
 
 func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
-	if len(n.Args) >= 1 && n.Args[0] == "group" {
-		c.unsupported(root, n, "virtual_server "+n.Args[0], describe("virtual_server "+n.Args[0]))
-		return
-	}
 	if len(n.Args) != 2 || !n.Block {
-		c.unsupported(root, n, n.Keyword, "expected `virtual_server IP PORT { ... }` or `virtual_server fwmark N { ... }`")
+		c.unsupported(root, n, n.Keyword, "expected `virtual_server IP PORT { ... }`, `virtual_server fwmark N { ... }` or `virtual_server group NAME { ... }`")
 		return
 	}
 	var ap netip.AddrPort
 	var mark uint64
-	if n.Args[0] == "fwmark" {
+	group, isGroup := "", n.Args[0] == "group"
+	var shape vsgShape
+	if isGroup {
+		group = n.Args[1]
+		var ok bool
+		if shape, ok = c.vsGroups[group]; !ok {
+			c.unsupported(root, n, "virtual_server group", fmt.Sprintf("no virtual_server_group %q in the file (keepalived would skip the virtual server)", group))
+			return
+		}
+	} else if n.Args[0] == "fwmark" {
 		m, err := strconv.ParseUint(n.Args[1], 10, 32)
 		if err != nil || m == 0 {
 			c.unsupported(root, n, "virtual_server fwmark", fmt.Sprintf("%s is not a firewall mark 1-4294967295 (keepalived would reject the virtual server)", n.Args[1]))
@@ -605,12 +615,15 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 	// keepalived 2.2 programs an address virtual server without protocol
 	// as UDP ("no protocol set - defaulting to UDP", vs_end_handler), not
 	// TCP; lvsd's default is TCP, so the converted file says UDP.
-	defaultUDP := proto == "" && mark == 0
+	defaultUDP := proto == "" && mark == 0 && (!isGroup || shape.addrs)
 	if defaultUDP {
 		proto = "UDP"
 	}
 	label := ap.String()
-	if mark != 0 {
+	switch {
+	case isGroup:
+		label = group
+	case mark != 0:
 		label = "fwmark-" + strconv.FormatUint(mark, 10)
 	}
 	if c.vsLabels[label] {
@@ -620,7 +633,12 @@ func (c *converter) virtualServer(root *hclwrite.Body, n *Node) {
 
 	c.comments(root, n)
 	body := root.AppendNewBlock("virtual_server", []string{label}).Body()
-	if mark != 0 {
+	if isGroup {
+		body.SetAttributeValue("group", cty.StringVal(group))
+		if !shape.addrs && (shape.fwmark6 || fwmarkFamily(n) == "inet6") {
+			body.SetAttributeValue("ip_family", cty.StringVal("inet6"))
+		}
+	} else if mark != 0 {
 		body.SetAttributeValue("fwmark", cty.NumberUIntVal(mark))
 		// keepalived takes the family from ip_family, else from the real
 		// servers; lvsd needs it said when it is IPv6.

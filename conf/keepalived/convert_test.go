@@ -206,8 +206,7 @@ func TestCorpus(t *testing.T) {
 			"unicast.conf:12 unsupported auth_type",
 		},
 		"vsgroup.conf": {
-			"vsgroup.conf:1 unsupported virtual_server_group",
-			"vsgroup.conf:5 unsupported virtual_server group",
+			"vsgroup.conf:5 note protocol",
 		},
 	}
 	files, err := filepath.Glob("testdata/corpus/*.conf")

@@ -1,6 +1,18 @@
-# lvsd convert: unsupported (testdata/corpus/vsgroup.conf:1): virtual_server_group WEB { ... }: keepalived would define a set of addresses for `virtual_server group NAME`
+virtual_server_group "WEB" {
+  addresses = ["198.51.100.100:80", "198.51.100.101:80"]
+}
 
-# lvsd convert: unsupported (testdata/corpus/vsgroup.conf:5): virtual_server group WEB { ... }: keepalived would create one IPVS service per address of the virtual_server_group
+virtual_server "WEB" {
+  group = "WEB"
+  # keepalived defaults a virtual_server without protocol to UDP
+  protocol  = "UDP"
+  lvs_sched = "rr"
+
+  real_server "198.51.100.16:80" {
+    address = "198.51.100.16:80"
+    weight  = 1
+  }
+}
 
 vrrp_instance "VI_G" {
   interface         = "eth0"
