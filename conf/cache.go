@@ -142,6 +142,13 @@ func (c *Cache) plan(src []byte, filename string) (segs []segment, ok bool) {
 	for j > i && c.pieces[j-1].from >= len(old)-s {
 		j--
 	}
+	// A reused piece keeps its columns, so it must start a line in src
+	// as it did in old: an edit that ends on its first line (a space
+	// inserted before "virtual_server", FuzzCacheEdit) shifts them. The
+	// pieces after it follow unchanged text and start lines.
+	for j < len(c.pieces) && c.pieces[j].from+delta > 0 && src[c.pieces[j].from+delta-1] != '\n' {
+		j++
+	}
 	if i == 0 && j == len(c.pieces) {
 		return nil, false
 	}
