@@ -260,7 +260,7 @@ func (p *cachedPiece) moved(dByte, dLine int) cachedPiece {
 		c.vs.DeclRange = moveRange(c.vs.DeclRange, dByte, dLine)
 		c.vs.RealServers = slices.Clone(c.vs.RealServers)
 		for k := range c.vs.RealServers {
-			c.vs.RealServers[k].DeclRange = moveRange(c.vs.RealServers[k].DeclRange, dByte, dLine)
+			c.vs.RealServers[k].DeclRange = movePosOnly(c.vs.RealServers[k].DeclRange, dLine)
 		}
 		c.label = moveRange(c.label, dByte, dLine)
 		c.key = moveRange(c.key, dByte, dLine)
@@ -286,6 +286,15 @@ func (p *cachedPiece) moved(dByte, dLine int) cachedPiece {
 func movePos(p hcl.Pos, dByte, dLine int) hcl.Pos {
 	p.Byte += dByte
 	p.Line += dLine
+	return p
+}
+
+// movePosOnly is movePos for a Pos: a piece moves by whole lines, so
+// columns stay.
+func movePosOnly(p Pos, dLine int) Pos {
+	if p != (Pos{}) {
+		p.Line = uint32(int(p.Line) + dLine)
+	}
 	return p
 }
 

@@ -83,7 +83,8 @@ func TestLoadDirectorExample(t *testing.T) {
 		checkEq(t, "RS Name", rs.Name, want.name)
 		checkEq(t, "RS Address", rs.Address, netip.MustParseAddrPort(want.addr))
 		checkEq(t, "RS Weight", rs.Weight, 1)
-		checkEq(t, "RS DeclRange.Start.Line", rs.DeclRange.Start.Line, want.line)
+		checkEq(t, "RS DeclRange.Line", rs.DeclRange.Line, uint32(want.line))
+		checkEq(t, "RS DeclRange.Filename", rs.DeclRange.Filename, directorExample)
 		if len(rs.Checks) != 1 {
 			t.Fatalf("%s: Checks = %+v, want one tcp_check", want.name, rs.Checks)
 		}

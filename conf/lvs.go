@@ -501,7 +501,7 @@ func familyName(a netip.Addr) string {
 // used in this virtual server.
 func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, addrs map[string]hcl.Range) (RealServer, bool) {
 	errs := len(d.diags)
-	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, InhibitOnFailure: vs.InhibitOnFailure, Method: vs.Method, DeclRange: b.DefRange}
+	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, InhibitOnFailure: vs.InhibitOnFailure, Method: vs.Method, DeclRange: PosOf(b.DefRange)}
 	content, diags := b.Body.Content(rsSchema)
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes

@@ -188,7 +188,29 @@ type RealServer struct {
 	// (keepalived's notify_up / notify_down); nil = none.
 	NotifyUp, NotifyDown []string
 
-	DeclRange hcl.Range
+	// DeclRange is where the block starts. A Pos, not an hcl.Range (64
+	// bytes): a director at 10k services holds 100,000 real servers.
+	DeclRange Pos
+}
+
+// Pos is a compact source position (24 bytes): the file and where in it,
+// for a block a config holds many of. Range gives the hcl.Range for a
+// diagnostic.
+type Pos struct {
+	Filename     string
+	Line, Column uint32
+}
+
+// PosOf is where r starts.
+func PosOf(r hcl.Range) Pos {
+	return Pos{Filename: r.Filename, Line: uint32(r.Start.Line), Column: uint32(r.Start.Column)}
+}
+
+// Range is p as an empty hcl.Range (no byte offset), for a diagnostic's
+// subject.
+func (p Pos) Range() hcl.Range {
+	pos := hcl.Pos{Line: int(p.Line), Column: int(p.Column)}
+	return hcl.Range{Filename: p.Filename, Start: pos, End: pos}
 }
 
 // Check kinds (Check.Kind), one per checker block.

@@ -73,6 +73,16 @@ func foldOps(table []Service, ops []Op, errs []error) []Service {
 		idx[s.Key] = i
 	}
 	deleted := make([]bool, len(table), len(table)+len(ops))
+	// How many destinations each service gains: a service's slice grows
+	// once, to its final size, instead of doubling through 1, 2, 4, 8 and
+	// 16 entries (from empty at 10k services x 10 that was 36 MB of
+	// garbage for a 9 MB table, in the middle of the start's peak).
+	adds := map[Key]int{}
+	for n, o := range ops {
+		if o.Kind == AddDest && (errs == nil || errs[n] == nil) {
+			adds[o.Service.Key]++
+		}
+	}
 	for n, o := range ops {
 		if errs != nil && errs[n] != nil {
 			continue
@@ -102,7 +112,13 @@ func foldOps(table []Service, ops []Op, errs []error) []Service {
 			}
 			ds := slices.DeleteFunc(table[i].Dests, func(d Dest) bool { return d.Addr == o.Dest.Addr })
 			if o.Kind != DeleteDest {
+				if len(ds) == cap(ds) {
+					ds = slices.Grow(ds, max(1, adds[o.Service.Key]))
+				}
 				ds = append(ds, o.Dest)
+			}
+			if o.Kind == AddDest {
+				adds[o.Service.Key]--
 			}
 			table[i].Dests = ds
 		}
@@ -122,4 +138,28 @@ func foldOps(table []Service, ops []Op, errs []error) []Service {
 	clear(table[len(out):])
 	sortTable(out)
 	return out
+}
+
+// shareDests points each service of observed (a sync's outcome, sorted by
+// sortTable) whose destinations equal, field for field, those of the same
+// service in desired (sorted by key) at desired's slice, and drops its own.
+// After a sync the two tables mostly agree, and kept apart they held the
+// same ~9 MB twice at 10k services x 10. Sharing is safe because neither
+// side is written in place: the desired table is never mutated
+// (SetDesired replaces it) and the observed one only through foldOps on a
+// cloneTable copy.
+func shareDests(observed, desired []Service) []Service {
+	j := 0
+	for i := range observed {
+		for j < len(desired) && compareKeys(desired[j].Key, observed[i].Key) < 0 {
+			j++
+		}
+		if j == len(desired) {
+			break
+		}
+		if desired[j].Key == observed[i].Key && len(desired[j].Dests) > 0 && slices.Equal(desired[j].Dests, observed[i].Dests) {
+			observed[i].Dests = desired[j].Dests
+		}
+	}
+	return observed
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -127,5 +128,56 @@ func TestReconcilerLogsLargeSyncsAsSummary(t *testing.T) {
 	}
 	if info != 1000 || debug != 180 {
 		t.Errorf("%d info (1000 = the summary alone), %d debug lines", info, debug)
+	}
+}
+
+// TestFoldOpsSizesOnce: destinations added to a new service get a slice of
+// exactly their number (grown once, not by doubling).
+func TestFoldOpsSizesOnce(t *testing.T) {
+	desired := foldTable(20, 10, 1)
+	ops := Diff(desired, nil, nil)
+	got := foldOps(nil, ops, nil)
+	for _, s := range got {
+		if len(s.Dests) != 10 || cap(s.Dests) != 10 {
+			t.Fatalf("%s: %d destinations in a slice of cap %d, want 10 in 10", s.Key, len(s.Dests), cap(s.Dests))
+		}
+	}
+	// A failed add leaves a slice sized for what was added.
+	errs := make([]error, len(ops))
+	for i, o := range ops {
+		if o.Kind == AddDest && i%10 == 3 {
+			errs[i] = errors.New("EEXIST")
+		}
+	}
+	for _, s := range foldOps(nil, ops, errs) {
+		if cap(s.Dests) > len(s.Dests)+len(s.Dests)/4 {
+			t.Fatalf("%s: %d destinations in a slice of cap %d", s.Key, len(s.Dests), cap(s.Dests))
+		}
+	}
+}
+
+// TestShareDests: a service whose destinations equal the desired ones
+// shares the desired slice; one that differs, or is not desired, keeps
+// its own; the table is otherwise unchanged.
+func TestShareDests(t *testing.T) {
+	desired := foldTable(6, 3, 1)
+	observed := cloneTable(desired)
+	observed[1].Dests[0].Weight = 7      // differs
+	observed[2].Dests[1].ActiveConns = 4 // an observed-only field differs too
+	extra := Service{Key: Key{Protocol: UDP, Addr: netip.MustParseAddrPort("203.0.113.9:53")}, Sched: "rr", Dests: []Dest{{Addr: netip.MustParseAddrPort("198.51.100.9:53"), Weight: 1, Method: NAT}}}
+	observed = append(observed, extra)
+	sortTable(observed)
+	want := cloneTable(observed)
+	got := shareDests(observed, desired[:5]) // desired[5] is left out
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("shareDests changed the table's values")
+	}
+	for _, s := range got {
+		i := slices.IndexFunc(desired, func(d Service) bool { return d.Key == s.Key })
+		shared := i >= 0 && i < 5 && &s.Dests[0] == &desired[i].Dests[0]
+		wantShared := i >= 0 && i < 5 && i != 1 && i != 2
+		if shared != wantShared {
+			t.Errorf("%s (desired %d): shared %v, want %v", s.Key, i, shared, wantShared)
+		}
 	}
 }

@@ -6,8 +6,11 @@ import "slices"
 // and applies at a time. Diffed whole, a start from empty at 10k services
 // x 10 held its 110,000 ops at once (28 MB, 41 MB before Op.Old became a
 // pointer) and more than doubled lvsd's live heap; in pieces of 2,000
-// services the ops of one piece are ~6 MB.
-const pieceServices = 2000
+// services the ops of one piece were ~6 MB, at the top of the start's
+// peak; in pieces of 500 they are 1.4 MB. Smaller pieces cost nothing
+// measurable: the batched netlink path sends at most 256 ops per sendmsg
+// whatever the piece.
+const pieceServices = 500
 
 // piece is a key range of the desired and the observed table, with the
 // managed keys Diff needs for it.

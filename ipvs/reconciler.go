@@ -173,7 +173,7 @@ func (r *Reconciler) Sync() error {
 			}
 		}
 		part, err := r.apply(p.observed, ops)
-		table = append(table, part...)
+		table = append(table, shareDests(part, p.desired)...)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -232,7 +232,7 @@ func (r *Reconciler) syncChanged() error {
 	r.mu.Unlock()
 	ops := Diff(eff, have, managed)
 	results, err := r.run(ops)
-	part := foldOps(cloneTable(have), ops, results)
+	part := shareDests(foldOps(cloneTable(have), ops, results), eff)
 	r.finish(mergeScoped(observed, keys, part), err, true, gen)
 	if err != nil {
 		r.log.Warn("ipvs sync of changed services failed; syncing the whole table", "services", len(keys), "err", err)

@@ -132,7 +132,7 @@ func sameVirtualServer(a, b conf.VirtualServer) bool {
 	}
 	for i := range ars {
 		x, y := ars[i], brs[i]
-		x.DeclRange, y.DeclRange = hcl.Range{}, hcl.Range{}
+		x.DeclRange, y.DeclRange = conf.Pos{}, conf.Pos{}
 		if !reflect.DeepEqual(x, y) {
 			return false
 		}
@@ -148,7 +148,7 @@ func withoutRanges(vss []conf.VirtualServer) []conf.VirtualServer {
 		vs.DeclRange = hcl.Range{}
 		rss := make([]conf.RealServer, len(vs.RealServers))
 		for j, rs := range vs.RealServers {
-			rs.DeclRange = hcl.Range{}
+			rs.DeclRange = conf.Pos{}
 			rss[j] = rs
 		}
 		vs.RealServers = rss
