@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/conf"
+	"github.com/lvsd/lvsd/integration/benchtable"
+	"github.com/lvsd/lvsd/ipvs"
+)
+
+// BenchmarkDirectorReload measures, on the host, what the VM benchmark's
+// one-weight reload costs lvsd itself: the file read and parsed through
+// the daemon's cache, the reload planned and the one op applied to an
+// in-memory kernel (leanKernel, mem_test.go). Each iteration flips one
+// weight; writing the file is not timed. LVSD_BENCH_RELOAD_N sets the
+// table size (default 10,000 services x 10).
+func BenchmarkDirectorReload(b *testing.B) {
+	n := 10000
+	if v, err := strconv.Atoi(os.Getenv("LVSD_BENCH_RELOAD_N")); err == nil && v > 0 {
+		n = v
+	}
+	tab := benchtable.Table{Services: n, Dests: 10}
+	file := filepath.Join(b.TempDir(), "lvsd.hcl")
+	write := func(w benchtable.Weights) {
+		f, err := os.Create(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bw := bufio.NewWriterSize(f, 1<<20)
+		if err := tab.WriteHCL(bw, w); err != nil {
+			b.Fatal(err)
+		}
+		if err := bw.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+	write(nil)
+	cache := &conf.Cache{}
+	l, _, text, err := loadFor(modeDirector, file, cache)
+	if err != nil {
+		b.Fatalf("%v\n%s", err, text)
+	}
+	k := &leanKernel{table: map[ipvs.Key]*ipvs.Service{}}
+	d := newDirector(l.cfg, &daemonOptions{resync: time.Hour}, slog.New(slog.DiscardHandler))
+	d.newKernel = func() (ipvs.Kernel, error) { return k, nil }
+	if err := d.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer d.Stop()
+	waitOps := func(want int64) {
+		deadline := time.Now().Add(5 * time.Minute)
+		for k.ops.Load() < want {
+			if time.Now().After(deadline) {
+				b.Fatalf("%d ops applied, want %d", k.ops.Load(), want)
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	waitOps(int64(tab.Entries()))
+	for d.rec.SyncStatus().Synced.IsZero() {
+		time.Sleep(time.Millisecond)
+	}
+	runtime.GC()
+	// LVSD_BENCH_RELOAD_PROFILE=FILE: a CPU profile of the reloads alone
+	// (-cpuprofile would mostly show the setup's first parse).
+	if out := os.Getenv("LVSD_BENCH_RELOAD_PROFILE"); out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		w := benchtable.Weights{}
+		if i%2 == 0 {
+			w[[2]int{n / 2, 3}] = 5
+		}
+		write(w)
+		want := k.ops.Load() + 1
+		b.StartTimer()
+		l, _, text, err := loadFor(modeDirector, file, cache)
+		if err != nil {
+			b.Fatalf("%v\n%s", err, text)
+		}
+		if _, err := d.Reload(l.cfg); err != nil {
+			b.Fatal(err)
+		}
+		waitOps(want)
+	}
+}
