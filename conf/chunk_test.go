@@ -37,7 +37,7 @@ func renderDiags(diags hcl.Diagnostics) string {
 func checkSame(t testing.TB, src []byte, size int) {
 	t.Helper()
 	whole, pieces, wd, pd := parseBoth(t, src, size)
-	if !reflect.DeepEqual(whole, pieces) {
+	if !sameParse(whole, pieces) {
 		t.Errorf("config parsed in pieces of %d differs from the whole parse", size)
 	}
 	if w, p := renderDiags(wd), renderDiags(pd); w != p {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -292,7 +291,7 @@ func TestDocRequiredAndDefaults(t *testing.T) {
 				t.Errorf("%s.%s: the documented default %s is refused: %s", sb.Path, a.Name, lit, diags.Error())
 				continue
 			}
-			if !reflect.DeepEqual(got, want) {
+			if !sameParse(got, want) {
 				t.Errorf("%s.%s: setting the documented default %s changes the configuration:\n got %+v\nwant %+v", sb.Path, a.Name, lit, got, want)
 			}
 			checked++

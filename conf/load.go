@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -144,6 +145,12 @@ type decoder struct {
 	// decoded names (nil: it names none), set by vsIdentity.
 	groupEntries []VirtualServer
 }
+
+// revs numbers the decodings of virtual_server blocks (VirtualServer.Rev)
+// across every parse of the process.
+var revs atomic.Uint64
+
+func nextRev() uint64 { return revs.Add(1) }
 
 type vridKey struct {
 	iface string
@@ -297,6 +304,7 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 						m.Name = groupMemberName(vs.Name, e)
 						m.Address, m.FWMark = e.Address, e.FWMark
 						m.RealServers = slices.Clone(vs.RealServers)
+						m.Rev = nextRev()
 						if !d.uniqueName("virtual_server", m.Name, b.LabelRanges[0], vsNames) {
 							cfg.VirtualServers = append(cfg.VirtualServers, m)
 						}

@@ -154,6 +154,7 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 		Method:    defaultMethod,
 		DelayLoop: defaultDelayLoop,
 		DeclRange: b.DefRange,
+		Rev:       nextRev(),
 	}
 	content, diags := b.Body.Content(vsSchema)
 	d.diags = append(d.diags, diags...)

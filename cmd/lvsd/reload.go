@@ -115,15 +115,21 @@ func planVirtualServers(old, cur []conf.VirtualServer) (ipvsChanged, checksChang
 }
 
 // sameVirtualServer compares two virtual servers ignoring where they are
-// in the file. Real servers in the same array (a conf.Cache reuses the
-// decoded ones) are not compared again.
+// in the file. The same Rev means the same decoding of the block (a
+// conf.Cache handed it back), so equal without looking further: at 10k
+// virtual servers the field-by-field comparison was a tenth of a reload.
+// Real servers in the same array are not compared again either.
 func sameVirtualServer(a, b conf.VirtualServer) bool {
+	if a.Rev != 0 && a.Rev == b.Rev {
+		return true
+	}
 	ars, brs := a.RealServers, b.RealServers
 	if len(ars) != len(brs) {
 		return false
 	}
 	a.RealServers, b.RealServers = nil, nil
 	a.DeclRange, b.DeclRange = hcl.Range{}, hcl.Range{}
+	a.Rev, b.Rev = 0, 0
 	if !reflect.DeepEqual(a, b) {
 		return false
 	}
@@ -145,7 +151,7 @@ func sameVirtualServer(a, b conf.VirtualServer) bool {
 func withoutRanges(vss []conf.VirtualServer) []conf.VirtualServer {
 	out := make([]conf.VirtualServer, len(vss))
 	for i, vs := range vss {
-		vs.DeclRange = hcl.Range{}
+		vs.DeclRange, vs.Rev = hcl.Range{}, 0
 		rss := make([]conf.RealServer, len(vs.RealServers))
 		for j, rs := range vs.RealServers {
 			rs.DeclRange = conf.Pos{}
