@@ -151,6 +151,8 @@ type Manager struct {
 
 	mu      sync.Mutex
 	servers map[serverKey]*server
+	// gen counts the changes of what Up and Weight answer (Gen).
+	gen uint64
 	// probes holds every running probe by probeID: identical checkers of
 	// several virtual servers (same target, same settings) are one probe
 	// whose verdict fans out (keepalived runs them once per virtual
@@ -504,6 +506,9 @@ func (m *Manager) Set(vss []conf.VirtualServer) {
 			}
 		}
 	}
+	if added+removed+changed > 0 {
+		m.gen++
+	}
 	m.log.Info("health checks configured", "servers", len(m.servers), "probes", len(m.probes),
 		"added", added, "removed", removed, "changed", changed, "kept", kept)
 }
@@ -581,6 +586,7 @@ func (m *Manager) unsubscribeLocked(p *probe, s *server) {
 // setServerLocked records a change of s's verdict and queues its Transition.
 func (m *Manager) setServerLocked(s *server, up bool, errText string, now time.Time) {
 	s.up, s.since = up, now
+	m.gen++
 	s.transitions++
 	tr := Transition{VS: s.key.vs, RS: s.key.rs, Up: up, Err: errText, At: now}
 	if up {
@@ -624,6 +630,7 @@ func (m *Manager) weightChangedLocked(s *server, now time.Time) {
 		return
 	}
 	s.weight = w
+	m.gen++
 	m.log.Info("real server weight changed", "vs", s.key.vs, "rs", s.key.rs, "weight", w)
 	m.queueLocked(Transition{VS: s.key.vs, RS: s.key.rs, Up: s.up, At: now, WeightOnly: true})
 }
@@ -797,6 +804,16 @@ func (m *Manager) deliver() {
 	for _, tr := range trs {
 		m.onChange(tr)
 	}
+}
+
+// Gen numbers the states of the verdicts: it changes, before the
+// Transition is delivered, whenever Up or Weight may answer differently for
+// some real server, so a caller that built something from them can tell
+// whether it must build it again.
+func (m *Manager) Gen() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.gen
 }
 
 // Up reports whether the real server rs (RSKey) of the virtual server vs

@@ -157,8 +157,15 @@ func TestManagerSeed001(t *testing.T) {
 	if !h.m.Up("mysql", "192.0.2.10:3306") {
 		t.Fatal("not up before the first check")
 	}
-
-	h.clk.Advance(22 * time.Second)
+	gen := h.m.Gen()
+	h.clk.Advance(12 * time.Second)
+	if g := h.m.Gen(); g != gen {
+		t.Errorf("Gen moved from %d to %d without a change of verdict", gen, g)
+	}
+	h.clk.Advance(10 * time.Second)
+	if g := h.m.Gen(); g == gen {
+		t.Errorf("Gen stayed %d over a verdict change", g)
+	}
 	// Checks at 1,4,7,10 ok; 13 fails (first failure), retries at 16,19,
 	// 22: down at 22 s = first failure + 9 s = kill + 11.5 s.
 	if h.m.Up("mysql", "192.0.2.10:3306") {

@@ -38,11 +38,29 @@ func changedKeys(prev, cur []Service) []Key {
 	return out
 }
 
+// SameTable tells whether two desired tables are the same, service by
+// service (sameService).
+func SameTable(a, b []Service) bool {
+	return slices.EqualFunc(a, b, sameService)
+}
+
 // sameService compares two desired services field by field (Dest is
-// comparable; the slices are compared element-wise).
+// comparable; the slices are compared element-wise, unless they are the
+// same slice: Membership.DesiredGen hands unchanged services back with
+// theirs).
 func sameService(a, b Service) bool {
 	return a.Key == b.Key && a.Sched == b.Sched && a.Flags == b.Flags && a.Persistence == b.Persistence &&
-		a.DrainTimeout == b.DrainTimeout && slices.Equal(a.Dests, b.Dests) && slices.Equal(a.Down, b.Down)
+		a.DrainTimeout == b.DrainTimeout && sameSlice(a.Dests, b.Dests) && sameSlice(a.Down, b.Down)
+}
+
+func sameSlice[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return true
+	}
+	return slices.Equal(a, b)
 }
 
 // pick returns the services of table (sorted by key) whose key is in keys

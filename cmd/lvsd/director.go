@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"sync"
 	"time"
 
@@ -169,9 +168,9 @@ func (d *director) publishDesired() {
 	d.mu.Unlock()
 	d.desiredMu.Lock()
 	defer d.desiredMu.Unlock()
-	want, events := d.membership.Desired(vss, d.health)
+	want, events := d.membership.DesiredGen(vss, d.health, d.healthGen())
 	d.queueQuorum(events)
-	if d.published > 0 && reflect.DeepEqual(want, d.desired) {
+	if d.published > 0 && ipvs.SameTable(want, d.desired) {
 		return
 	}
 	d.desired = want

@@ -25,6 +25,8 @@ type memberState struct {
 	drainMu sync.Mutex
 	// drained survives reloads for as long as the daemon runs.
 	drained map[ipvs.DestKey]bool
+	// drainGen counts the changes of drained (healthGen).
+	drainGen uint64
 
 	scriptMu    sync.Mutex
 	scriptQueue []ipvs.QuorumEvent
@@ -60,6 +62,17 @@ func (d *director) health(vs conf.VirtualServer, rs conf.RealServer) ipvs.Health
 	h.Draining = d.drained[ipvs.DestKey{Service: ipvs.KeyOf(vs), Dest: rs.Address}]
 	d.drainMu.Unlock()
 	return h
+}
+
+// healthGen numbers the states of what health answers, for
+// ipvs.Membership.DesiredGen: both counters only grow, so their sum changes
+// whenever either does. Read before health is asked, so a change during a
+// build makes the next build start over.
+func (d *director) healthGen() uint64 {
+	d.drainMu.Lock()
+	g := d.drainGen
+	d.drainMu.Unlock()
+	return g + d.checks.Gen()
 }
 
 // queueQuorum hands quorum events to the script loop, in order.
@@ -198,6 +211,9 @@ func (d *director) setDrain(vsArg, rsArg string, on bool) (drainResult, error) {
 		d.drained[k] = true
 	} else {
 		delete(d.drained, k)
+	}
+	if changed {
+		d.drainGen++
 	}
 	d.drainMu.Unlock()
 	if changed {
