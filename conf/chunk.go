@@ -206,7 +206,7 @@ func parseInPieces(src []byte, filename string, segs []segment, record bool) (cf
 	defer wg.Wait()
 
 	var parseDiags hcl.Diagnostics
-	d := &decoder{}
+	d := &decoder{hint: vsHint(segs)}
 	cfg = d.rootStream(filename, func(yield func(*streamPiece) bool) {
 		for i := range pieces {
 			p := &pieces[i]
@@ -254,4 +254,24 @@ func parseInPieces(src []byte, filename string, segs []segment, record bool) (cf
 		return nil, nil, nil, false
 	}
 	return cfg, append(parseDiags, d.diags...), recs, true
+}
+
+// vsHint estimates how many virtual servers segs hold: those of the reused
+// pieces, and as many per byte in the others. The decoder sizes its list
+// and maps with it: grown by append, a 10k-service list and the maps of
+// the checks across blocks were half of what a cached reload allocated.
+func vsHint(segs []segment) int {
+	var n, reusedBytes, freshBytes int
+	for _, sg := range segs {
+		if sg.reuse != nil {
+			n += len(sg.reuse.vss)
+			reusedBytes += sg.to - sg.from
+		} else {
+			freshBytes += sg.to - sg.from
+		}
+	}
+	if n == 0 || reusedBytes == 0 {
+		return 0
+	}
+	return n + freshBytes*n/reusedBytes + 1
 }

@@ -144,6 +144,9 @@ type decoder struct {
 	// groupEntries are the services of the group the virtual server being
 	// decoded names (nil: it names none), set by vsIdentity.
 	groupEntries []VirtualServer
+	// hint is how many virtual servers the file probably has (vsHint),
+	// 0 if unknown.
+	hint int
 }
 
 // revs numbers the decodings of virtual_server blocks (VirtualServer.Rev)
@@ -211,8 +214,11 @@ type streamPiece struct {
 // file in file order (see parseInPieces), as root decodes one body.
 func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiece) bool)) *Config {
 	cfg := &Config{File: filename}
+	if d.hint > 0 {
+		cfg.VirtualServers = make([]VirtualServer, 0, d.hint)
+	}
 	vrrpNames := map[string]hcl.Range{}
-	vsNames := map[string]hcl.Range{}
+	vsNames := make(map[string]hcl.Range, d.hint)
 	// Counts, not the blocks: holding every block would keep the whole
 	// syntax tree alive while a large file is decoded piece by piece (VRRP
 	// instance blocks are kept: tracking is resolved against them, and a

@@ -469,16 +469,18 @@ func maskBits(m netip.Addr) (int, bool) {
 // keyRange is the address or fwmark value, where a duplicate is reported.
 func (d *decoder) uniqueVS(vs VirtualServer, keyRange hcl.Range) {
 	if d.vsAddrs == nil {
-		d.vsAddrs = map[vsKey]declared{}
+		d.vsAddrs = make(map[vsKey]declared, d.hint)
 	}
 	k := vsKey{vs.Address, vs.Protocol, vs.FWMark}
-	what := vs.Address.String() + " " + vs.Protocol
 	if vs.FWMark != 0 {
 		// The kernel keys fwmark services by mark and family only.
 		k.proto = ""
-		what = fmt.Sprintf("fwmark %d (%s)", vs.FWMark, familyName(vs.Address.Addr()))
 	}
 	if first, ok := d.vsAddrs[k]; ok {
+		what := vs.Address.String() + " " + vs.Protocol
+		if vs.FWMark != 0 {
+			what = fmt.Sprintf("fwmark %d (%s)", vs.FWMark, familyName(vs.Address.Addr()))
+		}
 		d.errorf(keyRange, "Duplicate virtual_server address",
 			"%s is already used by virtual_server %q at %s.", what, first.name, pos(first.at))
 		return

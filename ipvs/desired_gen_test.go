@@ -47,7 +47,7 @@ func TestMembershipDesiredGen(t *testing.T) {
 		{vss: []conf.VirtualServer{a, b2, handmade}, gen: 2, down: []string{a.Name + " 198.51.100.10:80"}, wantAsked: []string{a.Name, b.Name, handmade.Name}},
 		// Moved: positions differ, so the services are built again.
 		{vss: []conf.VirtualServer{b2, a, handmade}, gen: 2, wantAsked: []string{a.Name, b.Name, handmade.Name}},
-		{vss: []conf.VirtualServer{b2, a}, gen: 2, wantAsked: nil, wantEvent: true}, // handmade removed with its quorum up
+		{vss: []conf.VirtualServer{b2, a}, gen: 2, wantAsked: nil, wantEvent: true},             // handmade removed with its quorum up
 		{vss: []conf.VirtualServer{b, a}, gen: 2, wantAsked: []string{b.Name}, wantEvent: true}, // b's quorum back
 	} {
 		for _, k := range step.down {
