@@ -116,28 +116,30 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 // loaded is a validated configuration with the identity of its bytes.
 type loaded struct {
 	cfg    *conf.Config
-	sha256 string
+	sha256 func() string
 }
 
 // loadFor loads the file and checks that it suits the mode; diagnostics are
 // returned as text (FILE:LINE,COL with the source line) with secret values
 // redacted, ready for logs and status. c, if not nil, keeps what the next
-// load of a slightly different file can reuse (a reload).
-func loadFor(m mode, file string, c *conf.Cache) (*loaded, string, string, error) {
+// load of a slightly different file can reuse (a reload). The SHA-256 of
+// the bytes read ("" if unreadable) is computed beside the parse and
+// waited for only by whoever calls hash: a reload applies the new
+// configuration first (hashing a 9 MB file took as long as the rest of a
+// cached reload under emulation).
+func loadFor(m mode, file string, c *conf.Cache) (l *loaded, hash func() string, text string, err error) {
 	var (
 		cfg   *conf.Config
 		src   map[string][]byte
 		diags hcl.Diagnostics
-		hash  string
 	)
+	hash = func() string { return "" }
 	if data, err := os.ReadFile(file); err == nil {
-		// The hash of a 9 MB file took as long as the rest of a cached
-		// reload under emulation: it runs beside the parse.
 		hashed := make(chan string, 1)
 		go func() { hashed <- sha256hex(data) }()
+		hash = sync.OnceValue(func() string { return <-hashed })
 		cfg, diags = c.Parse(data, file)
 		src = map[string][]byte{file: data}
-		hash = <-hashed
 	} else {
 		cfg, src, diags = conf.LoadCached(file, c) // the error, worded by conf
 	}
@@ -145,7 +147,7 @@ func loadFor(m mode, file string, c *conf.Cache) (*loaded, string, string, error
 	if len(diags) > 0 {
 		_ = conf.WriteDiagnostics(&b, diags, src)
 	}
-	text := redactSecrets(b.String())
+	text = redactSecrets(b.String())
 	if diags.HasErrors() || cfg == nil {
 		return nil, hash, text, fmt.Errorf("%s: invalid configuration", file)
 	}
@@ -224,7 +226,7 @@ func (d *daemon) reload(trigger string) reloadResult {
 
 	r := reloadResult{At: time.Now(), Trigger: trigger}
 	l, hash, diagText, err := loadFor(d.mode, d.opts.file, d.cache)
-	r.SHA256, r.Diagnostics = hash, diagText
+	r.Diagnostics = diagText
 	switch {
 	case err != nil:
 		r.Error = err.Error()
@@ -256,10 +258,12 @@ func (d *daemon) reload(trigger string) reloadResult {
 		}
 		r.Applied = true
 		d.mu.Lock()
-		d.config = configStatus{File: d.opts.file, SHA256: hash, Loaded: r.At}
+		d.config = configStatus{File: d.opts.file, SHA256: hash(), Loaded: r.At}
 		d.mu.Unlock()
-		d.log.Info("reloaded", "trigger", trigger, "file", d.opts.file, "sha256", hash, "changes", strings.Join(changes, "; "))
+		d.log.Info("reloaded", "trigger", trigger, "file", d.opts.file, "sha256", hash(), "changes", strings.Join(changes, "; "))
 	}
+	// Waited for only now: the new configuration is applied.
+	r.SHA256 = hash()
 	d.mu.Lock()
 	d.lastReload = &r
 	if r.Applied {
@@ -318,7 +322,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	}
 
 	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log}, cache: cache,
-		config: configStatus{File: o.file, SHA256: l.sha256, Loaded: time.Now()}}
+		config: configStatus{File: o.file, SHA256: l.sha256(), Loaded: time.Now()}}
 	switch m {
 	case modeDirector:
 		dir := newDirector(l.cfg, o, log)
@@ -359,7 +363,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 		d.svc.Stop()
 		return 1
 	}
-	log.Info("started", "mode", string(m), "file", o.file, "sha256", l.sha256, "pid", os.Getpid(), "version", version)
+	log.Info("started", "mode", string(m), "file", o.file, "sha256", l.sha256(), "pid", os.Getpid(), "version", version)
 	d.notify.ready("running " + o.file)
 	go d.notify.watchdog(ctx, func() { _ = d.svc.Status() })
 

@@ -465,7 +465,7 @@ func TestHTTPDaemonReloadAndSecrets(t *testing.T) {
 	fk := &fakeKernel{table: map[ipvs.Key]ipvs.Service{}}
 	dr.newKernel = func() (ipvs.Kernel, error) { return fk, nil }
 	d := &daemon{mode: modeDirector, opts: o, svc: dr, log: log, notify: notifier{log: log},
-		config: configStatus{File: file, SHA256: l.sha256, Loaded: time.Now()}}
+		config: configStatus{File: file, SHA256: l.sha256(), Loaded: time.Now()}}
 	d.http = newHTTPEndpoint(log, d.status, d.reloadCounts)
 	if err := d.http.apply(l.cfg.HTTP); err != nil {
 		t.Fatal(err)

@@ -277,7 +277,7 @@ func TestNoSecretsInStatusOrLogs(t *testing.T) {
 	}
 	dr.checks.Set(l.cfg.VirtualServers)
 	d := &daemon{mode: modeDirector, opts: o, svc: dr, log: log, notify: notifier{log: log},
-		config: configStatus{File: file, SHA256: l.sha256, Loaded: time.Now()}}
+		config: configStatus{File: file, SHA256: l.sha256(), Loaded: time.Now()}}
 
 	// auth_pass longer than 8 bytes is an error pointing at its own line.
 	bad := strings.Replace(good, `"s3cr3tpw"`, `"s3cr3tpwTOOLONG"`, 1)
