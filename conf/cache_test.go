@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // warnVS is a virtual server whose decoding warns, so that reused pieces
@@ -195,5 +196,28 @@ func FuzzCacheEdit(f *testing.F) {
 		e := min(len(base), o+int(n%64))
 		edited := append(append(append([]byte{}, base[:o]...), text...), base[e:]...)
 		cacheCase(t, base, edited, 512)
+	})
+}
+
+// FuzzCacheEdited: the window Cache.edited scans says what the whole file
+// would, for a kept file without a group keyword and in valid UTF-8 (the
+// only kind a Cache keeps).
+func FuzzCacheEdited(f *testing.F) {
+	f.Add([]byte("# virtual_server_grou\nx = 1\n"), []byte("# virtual_server_group\nx = 1\n"))
+	f.Add([]byte("name = \"caf\xc3\xa9\"\n"), []byte("name = \"caf\xc3\x28\"\n"))
+	f.Add([]byte("a \xe2\x82\xac b"), []byte("a \xe2\x82 b"))
+	f.Add([]byte("virtual_server_gro"), []byte("xvirtual_server_group"))
+	f.Fuzz(func(t *testing.T, old, src []byte) {
+		if mayHaveGroups(old) || !utf8.Valid(old) {
+			t.Skip()
+		}
+		c := Cache{filename: "c.hcl", src: old}
+		w := c.edited(src, "c.hcl")
+		if g, want := mayHaveGroups(w), mayHaveGroups(src); g != want {
+			t.Errorf("keyword in window %q: %v, in the file: %v", w, g, want)
+		}
+		if g, want := utf8.Valid(w), utf8.Valid(src); g != want {
+			t.Errorf("window %q valid: %v, the file: %v", w, g, want)
+		}
 	})
 }
