@@ -143,13 +143,33 @@ func (m *Membership) DesiredGen(vss []conf.VirtualServer, health func(vs conf.Vi
 }
 
 func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.VirtualServer, rs conf.RealServer) Health, gen uint64, reuse bool) ([]Service, []QuorumEvent) {
-	built := make([]Service, 0, len(vss))
 	memo := m.memo
 	if len(memo) != len(vss) {
 		memo = make([]memoEntry, len(vss))
 	}
-	sameOrder := true
-	seen := make(map[Key]bool, len(vss))
+	// The same keys in the same order as the last call (every health
+	// change, most reloads): no duplicates (the last call's keys had
+	// none), none gone, and each service goes straight to its sorted
+	// place. Otherwise duplicates are skipped and the result sorted.
+	same := len(vss) == len(m.keys)
+	for i := 0; same && i < len(vss); i++ {
+		same = KeyOf(vss[i]) == m.keys[i]
+	}
+	var built, out []Service
+	var seen map[Key]bool
+	if same {
+		out = make([]Service, len(vss))
+	} else {
+		built = make([]Service, 0, len(vss))
+		seen = make(map[Key]bool, len(vss))
+	}
+	emit := func(i int, svc Service) {
+		if same {
+			out[m.pos[i]] = svc
+		} else {
+			built = append(built, svc)
+		}
+	}
 	var events []QuorumEvent
 	// Scratch reused by every service: at 10k services a copy of each
 	// conf.RealServer and a map per service were most of what a call
@@ -164,19 +184,18 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 	for i := range vss {
 		vs := &vss[i]
 		key := KeyOf(*vs)
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		if n := len(built); n >= len(m.keys) || m.keys[n] != key {
-			sameOrder = false
+		if !same {
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
 		}
 		if me := &m.memo; reuse && i < len(*me) && vs.Rev != 0 && (*me)[i].rev == vs.Rev && (*me)[i].gen == gen && (*me)[i].svc.Key == key {
 			last := (*me)[i]
 			if q, known := m.quorum[key]; known {
 				if up, changed := nextQuorum(q.up, true, last.sum, vs.Quorum, vs.Hysteresis, vs.SorryServer.IsValid()); !changed && up == q.up {
 					memo[i] = last
-					built = append(built, last.svc)
+					emit(i, last.svc)
 					continue
 				}
 			}
@@ -284,9 +303,12 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			slices.SortFunc(svc.Dests, compareDests)
 		}
 		memo[i] = memoEntry{rev: vs.Rev, gen: gen, sum: sum, svc: svc}
-		built = append(built, svc)
+		emit(i, svc)
 	}
 	m.memo = memo
+	if same {
+		return out, events
+	}
 	var gone []Key
 	for k := range m.quorum {
 		if !seen[k] {
@@ -300,27 +322,24 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 		}
 		delete(m.quorum, k)
 	}
-	return m.sorted(built, sameOrder && len(built) == len(m.keys)), events
+	return m.sorted(built), events
 }
 
 // sorted returns built (destinations already sorted by address) in key
-// order, reusing the last call's order when sameOrder says its keys came in the
-// same sequence.
-func (m *Membership) sorted(built []Service, sameOrder bool) []Service {
-	if !sameOrder {
-		idx := make([]int, len(built))
-		for i := range idx {
-			idx[i] = i
-		}
-		slices.SortFunc(idx, func(a, b int) int { return compareKeys(built[a].Key, built[b].Key) })
-		m.pos = make([]int, len(built))
-		for p, i := range idx {
-			m.pos[i] = p
-		}
-		m.keys = make([]Key, len(built))
-		for i, s := range built {
-			m.keys[i] = s.Key
-		}
+// order and remembers the order for the next call.
+func (m *Membership) sorted(built []Service) []Service {
+	idx := make([]int, len(built))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return compareKeys(built[a].Key, built[b].Key) })
+	m.pos = make([]int, len(built))
+	for p, i := range idx {
+		m.pos[i] = p
+	}
+	m.keys = make([]Key, len(built))
+	for i, s := range built {
+		m.keys[i] = s.Key
 	}
 	out := make([]Service, len(built))
 	for i, s := range built {
