@@ -104,15 +104,26 @@ func realTicker(d time.Duration) (<-chan time.Time, func()) {
 // A sorted table (Desired's output always is) is kept as given, not
 // copied: at 10k services the copy was a whole table more in memory for
 // as long as lvsd runs. The caller must not change it afterwards.
+//
+// A table with the keys of the last one, in the same order (a reload that
+// changes weights, a health change), is known sorted and managed but for
+// the destinations it does not share with the last table: at 10k services
+// checking and marking it all again was a tenth of such a reload.
 func (r *Reconciler) SetDesired(svcs []Service) {
-	if !tableSorted(svcs) {
+	r.mu.Lock()
+	prev := r.desired
+	r.mu.Unlock()
+	same := sameKeys(prev, svcs)
+	if !(same && destsSortedBut(svcs, prev) || !same && tableSorted(svcs)) {
 		svcs = cloneTable(svcs)
 		sortTable(svcs)
 	}
 	r.mu.Lock()
 	r.desired = svcs
-	for _, s := range svcs {
-		r.managed[s.Key] = true
+	if !same {
+		for _, s := range svcs {
+			r.managed[s.Key] = true
+		}
 	}
 	r.gen++
 	r.mu.Unlock()

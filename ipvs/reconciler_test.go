@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -484,4 +485,43 @@ func contains(lines []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A table with the keys of the last one keeps the shared destinations as
+// they are and still sorts new ones that come unsorted.
+func TestSetDesiredSameKeys(t *testing.T) {
+	r, _ := newTestReconciler(newFake())
+	first := cloneTable(config1)
+	r.SetDesired(first)
+	next := slices.Clone(first) // same keys, same destination slices
+	var i int
+	for i = range next {
+		if len(next[i].Dests) > 1 {
+			break
+		}
+	}
+	if len(next[i].Dests) < 2 {
+		t.Fatal("config1 needs a service with two destinations")
+	}
+	rev := slices.Clone(next[i].Dests)
+	slices.Reverse(rev)
+	next[i].Dests = rev
+	r.SetDesired(next)
+	r.mu.Lock()
+	got := r.desired
+	r.mu.Unlock()
+	if !tableSorted(got) || !SameTable(got, config1) {
+		t.Errorf("desired %+v, want config1 sorted", got)
+	}
+	// Shared slices are kept, not copied.
+	r.SetDesired(slices.Clone(first))
+	r.mu.Lock()
+	got = r.desired
+	r.mu.Unlock()
+	if &got[0].Dests[0] != &first[0].Dests[0] {
+		t.Error("a sorted table with the same keys was copied")
+	}
+	if st := r.SyncStatus(); !reflect.DeepEqual(st.Managed, []Key{vip1, vip2}) {
+		t.Errorf("managed %v", st.Managed)
+	}
 }

@@ -386,6 +386,29 @@ func sortTable(svcs []Service) {
 
 // tableSorted says whether svcs is in sortTable's order with no duplicate
 // key or destination address (sortTable would leave it as it is).
+// sameKeys tells whether two tables have the same keys in the same order.
+func sameKeys(a, b []Service) bool {
+	return slices.EqualFunc(a, b, func(x, y Service) bool { return x.Key == y.Key })
+}
+
+// destsSortedBut tells whether the destinations of svcs are sorted,
+// looking only at those not shared with the service at the same place in
+// prev (a sorted table with the same keys).
+func destsSortedBut(svcs, prev []Service) bool {
+	for i := range svcs {
+		ds, pd := svcs[i].Dests, prev[i].Dests
+		if len(ds) > 0 && len(ds) == len(pd) && &ds[0] == &pd[0] {
+			continue
+		}
+		for j := 1; j < len(ds); j++ {
+			if compareDests(ds[j-1], ds[j]) >= 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func tableSorted(svcs []Service) bool {
 	for i := range svcs {
 		if i > 0 && compareKeys(svcs[i-1].Key, svcs[i].Key) >= 0 {
