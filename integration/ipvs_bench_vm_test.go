@@ -38,7 +38,8 @@ import (
 // keepalived and ipvsadm run only up to LVSD_BENCH_IPVS_OTHERS_MAX
 // services (default 10000), so 50000 can be measured for lvsd alone.
 // LVSD_BENCH_IPVS_PROFILE=DIR writes lvsd's CPU profile of each from-empty
-// run there. Figures are logged as "bench:" lines; nothing is asserted on
+// run there; LVSD_BENCH_IPVS_PROFILE_RELOAD=DIR one from the first reload
+// on instead. Figures are logged as "bench:" lines; nothing is asserted on
 // speed (software emulation, shared CPUs), only on the table being right.
 func TestIPVSBenchmark(t *testing.T) {
 	if os.Getenv("LVSD_BENCH_IPVS") == "" {
@@ -232,7 +233,13 @@ func TestIPVSBenchmark(t *testing.T) {
 		sock := l.Dir + "/lvsd.sock"
 		args := []string{lvsd, "director", "-f", hcl, "--control", sock, "--pid-file", l.Dir + "/lvsd.pid",
 			"--resync-interval", "10m"}
-		if profDir != "" {
+		if reloadProfDir := os.Getenv("LVSD_BENCH_IPVS_PROFILE_RELOAD"); reloadProfDir != "" {
+			// A CPU profile from the first reload to the stop (the
+			// reloads and the 10 s after them): profDir's stop path.
+			profDir = reloadProfDir
+			prof := filepath.Join(profDir, fmt.Sprintf("lvsd-%d-reload.pprof", n))
+			args = append([]string{"env", "LVSD_CPUPROFILE=" + prof, "LVSD_CPUPROFILE_FROM=reload"}, args...)
+		} else if profDir != "" {
 			prof := filepath.Join(profDir, fmt.Sprintf("lvsd-%d.pprof", n))
 			mprof := filepath.Join(profDir, fmt.Sprintf("lvsd-%d.heap.pprof", n))
 			args = append([]string{"env", "LVSD_CPUPROFILE=" + prof, "LVSD_MEMPROFILE=" + mprof}, args...)

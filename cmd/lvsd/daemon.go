@@ -221,6 +221,7 @@ func (d *daemon) reloadCounts() reloadCounts {
 func (d *daemon) reload(trigger string) reloadResult {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
+	profileReload()
 	d.notify.reloading()
 	defer d.notify.ready("running " + d.opts.file)
 
