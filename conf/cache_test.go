@@ -108,6 +108,9 @@ func TestCacheSameAsFreshParse(t *testing.T) {
 		{"vrrp edited", replace("priority          = 100", "priority          = 101"), 10},
 		{"duplicate name", replace(`"vs{40}"`, `"vs{4}"`), 10},
 		{"duplicate address", replace(`"203.0.113.41:1000"`, `"203.0.113.2:1000"`), 10},
+		// The edited one comes first, the one it duplicates is reused.
+		{"duplicate name of a later one", replace(`"vs{4}"`, `"vs{40}"`), 10},
+		{"duplicate address of a later one", replace(`"203.0.113.2:1000"`, `"203.0.113.41:1000"`), 10},
 		{"bad value", replace(`"198.51.100.2:80"`, `"198.51.100.2:99999"`), 10},
 		{"syntax error", replace(`lvs_sched = "rr"`, `lvs_sched = `), 0},
 		{"unclosed comment", insertAt(at(`virtual_server "vs{30}"`), "/* open\n"), 0},

@@ -156,13 +156,16 @@ func segmentsAt(src []byte, from int, start hcl.Pos, cuts []int) []segment {
 func parseInPieces(src []byte, filename string, segs []segment, record bool) (cfg *Config, diags hcl.Diagnostics, recs []cachedPiece, ok bool) {
 	type piece struct {
 		segment
-		body  hcl.Body
-		diags hcl.Diagnostics
-		done  chan struct{}
+		cached bool // reuse came with the segment (a Cache)
+		body   hcl.Body
+		diags  hcl.Diagnostics
+		done   chan struct{}
 	}
 	pieces := make([]piece, len(segs))
+	cached := false
 	for i, sg := range segs {
-		pieces[i] = piece{segment: sg, done: make(chan struct{})}
+		pieces[i] = piece{segment: sg, cached: sg.reuse != nil, done: make(chan struct{})}
+		cached = cached || sg.reuse != nil
 	}
 	if record {
 		recs = make([]cachedPiece, len(segs))
@@ -206,7 +209,7 @@ func parseInPieces(src []byte, filename string, segs []segment, record bool) (cf
 	defer wg.Wait()
 
 	var parseDiags hcl.Diagnostics
-	d := &decoder{hint: vsHint(segs)}
+	d := &decoder{hint: vsHint(segs), deferChecks: cached}
 	cfg = d.rootStream(filename, func(yield func(*streamPiece) bool) {
 		for i := range pieces {
 			p := &pieces[i]
@@ -214,7 +217,7 @@ func parseInPieces(src []byte, filename string, segs []segment, record bool) (cf
 			// Dropped once handed over: memory stays bounded.
 			body, pd, reuse := p.body, p.diags, p.reuse
 			p.body, p.diags, p.reuse = nil, nil, nil
-			sp := &streamPiece{body: body}
+			sp := &streamPiece{body: body, cached: p.cached}
 			if reuse != nil {
 				sp.reused = reuse.vss
 				if record {
@@ -250,7 +253,9 @@ func parseInPieces(src []byte, filename string, segs []segment, record bool) (cf
 			}
 		}
 	})
-	if !ok {
+	if !ok || d.conflict {
+		// A syntax error, or a duplicate that deferred checks found:
+		// the whole-file parse reports it.
 		return nil, nil, nil, false
 	}
 	return cfg, append(parseDiags, d.diags...), recs, true

@@ -147,6 +147,13 @@ type decoder struct {
 	// hint is how many virtual servers the file probably has (vsHint),
 	// 0 if unknown.
 	hint int
+	// deferChecks: the virtual servers of cached pieces are not put
+	// through the checks across blocks one by one; once the others are,
+	// each is only looked up among them (they have no duplicate among
+	// themselves). A hit sets conflict: the caller parses the file whole
+	// for the exact diagnostics. At 10k services the checks filled two
+	// maps of 10k entries on every reload.
+	deferChecks, conflict bool
 }
 
 // revs numbers the decodings of virtual_server blocks (VirtualServer.Rev)
@@ -205,6 +212,10 @@ func (d *decoder) root(body hcl.Body, filename string) *Config {
 type streamPiece struct {
 	body   hcl.Body
 	reused []cachedVS // when body is nil
+	// cached: reused comes from a Cache, out of the last file parsed
+	// without error, so its virtual servers have no duplicate among
+	// themselves (decoder.deferChecks).
+	cached bool
 	// rec, if not nil, receives the body's decoded virtual servers; rec.ok
 	// ends false when the body holds another block or had an error.
 	rec *cachedPiece
@@ -229,7 +240,18 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 	fileNames, procNames := map[string]hcl.Range{}, map[string]hcl.Range{}
 	var last hcl.Body
 	blocks, contentErrs := 0, false
+	var deferred [][]cachedVS
 	for piece := range pieces {
+		if piece.body == nil && piece.cached && d.deferChecks {
+			for i := range piece.reused {
+				d.diags = append(d.diags, piece.reused[i].diags...)
+				cfg.VirtualServers = append(cfg.VirtualServers, piece.reused[i].vs)
+			}
+			vsSeen += len(piece.reused)
+			blocks += len(piece.reused)
+			deferred = append(deferred, piece.reused)
+			continue
+		}
 		if piece.body == nil {
 			// Decoded before: only the checks across blocks run again.
 			for _, c := range piece.reused {
@@ -362,6 +384,16 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 		}
 	}
 
+	for _, vss := range deferred {
+		for i := range vss {
+			vs := &vss[i].vs
+			_, name := vsNames[vs.Name]
+			_, addr := d.vsAddrs[vsKeyOf(vs)]
+			if name || addr {
+				d.conflict = true
+			}
+		}
+	}
 	d.resolveTracking(cfg, instBlocks, scriptNames, fileNames, procNames)
 	d.resolveSyncDaemon(cfg)
 	if len(agentBlocks) > 0 && (vrrpSeen > 0 || vsSeen > 0 || cfg.LVSTimeouts != nil) {

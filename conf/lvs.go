@@ -471,11 +471,7 @@ func (d *decoder) uniqueVS(vs VirtualServer, keyRange hcl.Range) {
 	if d.vsAddrs == nil {
 		d.vsAddrs = make(map[vsKey]declared, d.hint)
 	}
-	k := vsKey{vs.Address, vs.Protocol, vs.FWMark}
-	if vs.FWMark != 0 {
-		// The kernel keys fwmark services by mark and family only.
-		k.proto = ""
-	}
+	k := vsKeyOf(&vs)
 	if first, ok := d.vsAddrs[k]; ok {
 		what := vs.Address.String() + " " + vs.Protocol
 		if vs.FWMark != 0 {
@@ -489,6 +485,15 @@ func (d *decoder) uniqueVS(vs VirtualServer, keyRange hcl.Range) {
 	// formatting each position cost a reload more than the rest of the
 	// checks across blocks.
 	d.vsAddrs[k] = declared{vs.Name, vs.DeclRange}
+}
+
+// vsKeyOf is what makes two virtual servers the same kernel service.
+func vsKeyOf(vs *VirtualServer) vsKey {
+	if vs.FWMark != 0 {
+		// The kernel keys fwmark services by mark and family only.
+		return vsKey{vs.Address, "", vs.FWMark}
+	}
+	return vsKey{vs.Address, vs.Protocol, vs.FWMark}
 }
 
 // familyName is keepalived's ip_family word for a's family.
