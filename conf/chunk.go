@@ -209,7 +209,11 @@ func parseInPieces(src []byte, filename string, segs []segment, record bool) (cf
 	defer wg.Wait()
 
 	var parseDiags hcl.Diagnostics
-	d := &decoder{hint: vsHint(segs), deferChecks: cached}
+	d := &decoder{deferChecks: cached}
+	d.hint, d.checkHint = vsHint(segs)
+	if !cached {
+		d.checkHint = d.hint
+	}
 	cfg = d.rootStream(filename, func(yield func(*streamPiece) bool) {
 		for i := range pieces {
 			p := &pieces[i]
@@ -265,7 +269,8 @@ func parseInPieces(src []byte, filename string, segs []segment, record bool) (cf
 // pieces, and as many per byte in the others. The decoder sizes its list
 // and maps with it: grown by append, a 10k-service list and the maps of
 // the checks across blocks were half of what a cached reload allocated.
-func vsHint(segs []segment) int {
+// fresh is the part of it in the pieces not reused.
+func vsHint(segs []segment) (all, fresh int) {
 	var n, reusedBytes, freshBytes int
 	for _, sg := range segs {
 		if sg.reuse != nil {
@@ -276,7 +281,8 @@ func vsHint(segs []segment) int {
 		}
 	}
 	if n == 0 || reusedBytes == 0 {
-		return 0
+		return 0, 0
 	}
-	return n + freshBytes*n/reusedBytes + 1
+	fresh = freshBytes*n/reusedBytes + 1
+	return n + fresh, fresh
 }

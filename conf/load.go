@@ -145,8 +145,9 @@ type decoder struct {
 	// decoded names (nil: it names none), set by vsIdentity.
 	groupEntries []VirtualServer
 	// hint is how many virtual servers the file probably has (vsHint),
-	// 0 if unknown.
-	hint int
+	// 0 if unknown; checkHint how many go through the checks across
+	// blocks one by one (deferChecks).
+	hint, checkHint int
 	// deferChecks: the virtual servers of cached pieces are not put
 	// through the checks across blocks one by one; once the others are,
 	// each is only looked up among them (they have no duplicate among
@@ -229,7 +230,7 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 		cfg.VirtualServers = make([]VirtualServer, 0, d.hint)
 	}
 	vrrpNames := map[string]hcl.Range{}
-	vsNames := make(map[string]hcl.Range, d.hint)
+	vsNames := make(map[string]hcl.Range, d.checkHint)
 	// Counts, not the blocks: holding every block would keep the whole
 	// syntax tree alive while a large file is decoded piece by piece (VRRP
 	// instance blocks are kept: tracking is resolved against them, and a

@@ -469,7 +469,7 @@ func maskBits(m netip.Addr) (int, bool) {
 // keyRange is the address or fwmark value, where a duplicate is reported.
 func (d *decoder) uniqueVS(vs VirtualServer, keyRange hcl.Range) {
 	if d.vsAddrs == nil {
-		d.vsAddrs = make(map[vsKey]declared, d.hint)
+		d.vsAddrs = make(map[vsKey]declared, d.checkHint)
 	}
 	k := vsKeyOf(&vs)
 	if first, ok := d.vsAddrs[k]; ok {
