@@ -303,6 +303,28 @@ func TestIPVSBenchmark(t *testing.T) {
 			r.hupLogged, r.hupOps = hupReload(t, h, lv, tab, n, func() {
 				write(fmt.Sprintf("lvsd-%d.hcl", n), func(w io.Writer) error { return tab.WriteHCL(w, nil) })
 			})
+			// LVSD_BENCH_IPVS_HUPS=N: N more one-weight reloads by
+			// SIGHUP, for a CPU profile (LVSD_BENCH_IPVS_PROFILE_RELOAD)
+			// with enough samples; their times are logged.
+			hups, _ := strconv.Atoi(os.Getenv("LVSD_BENCH_IPVS_HUPS"))
+			for k := range hups {
+				w := benchtable.Weights{}
+				if k%2 == 0 {
+					w[[2]int{n / 2, 3}] = 5
+				}
+				fi, _ := os.Stat(lv.Log)
+				write(fmt.Sprintf("lvsd-%d.hcl", n), func(wr io.Writer) error { return tab.WriteHCL(wr, w) })
+				start := time.Now()
+				if err := lv.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+					t.Fatal(err)
+				}
+				lab.WaitFor(time.Minute, func() bool {
+					b, _ := os.ReadFile(lv.Log)
+					return int64(len(b)) > fi.Size() && strings.Contains(string(b[fi.Size():]), `msg=reloaded`)
+				})
+				b, _ := os.ReadFile(lv.Log)
+				t.Logf("bench: extra SIGHUP %d: op logged at %s", k, opLoggedAfter(string(b[fi.Size():]), start).Round(time.Millisecond))
+			}
 			r.hwmKB = procStatusKB(t, lv.Cmd.Process.Pid, "VmHWM")
 			rss := procStatusKB(t, lv.Cmd.Process.Pid, "VmRSS")
 			// Steady state: lvsd hands the free heap of a burst back
@@ -466,6 +488,7 @@ func hupReload(t *testing.T, h *lab.Host, lv *lab.Proc, tab benchtable.Table, n 
 		t.Errorf("after SIGHUP the weight of %s -> %s never went back to 1", vs, rs)
 	}
 	time.Sleep(500 * time.Millisecond)
+	t.Logf("bench: lvsd's log after SIGHUP (sent at %s; op logged %s later):\n%s", start.UTC().Format("15:04:05.000"), logged.Round(time.Millisecond), since())
 	ops := countOps(since())
 	if ops != 1 {
 		t.Errorf("reload by SIGHUP applied %d ops, want 1:\n%s", ops, since())

@@ -220,11 +220,13 @@ func (d *daemon) reload(trigger string) reloadResult {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	profileReload()
+	defer holdGC()()
 	d.notify.reloading()
 	defer d.notify.ready("running " + d.opts.file)
 
 	r := reloadResult{At: time.Now(), Trigger: trigger}
 	l, hash, diagText, err := loadFor(d.mode, d.opts.file, d.cache)
+	parsed := time.Since(r.At)
 	r.Diagnostics = diagText
 	switch {
 	case err != nil:
@@ -244,6 +246,7 @@ func (d *daemon) reload(trigger string) reloadResult {
 			break
 		}
 		changes, err := d.svc.Reload(l.cfg)
+		applied := time.Since(r.At)
 		r.Changes = changes
 		if err != nil {
 			hc.abort()
@@ -259,7 +262,10 @@ func (d *daemon) reload(trigger string) reloadResult {
 		d.mu.Lock()
 		d.config = configStatus{File: d.opts.file, SHA256: hash(), Loaded: r.At}
 		d.mu.Unlock()
-		d.log.Info("reloaded", "trigger", trigger, "file", d.opts.file, "sha256", hash(), "changes", strings.Join(changes, "; "))
+		// How long reading and parsing took, and then handing the new
+		// configuration over (IPVS ops follow in the reconciler).
+		d.log.Info("reloaded", "trigger", trigger, "file", d.opts.file, "sha256", hash(), "changes", strings.Join(changes, "; "),
+			"parse", parsed.Round(time.Microsecond), "apply", (applied - parsed).Round(time.Microsecond))
 	}
 	// Waited for only now: the new configuration is applied.
 	r.SHA256 = hash()
