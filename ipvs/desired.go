@@ -160,7 +160,7 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 	// place. Otherwise duplicates are skipped and the result sorted.
 	same := len(vss) == len(m.keys)
 	for i := 0; same && i < len(vss); i++ {
-		same = KeyOf(vss[i]) == m.keys[i]
+		same = keyOf(&vss[i]) == m.keys[i]
 	}
 	var built, out []Service
 	var seen map[Key]bool
@@ -190,7 +190,12 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 	addrs := map[netip.AddrPort]bool{}
 	for i := range vss {
 		vs := &vss[i]
-		key := KeyOf(*vs)
+		var key Key
+		if same {
+			key = m.keys[i] // just compared equal
+		} else {
+			key = keyOf(vs)
+		}
 		if !same {
 			if seen[key] {
 				continue
@@ -389,7 +394,10 @@ func nextQuorum(prev, known bool, sum, quorum, hysteresis int, sorry bool) (up, 
 
 // KeyOf is the IPVS key of a configured virtual server: protocol, address
 // and port, or, for a fwmark service, mark and family.
-func KeyOf(vs conf.VirtualServer) Key {
+func KeyOf(vs conf.VirtualServer) Key { return keyOf(&vs) }
+
+// keyOf is KeyOf without copying the virtual server.
+func keyOf(vs *conf.VirtualServer) Key {
 	if vs.FWMark != 0 {
 		return FWMarkKey(vs.FWMark, vs.Address.Addr().Is6())
 	}

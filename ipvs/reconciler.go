@@ -52,6 +52,8 @@ type Reconciler struct {
 	// managed are the keys lvsd owns: every key ever desired, until a sync
 	// has made the kernel agree with a desired table that no longer has it.
 	managed map[Key]bool
+	// managedAdded: SetDesired added keys since the last successful sync.
+	managedAdded bool
 	// gen counts SetDesired calls; syncedGen is the gen of the last
 	// successful sync. When they are equal and a sync still finds work, the
 	// kernel drifted behind lvsd's back.
@@ -124,6 +126,7 @@ func (r *Reconciler) SetDesired(svcs []Service) {
 		for _, s := range svcs {
 			r.managed[s.Key] = true
 		}
+		r.managedAdded = true
 	}
 	r.gen++
 	r.mu.Unlock()
@@ -349,13 +352,20 @@ func (r *Reconciler) finish(table []Service, err error, dumped bool, gen uint64)
 	}
 	r.status.Err = err
 	r.status.Synced = r.now()
+	prev := r.lastDesired
 	r.lastDesired = nil
 	if err == nil && gen == r.gen {
 		r.synced, r.syncedGen = true, gen
 		r.lastDesired = r.desired
-		clear(r.managed)
-		for _, s := range r.desired {
-			r.managed[s.Key] = true
+		// The managed keys become the desired ones, unless they are
+		// already: the same keys as after the last successful sync and
+		// none added since (10k map writes per one-weight reload).
+		if r.managedAdded || prev == nil || !sameKeys(prev, r.desired) {
+			clear(r.managed)
+			for _, s := range r.desired {
+				r.managed[s.Key] = true
+			}
+			r.managedAdded = false
 		}
 	}
 }

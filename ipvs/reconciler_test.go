@@ -525,3 +525,27 @@ func TestSetDesiredSameKeys(t *testing.T) {
 		t.Errorf("managed %v", st.Managed)
 	}
 }
+
+// A key desired only in between two tables with the same keys is managed
+// until a sync succeeds without it, then forgotten like any other.
+func TestManagedKeysAfterInterimTable(t *testing.T) {
+	k := newFake()
+	r, _ := newTestReconciler(k)
+	r.SetDesired(cloneTable(config1))
+	if err := r.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	interim := append(cloneTable(config1), Service{Key: Key{Protocol: TCP, Addr: ap("198.51.100.99:80")}, Sched: "rr"})
+	sortTable(interim)
+	r.SetDesired(interim)
+	if st := r.SyncStatus(); len(st.Managed) != 3 {
+		t.Fatalf("managed %v, want the interim key too", st.Managed)
+	}
+	r.SetDesired(cloneTable(config1))
+	if err := r.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.SyncStatus(); !reflect.DeepEqual(st.Managed, []Key{vip1, vip2}) {
+		t.Errorf("managed %v, want %v", st.Managed, []Key{vip1, vip2})
+	}
+}

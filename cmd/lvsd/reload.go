@@ -104,6 +104,9 @@ func planVirtualServers(old, cur []conf.VirtualServer) (ipvsChanged, checksChang
 	}
 	var o, c []conf.VirtualServer
 	for i := range old {
+		if r := old[i].Rev; r != 0 && r == cur[i].Rev {
+			continue // sameVirtualServer's first test, without copying both
+		}
 		if !sameVirtualServer(old[i], cur[i]) {
 			o, c = append(o, old[i]), append(c, cur[i])
 		}
