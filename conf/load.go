@@ -2,6 +2,7 @@ package conf
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"os"
@@ -172,6 +173,67 @@ type vridKey struct {
 type declared struct {
 	name string
 	at   hcl.Range
+}
+
+// deferredConflict tells whether a virtual server of deferred (decoder.
+// deferChecks) has the name or the address of one the checks saw. The few
+// the checks saw go into a 1024-bit filter by a cheap hash first, so
+// that the 10k deferred ones are looked up in the maps only when the
+// filter says they may be there: the maps hash with AES instructions,
+// which QEMU emulates, and 20k lookups were a fifth of a reload's parse
+// in the VM.
+func deferredConflict(deferred [][]cachedVS, names map[string]hcl.Range, addrs map[vsKey]declared) bool {
+	var filter [16]uint64
+	mark := func(h uint64) { filter[h>>6&15] |= 1 << (h & 63) }
+	may := func(h uint64) bool { return filter[h>>6&15]&(1<<(h&63)) != 0 }
+	for name := range names {
+		mark(nameHash(name))
+	}
+	for k := range addrs {
+		mark(addrHash(k))
+	}
+	for _, vss := range deferred {
+		for i := range vss {
+			vs := &vss[i].vs
+			if may(nameHash(vs.Name)) {
+				if _, ok := names[vs.Name]; ok {
+					return true
+				}
+			}
+			if k := vsKeyOf(vs); may(addrHash(k)) {
+				if _, ok := addrs[k]; ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// nameHash is FNV-1a, mixed so that its low bits spread.
+func nameHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return mix64(h)
+}
+
+// addrHash hashes what a vsKey compares but the protocol (a filter may say
+// yes too often, never no wrongly).
+func addrHash(k vsKey) uint64 {
+	b := k.addr.Addr().As16()
+	h := binary.LittleEndian.Uint64(b[:8]) ^ mix64(binary.LittleEndian.Uint64(b[8:])) ^ uint64(k.addr.Port())<<32 ^ uint64(k.fwmark)
+	return mix64(h)
+}
+
+// mix64 is the splitmix64 finalizer.
+func mix64(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ h>>31
 }
 
 type vsKey struct {
@@ -385,15 +447,8 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 		}
 	}
 
-	for _, vss := range deferred {
-		for i := range vss {
-			vs := &vss[i].vs
-			_, name := vsNames[vs.Name]
-			_, addr := d.vsAddrs[vsKeyOf(vs)]
-			if name || addr {
-				d.conflict = true
-			}
-		}
+	if len(deferred) > 0 {
+		d.conflict = deferredConflict(deferred, vsNames, d.vsAddrs)
 	}
 	d.resolveTracking(cfg, instBlocks, scriptNames, fileNames, procNames)
 	d.resolveSyncDaemon(cfg)
