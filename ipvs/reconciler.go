@@ -52,8 +52,10 @@ type Reconciler struct {
 	// managed are the keys lvsd owns: every key ever desired, until a sync
 	// has made the kernel agree with a desired table that no longer has it.
 	managed map[Key]bool
-	// managedAdded: SetDesired added keys since the last successful sync.
-	managedAdded bool
+	// keysGen counts the desired tables whose keys differ from the table
+	// before; managedGen is its value when the managed keys were last
+	// made the desired ones.
+	keysGen, managedGen uint64
 	// gen counts SetDesired calls; syncedGen is the gen of the last
 	// successful sync. When they are equal and a sync still finds work, the
 	// kernel drifted behind lvsd's back.
@@ -126,7 +128,7 @@ func (r *Reconciler) SetDesired(svcs []Service) {
 		for _, s := range svcs {
 			r.managed[s.Key] = true
 		}
-		r.managedAdded = true
+		r.keysGen++
 	}
 	r.gen++
 	r.mu.Unlock()
@@ -352,20 +354,19 @@ func (r *Reconciler) finish(table []Service, err error, dumped bool, gen uint64)
 	}
 	r.status.Err = err
 	r.status.Synced = r.now()
-	prev := r.lastDesired
 	r.lastDesired = nil
 	if err == nil && gen == r.gen {
 		r.synced, r.syncedGen = true, gen
 		r.lastDesired = r.desired
 		// The managed keys become the desired ones, unless they are
-		// already: the same keys as after the last successful sync and
-		// none added since (10k map writes per one-weight reload).
-		if r.managedAdded || prev == nil || !sameKeys(prev, r.desired) {
+		// already: no desired table with other keys came since they
+		// were (10k map writes per one-weight reload).
+		if r.managedGen != r.keysGen || r.managedGen == 0 {
 			clear(r.managed)
 			for _, s := range r.desired {
 				r.managed[s.Key] = true
 			}
-			r.managedAdded = false
+			r.managedGen = r.keysGen
 		}
 	}
 }
