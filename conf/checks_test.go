@@ -345,8 +345,8 @@ func TestUDPDNSChecks(t *testing.T) {
 	if dns.Kind != CheckDNS || *dns.DNS != (DNSCheck{Type: "A", Name: "ns1.example.com"}) || dns.Warmup != 30*time.Second || dns.Retry != 3 {
 		t.Errorf("dns_check %+v %+v", dns, dns.DNS)
 	}
-	if !slices.Equal(rss[0].NotifyUp, []string{"/usr/local/bin/notify", "up", "ns 1"}) || !slices.Equal(rss[0].NotifyDown, []string{"/usr/local/bin/notify", "down"}) {
-		t.Errorf("notify %q %q", rss[0].NotifyUp, rss[0].NotifyDown)
+	if !slices.Equal(rss[0].NotifyUp(), []string{"/usr/local/bin/notify", "up", "ns 1"}) || !slices.Equal(rss[0].NotifyDown(), []string{"/usr/local/bin/notify", "down"}) {
+		t.Errorf("notify %q %q", rss[0].NotifyUp(), rss[0].NotifyDown())
 	}
 	// Defaults: an empty datagram, no reply needed; SOA of the root, retry 3
 	// (keepalived's DNS_CHECK) unless set; warmup unset.
@@ -357,8 +357,8 @@ func TestUDPDNSChecks(t *testing.T) {
 	if *d2.DNS != (DNSCheck{Type: "SOA", Name: "."}) || d2.Retry != 0 {
 		t.Errorf("dns_check defaults %+v %+v", d2, d2.DNS)
 	}
-	if rss[1].NotifyUp != nil {
-		t.Errorf("notify_up %q", rss[1].NotifyUp)
+	if rss[1].Notify != nil {
+		t.Errorf("notify_up %q", rss[1].Notify)
 	}
 	o := udp
 	o.UDP = &UDPCheck{Payload: []byte{0xde, 0xad, 0xbe, 0xef}, RequireReply: true, Reply: []byte{0xca, 0xff},

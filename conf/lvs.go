@@ -548,11 +548,15 @@ func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, add
 			rs.InhibitOnFailure = v
 		}
 	}
+	var up, down []string
 	if a := attrs["notify_up"]; a != nil {
-		_, rs.NotifyUp = d.command(a)
+		_, up = d.command(a)
 	}
 	if a := attrs["notify_down"]; a != nil {
-		_, rs.NotifyDown = d.command(a)
+		_, down = d.command(a)
+	}
+	if up != nil || down != nil {
+		rs.Notify = &RSNotify{Up: up, Down: down}
 	}
 	// One block per kind (reported by singleBlock), kept in file order.
 	first := map[*hcl.Block]string{}

@@ -190,14 +190,38 @@ type RealServer struct {
 	// Checks are the real server's checkers in file order; all must pass
 	// for the server to be up. Empty = no checker (always up).
 	Checks []Check
-	// NotifyUp and NotifyDown are programs (argv, split like misc_path,
-	// run without a shell) run when the server comes up or goes down
-	// (keepalived's notify_up / notify_down); nil = none.
-	NotifyUp, NotifyDown []string
+	// Notify holds the programs run when the server comes up or goes
+	// down (notify_up / notify_down); nil when it has neither. A pointer,
+	// not two slices: 100,000 real servers without them cost 8 bytes each
+	// instead of 48.
+	Notify *RSNotify
 
 	// DeclRange is where the block starts. A Pos, not an hcl.Range (64
 	// bytes): a director at 10k services holds 100,000 real servers.
 	DeclRange Pos
+}
+
+// RSNotify are a real server's notify programs (argv, split like
+// misc_path, run without a shell), as keepalived's notify_up and
+// notify_down; nil = none.
+type RSNotify struct {
+	Up, Down []string
+}
+
+// NotifyUp is rs's notify_up program, nil if none.
+func (rs *RealServer) NotifyUp() []string {
+	if rs.Notify == nil {
+		return nil
+	}
+	return rs.Notify.Up
+}
+
+// NotifyDown is rs's notify_down program, nil if none.
+func (rs *RealServer) NotifyDown() []string {
+	if rs.Notify == nil {
+		return nil
+	}
+	return rs.Notify.Down
 }
 
 // Pos is a compact source position (24 bytes): the file and where in it,

@@ -451,7 +451,7 @@ func (m *Manager) Set(vss []conf.VirtualServer) {
 			}
 			want[k] = rs.Checks
 			alpha[k] = vs.Alpha
-			notify[k] = [2][]string{rs.NotifyUp, rs.NotifyDown}
+			notify[k] = [2][]string{rs.NotifyUp(), rs.NotifyDown()}
 		}
 	}
 

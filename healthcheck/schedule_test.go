@@ -267,7 +267,9 @@ rm -f ` + dir + `/running
 		}))
 	mk := func(addr string, up, down []string) conf.RealServer {
 		r := rs(addr, &conf.Check{DelayLoop: 20 * time.Millisecond, Retry: 0, DelayBeforeRetry: time.Millisecond})
-		r.NotifyUp, r.NotifyDown = up, down
+		if up != nil || down != nil {
+			r.Notify = &conf.RSNotify{Up: up, Down: down}
+		}
 		return r
 	}
 	m.Set([]conf.VirtualServer{{Name: "vs", RealServers: []conf.RealServer{

@@ -298,8 +298,8 @@ func TestChecksCorpus(t *testing.T) {
 		return conf.Check{}
 	}
 	rs := rss[0]
-	if !slices.Equal(rs.NotifyUp, []string{"/usr/local/bin/rs_state", "up", "203.0.113.61"}) || !slices.Equal(rs.NotifyDown, []string{"/usr/local/bin/rs_down"}) {
-		t.Errorf("notify of %s: %q %q", rs.Name, rs.NotifyUp, rs.NotifyDown)
+	if !slices.Equal(rs.NotifyUp(), []string{"/usr/local/bin/rs_state", "up", "203.0.113.61"}) || !slices.Equal(rs.NotifyDown(), []string{"/usr/local/bin/rs_down"}) {
+		t.Errorf("notify of %s: %q %q", rs.Name, rs.NotifyUp(), rs.NotifyDown())
 	}
 	u := byKind(rs, conf.CheckUDP)
 	// keepalived reads "0a 1b ff 1" as four bytes, the last one 01.
@@ -313,8 +313,8 @@ func TestChecksCorpus(t *testing.T) {
 		t.Errorf("dns_check = %+v %+v (want keepalived's retry 3, warmup at once)", d, *d.DNS)
 	}
 	rs = rss[1]
-	if rs.NotifyUp != nil || !slices.Equal(rs.NotifyDown, []string{"/usr/local/bin/rs_state", "down"}) {
-		t.Errorf("notify of %s: %q %q", rs.Name, rs.NotifyUp, rs.NotifyDown)
+	if rs.NotifyUp() != nil || !slices.Equal(rs.NotifyDown(), []string{"/usr/local/bin/rs_state", "down"}) {
+		t.Errorf("notify of %s: %q %q", rs.Name, rs.NotifyUp(), rs.NotifyDown())
 	}
 	if u := byKind(rs, conf.CheckUDP); u.UDP.Payload != nil || !u.UDP.RequireReply || u.UDP.Reply != nil || u.UDP.MaxReplyLen != 255 {
 		t.Errorf("udp_check = %+v", *u.UDP)
