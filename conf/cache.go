@@ -53,9 +53,11 @@ type cachedPiece struct {
 }
 
 // cachedVS is one decoded virtual_server with what the checks across
-// blocks need.
+// blocks need. Once a parse is over, vs points into the list of the
+// Config it returned (share), so the Cache holds no second copy of 10k
+// virtual servers; a piece moved by an edit gets copies of its own.
 type cachedVS struct {
-	vs    VirtualServer
+	vs    *VirtualServer
 	label hcl.Range       // its name
 	key   hcl.Range       // its address or fwmark value
 	diags hcl.Diagnostics // its own warnings
@@ -128,6 +130,9 @@ func (c *Cache) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	cfg, diags = finishParse(cfg, diags)
 	if cfg != nil {
 		c.filename, c.src, c.pieces = filename, src, recs
+		if !share(recs, cfg) {
+			c.src, c.pieces = nil, nil
+		}
 	}
 	return cfg, diags
 }
@@ -177,6 +182,35 @@ func (c *Cache) common(src []byte, filename string) (p, s int, ok bool) {
 	s = commonSuffix(old[p:], src[p:])
 	c.last = commonMemo{src: src, old: old, p: p, s: s, ok: len(src) > 0 && len(old) > 0}
 	return p, s, true
+}
+
+// share points the virtual servers of the reusable pieces at their place
+// in cfg's list (the copies made while parsing become garbage) and drops
+// what the other pieces recorded. A piece's virtual servers are in cfg in
+// file order, found by Rev (one per decoding); ok is false if one is not
+// (nothing may then be reused). The caller must not modify cfg's virtual
+// servers afterwards: the next parse reuses them.
+func share(recs []cachedPiece, cfg *Config) bool {
+	at := 0
+	for i := range recs {
+		p := &recs[i]
+		if !p.ok {
+			p.vss = nil
+			continue
+		}
+		for k := range p.vss {
+			rev := p.vss[k].vs.Rev
+			for at < len(cfg.VirtualServers) && cfg.VirtualServers[at].Rev != rev {
+				at++
+			}
+			if at == len(cfg.VirtualServers) {
+				return false
+			}
+			p.vss[k].vs = &cfg.VirtualServers[at]
+			at++
+		}
+	}
+	return true
 }
 
 // plan cuts src into segments, reusing the kept pieces that src has
@@ -313,11 +347,13 @@ func (p *cachedPiece) moved(dByte, dLine int) cachedPiece {
 	q.start = movePos(q.start, dByte, dLine)
 	q.vss = make([]cachedVS, len(p.vss))
 	for i, c := range p.vss {
-		c.vs.DeclRange = moveRange(c.vs.DeclRange, dByte, dLine)
-		c.vs.RealServers = slices.Clone(c.vs.RealServers)
-		for k := range c.vs.RealServers {
-			c.vs.RealServers[k].DeclRange = movePosOnly(c.vs.RealServers[k].DeclRange, dLine)
+		vs := *c.vs // shared with the last Config: moved in a copy
+		vs.DeclRange = moveRange(vs.DeclRange, dByte, dLine)
+		vs.RealServers = slices.Clone(vs.RealServers)
+		for k := range vs.RealServers {
+			vs.RealServers[k].DeclRange = movePosOnly(vs.RealServers[k].DeclRange, dLine)
 		}
+		c.vs = &vs
 		c.label = moveRange(c.label, dByte, dLine)
 		c.key = moveRange(c.key, dByte, dLine)
 		if len(c.diags) > 0 {

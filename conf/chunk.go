@@ -126,7 +126,7 @@ func decodeAhead(body hcl.Body, sg segment) (*cachedPiece, bool) {
 		if !ok {
 			return nil, false
 		}
-		cp.vss = append(cp.vss, cachedVS{vs: vs, label: b.LabelRanges[0], key: d.vsKeyRange, diags: slices.Clone(d.diags[from:])})
+		cp.vss = append(cp.vss, cachedVS{vs: &vs, label: b.LabelRanges[0], key: d.vsKeyRange, diags: slices.Clone(d.diags[from:])})
 	}
 	return cp, true
 }

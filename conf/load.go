@@ -194,7 +194,7 @@ func deferredConflict(deferred [][]cachedVS, names map[string]hcl.Range, addrs m
 	}
 	for _, vss := range deferred {
 		for i := range vss {
-			vs := &vss[i].vs
+			vs := vss[i].vs
 			if may(nameHash(vs.Name)) {
 				if _, ok := names[vs.Name]; ok {
 					return true
@@ -308,7 +308,7 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 		if piece.body == nil && piece.cached && d.deferChecks {
 			for i := range piece.reused {
 				d.diags = append(d.diags, piece.reused[i].diags...)
-				cfg.VirtualServers = append(cfg.VirtualServers, piece.reused[i].vs)
+				cfg.VirtualServers = append(cfg.VirtualServers, *piece.reused[i].vs)
 			}
 			vsSeen += len(piece.reused)
 			blocks += len(piece.reused)
@@ -322,9 +322,9 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 				blocks++
 				d.diags = append(d.diags, c.diags...)
 				dup := d.uniqueName("virtual_server", c.vs.Name, c.label, vsNames)
-				d.uniqueVS(c.vs, c.key)
+				d.uniqueVS(*c.vs, c.key)
 				if !dup {
-					cfg.VirtualServers = append(cfg.VirtualServers, c.vs)
+					cfg.VirtualServers = append(cfg.VirtualServers, *c.vs)
 				}
 			}
 			continue
@@ -407,7 +407,7 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 					// Its warnings (it has no error) go with it; errors
 					// across blocks are found again when it is reused.
 					rec.ok = ok && !dup && d.groupEntries == nil
-					rec.vss = append(rec.vss, cachedVS{vs: vs, label: b.LabelRanges[0], key: d.vsKeyRange,
+					rec.vss = append(rec.vss, cachedVS{vs: &vs, label: b.LabelRanges[0], key: d.vsKeyRange,
 						diags: slices.Clone(d.diags[from:])})
 				}
 			case "lvs_timeouts":
