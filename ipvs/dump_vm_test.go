@@ -3,11 +3,15 @@
 package ipvs
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"reflect"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestDumpSameAsMoby programs every shape the adapter knows (batchShapes,
@@ -89,4 +93,42 @@ func TestDumpSameAsMoby(t *testing.T) {
 	if got, err := k.Dump(); err != nil || len(got) != 0 {
 		t.Fatalf("dump of an empty table: %v %v", got, err)
 	}
+}
+
+// dumpMoby is Dump through moby/ipvs's GetServices and GetDestinations:
+// the reference the in-place decoder is tested against.
+func (n *Netlink) dumpMoby() ([]Service, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.h == nil {
+		return nil, fmt.Errorf("list services: %w", net.ErrClosed)
+	}
+	msvcs, err := n.h.GetServices()
+	if err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	out := make([]Service, 0, len(msvcs))
+	for _, ms := range msvcs {
+		svc, ok := fromMobyService(ms)
+		if !ok {
+			continue
+		}
+		mds, err := n.h.GetDestinations(ms)
+		if errors.Is(err, unix.ESRCH) {
+			continue // deleted between the two dumps
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list dests of %s: %w", svc.Key, err)
+		}
+		for _, md := range mds {
+			d, err := fromMobyDest(md)
+			if err != nil {
+				return nil, fmt.Errorf("list dests of %s: %w", svc.Key, err)
+			}
+			svc.Dests = append(svc.Dests, d)
+		}
+		out = append(out, svc)
+	}
+	sortTable(out)
+	return out, nil
 }

@@ -2,7 +2,6 @@ package ipvs
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -76,7 +75,8 @@ func (n *Netlink) Close() error {
 // one service dump plus one destination dump per service, never a lookup
 // per desired service. Services lvsd cannot express (unknown protocols)
 // are skipped: they can never be managed. The replies are decoded in place
-// (batchConn.dump); dumpMoby is the same read through moby/ipvs.
+// (batchConn.dump); dumpMoby (dump_vm_test.go) is the same read through
+// moby/ipvs.
 func (n *Netlink) Dump() ([]Service, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -84,44 +84,6 @@ func (n *Netlink) Dump() ([]Service, error) {
 		return nil, fmt.Errorf("list services: %w", net.ErrClosed)
 	}
 	return n.b.dump()
-}
-
-// dumpMoby is Dump through moby/ipvs's GetServices and GetDestinations:
-// the reference the in-place decoder is tested against.
-func (n *Netlink) dumpMoby() ([]Service, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.h == nil {
-		return nil, fmt.Errorf("list services: %w", net.ErrClosed)
-	}
-	msvcs, err := n.h.GetServices()
-	if err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
-	}
-	out := make([]Service, 0, len(msvcs))
-	for _, ms := range msvcs {
-		svc, ok := fromMobyService(ms)
-		if !ok {
-			continue
-		}
-		mds, err := n.h.GetDestinations(ms)
-		if errors.Is(err, unix.ESRCH) {
-			continue // deleted between the two dumps
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list dests of %s: %w", svc.Key, err)
-		}
-		for _, md := range mds {
-			d, err := fromMobyDest(md)
-			if err != nil {
-				return nil, fmt.Errorf("list dests of %s: %w", svc.Key, err)
-			}
-			svc.Dests = append(svc.Dests, d)
-		}
-		out = append(out, svc)
-	}
-	sortTable(out)
-	return out, nil
 }
 
 // Apply performs one op. The error reads like the op ("add service TCP
