@@ -2,6 +2,7 @@ package conf
 
 import (
 	"bytes"
+	"hash/maphash"
 	"os"
 	"slices"
 	"sync"
@@ -14,38 +15,41 @@ import (
 // is what a reload usually is: one weight changed in a 10k-service file
 // (~9 MB) used to cost a full parse and decode, most of a reload's time.
 //
-// It keeps the last file it parsed without error and, for each of the
-// pieces parseInPieces cut it into that holds only virtual_server blocks,
-// the decoded virtual servers. The next parse compares the new text with
-// the kept one: pieces inside the common prefix are reused as they are,
-// pieces inside the common suffix are reused with their source ranges
-// moved by the bytes and lines the edit added or removed, and only the
-// text in between is parsed and decoded. The checks across blocks
-// (duplicate names and addresses, the VRRP blocks, which are never
-// reused) run on the whole file every time, so the result is the one
-// Parse gives for the same text, ranges and diagnostics included
-// (cache_test.go compares them, and fuzzes edits).
+// It keeps, of the last file it parsed without error, the pieces
+// parseInPieces cut it into (each with a 128-bit sum of its bytes) and,
+// for those that hold only virtual_server blocks, the decoded virtual
+// servers. The next parse finds the pieces the new text has unchanged:
+// from the start, those whose bytes sum the same at their place are
+// reused as they are; from the end, those that sum the same moved by the
+// change of length are reused with their source ranges moved by the bytes
+// and lines the edit added or removed; only the text in between is parsed
+// and decoded. The checks across blocks (duplicate names and addresses,
+// the VRRP blocks, which are never reused) see every block, so the result
+// is the one Parse gives for the same text, ranges and diagnostics
+// included (cache_test.go compares them, and fuzzes edits).
 //
 // A Cache is safe for concurrent use; the zero value is ready.
 type Cache struct {
 	mu       sync.Mutex
 	filename string
-	src      []byte
-	pieces   []cachedPiece
-	// last is common's answer during one Parse (the same two slices).
-	last commonMemo
+	// kept: pieces describe the last file parsed without error, of size
+	// bytes. The file itself is not kept (9 MB at 10k services): each
+	// piece keeps a 128-bit sum of its bytes, and the next file's pieces
+	// are found equal by their sums.
+	kept   bool
+	size   int
+	pieces []cachedPiece
 }
 
-type commonMemo struct {
-	src, old []byte
-	p, s     int
-	ok       bool
-}
-
-// cachedPiece is one piece of Cache.src.
+// cachedPiece is one piece of the kept file.
 type cachedPiece struct {
 	from, to int     // offsets in the source
 	start    hcl.Pos // where from is
+	// sum is pieceSum of the piece's bytes, lines how many newlines they
+	// hold; summed says both are set.
+	sum    [2]uint64
+	lines  int
+	summed bool
 	// ok: the piece has only virtual_server blocks, all decoded without
 	// error, in vss.
 	ok  bool
@@ -92,17 +96,19 @@ func (c *Cache) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	// common's memo lives for this call only: it holds both files.
-	defer func() { c.last = commonMemo{} }()
 	if len(src) < 2*chunkSize {
-		c.src, c.pieces = nil, nil
+		c.drop()
 		return Parse(src, filename)
 	}
-	edit := c.edited(src, filename)
+	m, reuse := c.match(src, filename)
+	edit := src
+	if reuse {
+		edit = window(src, m.from, m.to)
+	}
 	if mayHaveGroups(edit) {
 		// Virtual servers of a group depend on another block: the file
 		// is parsed whole (Parse), and nothing is kept.
-		c.src, c.pieces = nil, nil
+		c.drop()
 		return Parse(src, filename)
 	}
 	if !utf8.Valid(edit) {
@@ -110,14 +116,16 @@ func (c *Cache) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 		// scanner can take a newline into an invalid UTF-8 sequence and
 		// count one line fewer (FuzzCacheEdit found "\xed$\n"): such a
 		// file is parsed whole (Parse does too), so positions stay
-		// hclsyntax's. The kept file stays the last good one.
+		// hclsyntax's. The kept pieces stay the last good file's.
 		return Parse(src, filename)
 	}
-	segs, ok := c.plan(src, filename)
-	if !ok {
+	var segs []segment
+	if reuse {
+		segs = c.segments(src, m)
+	} else {
 		cuts, ok := cutTopLevel(src, chunkSize)
 		if !ok || len(cuts) == 0 {
-			c.src, c.pieces = nil, nil
+			c.drop()
 			return Parse(src, filename)
 		}
 		segs = segmentsAt(src, 0, hcl.InitialPos, cuts)
@@ -129,33 +137,57 @@ func (c *Cache) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	}
 	cfg, diags = finishParse(cfg, diags)
 	if cfg != nil {
-		c.filename, c.src, c.pieces = filename, src, recs
-		if !share(recs, cfg) {
-			c.src, c.pieces = nil, nil
+		summarize(recs, src)
+		if share(recs, cfg) {
+			c.filename, c.kept, c.size, c.pieces = filename, true, len(src), recs
+		} else {
+			c.drop()
 		}
 	}
 	return cfg, diags
 }
 
-// edited is the part of src that Parse must scan for what the kept file
-// cannot have (a virtual_server_group keyword, invalid UTF-8: a file with
-// either is never kept): src itself, or, when src is an edit of the kept
-// file, the bytes that differ with enough of the unchanged text around
-// them to hold a keyword or a UTF-8 sequence across the edges. Both
-// scans of a 9 MB file took a tenth of a cached reload.
-func (c *Cache) edited(src []byte, filename string) []byte {
-	p, s, ok := c.common(src, filename)
-	if !ok {
-		return src
+// drop forgets the kept file.
+func (c *Cache) drop() { c.filename, c.kept, c.size, c.pieces = "", false, 0, nil }
+
+// pieceSeeds key pieceSum, per process.
+var pieceSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// pieceSum is a 128-bit sum of a piece's bytes (two independently seeded
+// maphash sums): two different pieces have the same sum with probability
+// 2^-128, which the Cache takes for equal bytes. Comparing sums instead of
+// bytes lets it forget the file.
+func pieceSum(b []byte) [2]uint64 {
+	return [2]uint64{maphash.Bytes(pieceSeeds[0], b), maphash.Bytes(pieceSeeds[1], b)}
+}
+
+// summarize sets the sums and line counts of the pieces parsed afresh
+// (reused pieces bring theirs: their bytes did not change).
+func summarize(recs []cachedPiece, src []byte) {
+	for i := range recs {
+		p := &recs[i]
+		if !p.summed {
+			b := src[p.from:p.to]
+			p.sum, p.lines, p.summed = pieceSum(b), bytes.Count(b, []byte{'\n'}), true
+		}
 	}
+}
+
+// window is the part of src that Parse must scan for what the kept file
+// cannot have (a virtual_server_group keyword, invalid UTF-8: a file with
+// neither is never kept) when src is the kept file with [from, to)
+// replaced: those bytes with enough of the unchanged text around them to
+// hold a keyword or a UTF-8 sequence across the edges. Both scans of a
+// 9 MB file took a tenth of a cached reload.
+func window(src []byte, from, to int) []byte {
 	// The unchanged text on each side starts and ends at rune starts of
 	// the kept file (valid UTF-8), so it is valid on its own and the
 	// window decides; it is at least as long as the keyword minus one.
-	from := max(0, p-len(groupKeyword))
+	from = max(0, from-len(groupKeyword))
 	for from > 0 && !utf8.RuneStart(src[from]) {
 		from--
 	}
-	to := len(src) - s + len(groupKeyword)
+	to += len(groupKeyword)
 	if to >= len(src) {
 		return src[from:]
 	}
@@ -165,23 +197,50 @@ func (c *Cache) edited(src []byte, filename string) []byte {
 	return src[from:to]
 }
 
-// common is the length of the common prefix and, after it, of the common
-// suffix of the kept file and src; ok is false when the kept file is not
-// src's. The last answer is kept: Parse asks twice (edited, plan), and
-// comparing 9 MB twice showed in a reload's profile.
-func (c *Cache) common(src []byte, filename string) (p, s int, ok bool) {
-	old := c.src
-	if old == nil || c.filename != filename {
-		return 0, 0, false
+// matched says which kept pieces src has unchanged: [0,i) at their
+// place, [j,len) moved by delta bytes; src[from:to) is the text between.
+type matched struct {
+	i, j, delta int
+	from, to    int
+}
+
+// match finds the kept pieces src has unchanged, by their sums: from the
+// start while they match at their place, then from the end while they
+// match moved by the change of length. ok is false when none does (or
+// nothing is kept). Each byte of src is summed at most once.
+func (c *Cache) match(src []byte, filename string) (m matched, ok bool) {
+	if !c.kept || c.filename != filename {
+		return m, false
 	}
-	if k := c.last; k.ok && len(k.src) == len(src) && len(src) > 0 && &k.src[0] == &src[0] && len(k.old) == len(old) && &k.old[0] == &old[0] {
-		return k.p, k.s, true
+	n := len(c.pieces)
+	m.delta = len(src) - c.size
+	for m.i < n && c.pieces[m.i].to <= len(src) && pieceSum(src[c.pieces[m.i].from:c.pieces[m.i].to]) == c.pieces[m.i].sum {
+		m.i++
 	}
-	n := min(len(old), len(src))
-	p = commonPrefix(old[:n], src[:n])
-	s = commonSuffix(old[p:], src[p:])
-	c.last = commonMemo{src: src, old: old, p: p, s: s, ok: len(src) > 0 && len(old) > 0}
-	return p, s, true
+	if m.i > 0 {
+		m.from = c.pieces[m.i-1].to
+	}
+	m.j = n
+	for m.j > m.i {
+		p := &c.pieces[m.j-1]
+		f, t := p.from+m.delta, p.to+m.delta
+		if f < m.from || t > len(src) || pieceSum(src[f:t]) != p.sum {
+			break
+		}
+		m.j--
+	}
+	// A reused piece keeps its columns, so it must start a line in src
+	// as it did in the kept file: an edit that ends on its first line (a
+	// space inserted before "virtual_server", FuzzCacheEdit) shifts them.
+	// The pieces after it follow unchanged text and start lines.
+	for m.j < n && c.pieces[m.j].from+m.delta > 0 && src[c.pieces[m.j].from+m.delta-1] != '\n' {
+		m.j++
+	}
+	m.to = len(src)
+	if m.j < n {
+		m.to = c.pieces[m.j].from + m.delta
+	}
+	return m, m.i > 0 || m.j < n
 }
 
 // share points the virtual servers of the reusable pieces at their place
@@ -213,35 +272,11 @@ func share(recs []cachedPiece, cfg *Config) bool {
 	return true
 }
 
-// plan cuts src into segments, reusing the kept pieces that src has
-// unchanged; ok is false when nothing can be reused.
-func (c *Cache) plan(src []byte, filename string) (segs []segment, ok bool) {
-	p, s, ok := c.common(src, filename)
-	if !ok {
-		return nil, false
-	}
-	old := c.src
-	delta := len(src) - len(old)
-
-	// Pieces [0,i) lie in the common prefix, [j,len) in the common suffix.
-	i := 0
-	for i < len(c.pieces) && c.pieces[i].to <= p {
-		i++
-	}
-	j := len(c.pieces)
-	for j > i && c.pieces[j-1].from >= len(old)-s {
-		j--
-	}
-	// A reused piece keeps its columns, so it must start a line in src
-	// as it did in old: an edit that ends on its first line (a space
-	// inserted before "virtual_server", FuzzCacheEdit) shifts them. The
-	// pieces after it follow unchanged text and start lines.
-	for j < len(c.pieces) && c.pieces[j].from+delta > 0 && src[c.pieces[j].from+delta-1] != '\n' {
-		j++
-	}
-	if i == 0 && j == len(c.pieces) {
-		return nil, false
-	}
+// segments cuts src into segments for parseInPieces as m says: the kept
+// pieces it has unchanged are reused (moved after the edit), the text
+// between is cut like a whole file.
+func (c *Cache) segments(src []byte, m matched) (segs []segment) {
+	i, j, delta := m.i, m.j, m.delta
 	// A kept piece that cannot be reused (VRRP blocks, say) is parsed
 	// again where it is.
 	for k := range i {
@@ -254,12 +289,9 @@ func (c *Cache) plan(src []byte, filename string) (segs []segment, ok bool) {
 	// The text in between, parsed afresh (cut like a whole file).
 	from, start := 0, hcl.InitialPos
 	if i > 0 {
-		from, start = c.pieces[i-1].to, hcl.Pos{Line: c.pieces[i-1].start.Line + bytes.Count(old[c.pieces[i-1].from:c.pieces[i-1].to], []byte{'\n'}), Column: 1, Byte: c.pieces[i-1].to}
+		from, start = c.pieces[i-1].to, hcl.Pos{Line: c.pieces[i-1].start.Line + c.pieces[i-1].lines, Column: 1, Byte: c.pieces[i-1].to}
 	}
-	to := len(src)
-	if j < len(c.pieces) {
-		to = c.pieces[j].from + delta
-	}
+	to := m.to
 	var after hcl.Pos
 	if from < to {
 		mid := src[from:to]
@@ -271,8 +303,7 @@ func (c *Cache) plan(src []byte, filename string) (segs []segment, ok bool) {
 			cuts[k] += from
 		}
 		// segmentsAt wants src ending at to.
-		m := segmentsAt(src[:to], from, start, cuts)
-		segs = append(segs, m...)
+		segs = append(segs, segmentsAt(src[:to], from, start, cuts)...)
 		after = hcl.Pos{Line: start.Line + bytes.Count(mid, []byte{'\n'}), Column: 1, Byte: to}
 	} else {
 		after = start
@@ -288,50 +319,7 @@ func (c *Cache) plan(src []byte, filename string) (segs []segment, ok bool) {
 			segs = append(segs, sg)
 		}
 	}
-	return segs, true
-}
-
-// commonPrefix is the length of the longest common prefix of a and b.
-func commonPrefix(a, b []byte) int {
-	n := min(len(a), len(b))
-	// bytes.Equal on halves: memcmp-speed, where a byte loop is not.
-	lo, hi := 0, n
-	for lo < hi {
-		if hi-lo <= 64 {
-			for lo < hi && a[lo] == b[lo] {
-				lo++
-			}
-			return lo
-		}
-		mid := lo + (hi-lo)/2
-		if bytes.Equal(a[lo:mid], b[lo:mid]) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
-}
-
-// commonSuffix is the length of the longest common suffix of a and b.
-func commonSuffix(a, b []byte) int {
-	n := min(len(a), len(b))
-	lo, hi := 0, n // the suffix length is in [lo, hi]
-	for lo < hi {
-		if hi-lo <= 64 {
-			for lo < hi && a[len(a)-1-lo] == b[len(b)-1-lo] {
-				lo++
-			}
-			return lo
-		}
-		mid := lo + (hi-lo)/2
-		if bytes.Equal(a[len(a)-mid:len(a)-lo], b[len(b)-mid:len(b)-lo]) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
+	return segs
 }
 
 // moved returns the piece as it is when dByte bytes and dLine lines were
