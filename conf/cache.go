@@ -54,6 +54,9 @@ type cachedPiece struct {
 	// error, in vss.
 	ok  bool
 	vss []cachedVS
+	// run, when not nil, holds the virtual servers of vss one after the
+	// other (vss[k].vs == &run[k]): a reuse appends them in one copy.
+	run []VirtualServer
 }
 
 // cachedVS is one decoded virtual_server with what the checks across
@@ -253,20 +256,29 @@ func share(recs []cachedPiece, cfg *Config) bool {
 	at := 0
 	for i := range recs {
 		p := &recs[i]
+		p.run = nil
 		if !p.ok {
 			p.vss = nil
 			continue
 		}
+		first, together := at, true
 		for k := range p.vss {
 			rev := p.vss[k].vs.Rev
 			for at < len(cfg.VirtualServers) && cfg.VirtualServers[at].Rev != rev {
 				at++
+				together = together && k == 0
 			}
 			if at == len(cfg.VirtualServers) {
 				return false
 			}
+			if k == 0 {
+				first = at
+			}
 			p.vss[k].vs = &cfg.VirtualServers[at]
 			at++
+		}
+		if together && len(p.vss) > 0 {
+			p.run = cfg.VirtualServers[first:at:at]
 		}
 	}
 	return true
@@ -334,14 +346,17 @@ func (p *cachedPiece) moved(dByte, dLine int) cachedPiece {
 	q.to += dByte
 	q.start = movePos(q.start, dByte, dLine)
 	q.vss = make([]cachedVS, len(p.vss))
+	// Shared with the last Config: moved in copies, one after the other.
+	q.run = make([]VirtualServer, len(p.vss))
 	for i, c := range p.vss {
-		vs := *c.vs // shared with the last Config: moved in a copy
+		vs := &q.run[i]
+		*vs = *c.vs
 		vs.DeclRange = moveRange(vs.DeclRange, dByte, dLine)
 		vs.RealServers = slices.Clone(vs.RealServers)
 		for k := range vs.RealServers {
 			vs.RealServers[k].DeclRange = movePosOnly(vs.RealServers[k].DeclRange, dLine)
 		}
-		c.vs = &vs
+		c.vs = vs
 		c.label = moveRange(c.label, dByte, dLine)
 		c.key = moveRange(c.key, dByte, dLine)
 		if len(c.diags) > 0 {

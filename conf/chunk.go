@@ -227,7 +227,7 @@ func parseInPieces(src []byte, filename string, segs []segment, record bool) (cf
 			p.body, p.diags, p.reuse = nil, nil, nil
 			sp := &streamPiece{body: body, cached: p.cached}
 			if reuse != nil {
-				sp.reused = reuse.vss
+				sp.reused, sp.run = reuse.vss, reuse.run
 				if record {
 					recs[i] = *reuse
 				}
