@@ -160,6 +160,10 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 	// place. Otherwise duplicates are skipped and the result sorted.
 	same := len(vss) == len(m.keys)
 	for i := 0; same && i < len(vss); i++ {
+		if i < len(m.memo) && m.memo[i].rev != 0 && m.memo[i].rev == vss[i].Rev && m.memo[i].call == call-1 {
+			// The decoding the last call saw here: its key, m.keys[i].
+			continue
+		}
 		same = keyOf(&vss[i]) == m.keys[i]
 	}
 	var built, out []Service
@@ -203,7 +207,7 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			seen[key] = true
 		}
 		if me := &m.memo; reuse && i < len(*me) && vs.Rev != 0 && (*me)[i].rev == vs.Rev && (*me)[i].gen == gen &&
-			(*me)[i].call == call-1 && (*me)[i].svc.Key == key {
+			(*me)[i].call == call-1 {
 			last := (*me)[i]
 			if up, changed := nextQuorum(last.up, true, last.sum, vs.Quorum, vs.Hysteresis, vs.SorryServer.IsValid()); !changed && up == last.up {
 				last.call = call

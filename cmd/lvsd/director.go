@@ -261,7 +261,7 @@ func (d *director) Reload(cfg *conf.Config) ([]string, error) {
 	} else {
 		d.vrrpc.Apply(cfg) // vrrp_sync_group changes
 	}
-	if plan.Checks {
+	if plan.Probes {
 		d.checks.Set(cfg.VirtualServers)
 	}
 	if d.rec != nil {

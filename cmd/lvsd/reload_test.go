@@ -39,30 +39,30 @@ func TestPlanVirtualServers(t *testing.T) {
 	}
 	base := parse(t, many(func(int) string { return "" }))
 	for _, tc := range []struct {
-		name         string
-		src          string
-		ipvs, checks bool
+		name                 string
+		src                  string
+		ipvs, checks, probes bool
 	}{
-		{"identical", many(func(int) string { return "" }), false, false},
-		{"moved down", "\n\n\n" + many(func(int) string { return "" }), false, false},
+		{"identical", many(func(int) string { return "" }), false, false, false},
+		{"moved down", "\n\n\n" + many(func(int) string { return "" }), false, false, false},
 		{"one weight", many(func(i int) string {
 			if i == 25 {
 				return vsN("vs25", 1025, 7, "5s")
 			}
 			return ""
-		}), true, true},
+		}), true, true, false},
 		{"one check", many(func(i int) string {
 			if i == 49 {
 				return vsN("vs49", 1049, 1, "2s")
 			}
 			return ""
-		}), false, true},
+		}), false, true, true},
 		{"renamed", many(func(i int) string {
 			if i == 0 {
 				return vsN("first", 1000, 1, "5s")
 			}
 			return ""
-		}), false, true},
+		}), false, true, true},
 		{"two swapped", many(func(i int) string {
 			switch i {
 			case 3:
@@ -71,26 +71,26 @@ func TestPlanVirtualServers(t *testing.T) {
 				return vsN("vs3", 1003, 1, "5s")
 			}
 			return ""
-		}), false, true},
+		}), false, true, true},
 		{"address moved", many(func(i int) string {
 			if i == 7 {
 				return vsN("vs7", 2007, 1, "5s")
 			}
 			return ""
-		}), true, true},
+		}), true, true, true},
 		{"one removed", many(func(i int) string {
 			if i == 10 {
 				return "\n"
 			}
 			return ""
-		}), true, true},
-		{"one added", many(func(int) string { return "" }) + vsN("new", 3000, 1, "5s"), true, true},
+		}), true, true, true},
+		{"one added", many(func(int) string { return "" }) + vsN("new", 3000, 1, "5s"), true, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cur := parse(t, tc.src)
-			ipvsChanged, checksChanged := planVirtualServers(base.VirtualServers, cur.VirtualServers)
-			if ipvsChanged != tc.ipvs || checksChanged != tc.checks {
-				t.Errorf("ipvs %v checks %v, want %v %v", ipvsChanged, checksChanged, tc.ipvs, tc.checks)
+			ipvsChanged, checksChanged, probesChanged := planVirtualServers(base.VirtualServers, cur.VirtualServers)
+			if ipvsChanged != tc.ipvs || checksChanged != tc.checks || probesChanged != tc.probes {
+				t.Errorf("ipvs %v checks %v probes %v, want %v %v %v", ipvsChanged, checksChanged, probesChanged, tc.ipvs, tc.checks, tc.probes)
 			}
 		})
 	}
