@@ -79,7 +79,16 @@ type Reconciler struct {
 	to timeoutsState
 
 	trigger chan struct{} // one pending "sync soon", coalesced
+
+	// busy, if set, is called around each full sync of Run (SetBusy).
+	busy func() (end func())
 }
+
+// SetBusy makes Run call f before each full sync (the first one and the
+// periodic resyncs, which dump and diff the whole table) and the function
+// f returns after it. The daemon uses it to give such a sync every CPU
+// while its steady state runs on one. Call it before Run.
+func (r *Reconciler) SetBusy(f func() (end func())) { r.busy = f }
 
 // NewReconciler returns a Reconciler that programs k and logs to log. Its
 // desired table starts empty, so it manages nothing until SetDesired.
@@ -392,7 +401,13 @@ func (r *Reconciler) Run(ctx context.Context, interval time.Duration) error {
 		if !full {
 			sync = r.syncChanged
 		}
-		if err := sync(); err != nil {
+		end := func() {}
+		if full && r.busy != nil {
+			end = r.busy()
+		}
+		err := sync()
+		end()
+		if err != nil {
 			r.log.Error("ipvs sync failed", "err", err)
 		}
 		var poll <-chan time.Time

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type fakeKernel struct {
 	failOn  map[string]error // op string -> error to return
 	dumpErr error
 	dumped  chan struct{} // if set, signalled after every Dump
+	onDump  func()        // if set, called in every Dump
 }
 
 var _ Kernel = (*fakeKernel)(nil)
@@ -46,6 +48,9 @@ func (f *fakeKernel) Dump() ([]Service, error) {
 	}
 	err := f.dumpErr
 	f.mu.Unlock()
+	if f.onDump != nil {
+		f.onDump()
+	}
 	if f.dumped != nil {
 		f.dumped <- struct{}{}
 	}
@@ -449,6 +454,15 @@ func TestReconcilerRun(t *testing.T) {
 		}
 		return tick, func() { close(stopped) }
 	}
+	// busy is active around full syncs only: seen is its count at each
+	// dump (read by the Run goroutine, so in order).
+	var busy atomic.Int32
+	var seen []int32
+	r.SetBusy(func() func() {
+		busy.Add(1)
+		return func() { busy.Add(-1) }
+	})
+	k.onDump = func() { seen = append(seen, busy.Load()) }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- r.Run(ctx, time.Minute) }()
@@ -472,6 +486,10 @@ func TestReconcilerRun(t *testing.T) {
 				t.Errorf("Run returned %v", err)
 			}
 			<-stopped
+			// The first sync, the new table's, the periodic resync.
+			if len(seen) < 3 || !slices.Equal(seen[:3], []int32{1, 0, 1}) {
+				t.Errorf("busy count at each dump %v, want [1 0 1 ...]", seen)
+			}
 			return
 		case <-k.dumped:
 		}

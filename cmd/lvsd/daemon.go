@@ -184,6 +184,8 @@ type daemon struct {
 	// cache keeps the decoded pieces of the running file, so that a
 	// reload parses only what changed.
 	cache *conf.Cache
+	// procs gives a reload every P (nil: nothing to manage).
+	procs *procs
 
 	mu         sync.Mutex
 	config     configStatus
@@ -221,6 +223,7 @@ func (d *daemon) reload(trigger string) reloadResult {
 	defer d.reloadMu.Unlock()
 	profileReload()
 	defer holdGC()()
+	defer d.procs.burst()()
 	d.notify.reloading()
 	defer d.notify.ready("running " + d.opts.file)
 
@@ -297,6 +300,9 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 			defer ahead.close()
 		}
 	}
+	pr := newProcs()
+	endStart := pr.burst()
+	defer endStart()
 	cache := &conf.Cache{}
 	l, _, diagText, err := loadFor(m, o.file, cache)
 	if diagText != "" {
@@ -326,11 +332,14 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 		log.Info("realtime scheduling", "policy", "SCHED_RR", "priority", o.rtPriority)
 	}
 
-	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log}, cache: cache,
-		config: configStatus{File: o.file, SHA256: l.sha256(), Loaded: time.Now()}}
+	// The hash is filled in once started: under emulation it took as long
+	// as a third of a 10k parse, in front of the first sync.
+	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log}, cache: cache, procs: pr,
+		config: configStatus{File: o.file, Loaded: time.Now()}}
 	switch m {
 	case modeDirector:
 		dir := newDirector(l.cfg, o, log)
+		dir.procs = pr
 		if ahead != nil {
 			dir.newKernel = ahead.open
 		}
@@ -368,7 +377,18 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 		d.svc.Stop()
 		return 1
 	}
-	log.Info("started", "mode", string(m), "file", o.file, "sha256", l.sha256(), "pid", os.Getpid(), "version", version)
+	// The start's burst ends with the first IPVS sync (a director) or
+	// now (an agent).
+	if dir, ok := d.svc.(*director); ok {
+		go dir.afterFirstSync(ctx, endStart)
+	} else {
+		endStart()
+	}
+	sum := l.sha256()
+	d.mu.Lock()
+	d.config.SHA256 = sum
+	d.mu.Unlock()
+	log.Info("started", "mode", string(m), "file", o.file, "sha256", sum, "pid", os.Getpid(), "version", version)
 	d.notify.ready("running " + o.file)
 	go d.notify.watchdog(ctx, func() { _ = d.svc.Status() })
 

@@ -20,6 +20,8 @@ import (
 type director struct {
 	log  *slog.Logger
 	opts *daemonOptions
+	// procs gives full IPVS syncs every P (nil: nothing to manage).
+	procs *procs
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -140,6 +142,7 @@ func (d *director) ensureIPVS(cfg *conf.Config) error {
 	}
 	d.kernel = k
 	d.rec = ipvs.NewReconciler(k, d.log)
+	d.rec.SetBusy(d.procs.burst)
 	return nil
 }
 
@@ -176,6 +179,24 @@ func (d *director) publishDesired() {
 	d.desired = want
 	d.published++
 	d.rec.SetDesired(want)
+}
+
+// afterFirstSync calls done once the first IPVS sync is over (at once
+// for a director without IPVS), or when ctx ends.
+func (d *director) afterFirstSync(ctx context.Context, done func()) {
+	defer done()
+	if d.rec == nil {
+		return
+	}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for d.rec.SyncStatus().Synced.IsZero() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (d *director) followHealth(ctx context.Context) error {
