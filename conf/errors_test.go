@@ -200,6 +200,16 @@ func TestErrors(t *testing.T) {
     address = "198.51.100.10:3306"
   }
 }`, `198.51.100.10:3306 is already a real server of virtual_server "vs"`, 7},
+		{"duplicate DR destination", `virtual_server "vs" {
+  address    = "198.51.100.30:3306"
+  lvs_method = "DR"
+  real_server "a" {
+    address = "198.51.100.10:3306"
+  }
+  real_server "b" {
+    address = "198.51.100.10:3307"
+  }
+}`, `198.51.100.10:3307 is the IPVS destination 198.51.100.10:3306 (lvs_method DR takes the service's port), as is the real server at test.hcl:5,15`, 8},
 		{"duplicate vrid", vrrp("a", "") + vrrp("b", `  virtual_ipaddress = ["198.51.100.31"]`), `virtual_router_id 51 is already used on interface eth0 by vrrp_instance "a"`, 11},
 		{"duplicate vrrp name", vrrp("a", "") + vrrp("a", "  virtual_router_id = 52"), `vrrp_instance "a" is already declared at test.hcl:1,15`, 8},
 		{"duplicate vs name", vs("a", "") + vs("a", `  protocol = "UDP"`), `virtual_server "a" is already declared`, 5},

@@ -575,8 +575,19 @@ func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, add
 
 // checkRSAddr applies the cross-checks on a real server's address.
 func (d *decoder) checkRSAddr(a *hcl.Attribute, rs RealServer, vs *VirtualServer, vsAddrOK bool, addrs map[string]hcl.Range) {
-	key := rs.Address.String()
+	// Real servers are told apart by the destination IPVS gets: DR and
+	// TUN take the service's port (VirtualServer.DestAddr).
+	dest := rs.Address
+	if vsAddrOK {
+		dest = vs.DestAddrOf(&rs)
+	}
+	key := dest.String()
 	if first, ok := addrs[key]; ok {
+		if dest != rs.Address {
+			d.errorf(a.Expr.Range(), "Duplicate real_server address",
+				"%s is the IPVS destination %s (lvs_method %s takes the service's port), as is the real server at %s.", rs.Address, dest, rs.Method, pos(first))
+			return
+		}
 		d.errorf(a.Expr.Range(), "Duplicate real_server address",
 			"%s is already a real server of virtual_server %q at %s.", rs.Address, vs.Name, pos(first))
 		return
@@ -604,7 +615,7 @@ func (d *decoder) checkRSAddr(a *hcl.Attribute, rs RealServer, vs *VirtualServer
 	// service matches any port.
 	if vs.FWMark == 0 && rs.Method != "NAT" && rs.Address.Port() != vs.Address.Port() {
 		d.warnf(a.Expr.Range(), "Port ignored with lvs_method "+rs.Method,
-			"lvs_method %s cannot rewrite ports: clients reach %s on port %d, not %d.", rs.Method, rs.Address.Addr(), vs.Address.Port(), rs.Address.Port())
+			"lvs_method %s cannot rewrite ports: clients reach %s on port %d, not %d. IPVS is given port %d (as keepalived and ipvsadm do); the checks connect to %d.", rs.Method, rs.Address.Addr(), vs.Address.Port(), rs.Address.Port(), vs.Address.Port(), rs.Address.Port())
 	}
 }
 

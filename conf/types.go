@@ -169,6 +169,35 @@ type VirtualServer struct {
 	Rev uint64
 }
 
+// DestAddr is the address IPVS is given for a destination at addr that
+// vs forwards to with method. Only NAT rewrites the destination port: DR
+// and TUN deliver the packet as the client sent it, and keepalived
+// (check/ipvswrapper.c) like ipvsadm programs such a destination with the
+// service's port, 0 for a firewall-mark service, whatever port the
+// real_server names (its checks still connect to that one). lvsd programs
+// the same, so that it takes over a table keepalived made from the same
+// config without a change.
+func (vs *VirtualServer) DestAddr(addr netip.AddrPort, method string) netip.AddrPort {
+	if method == "NAT" {
+		return addr
+	}
+	var port uint16
+	if vs.FWMark == 0 {
+		port = vs.Address.Port()
+	}
+	return netip.AddrPortFrom(addr.Addr(), port)
+}
+
+// DestAddrOf is DestAddr for one of vs's real servers (its own method,
+// else the virtual server's).
+func (vs *VirtualServer) DestAddrOf(rs *RealServer) netip.AddrPort {
+	m := rs.Method
+	if m == "" {
+		m = vs.Method
+	}
+	return vs.DestAddr(rs.Address, m)
+}
+
 // RealServer is one real_server block inside a virtual_server.
 type RealServer struct {
 	Name    string

@@ -15,10 +15,10 @@ import (
 // vsgroupKeepalived uses every kind of virtual_server_group entry: single
 // addresses, a range of the last byte, a network, IPv6 with a range of the
 // last group, firewall marks of both families, and a group virtual server
-// without protocol (keepalived's UDP default). The real servers of DR
-// services have the service's port: keepalived (like ipvsadm) programs a
-// DR or TUN destination with the service's port (0 for a firewall mark)
-// whatever the real_server's port, where lvsd programs the configured one.
+// without protocol (keepalived's UDP default). The real servers of the
+// DR services name other ports than their services': keepalived (like
+// ipvsadm) programs a DR or TUN destination with the service's port (0 for
+// a firewall mark), and so must lvsd.
 const vsgroupKeepalived = `virtual_server_group WEB {
     198.51.100.40 80
     198.51.100.41-43 80
@@ -42,7 +42,7 @@ virtual_server group WEB {
     lvs_sched wrr
     lvs_method DR
     persistence_timeout 120
-    real_server 198.51.100.10 80 {
+    real_server 198.51.100.10 8080 {
         weight 3
     }
     real_server 198.51.100.11 80 {
@@ -65,7 +65,8 @@ virtual_server group WEB6 {
 }
 virtual_server group MARKS6 {
     lvs_sched rr
-    real_server 2001:db8::11 0 {
+    lvs_method DR
+    real_server 2001:db8::11 8080 {
     }
 }
 virtual_server group DNS {

@@ -186,9 +186,10 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 	// conf.RealServer and a map per service were most of what a call
 	// allocated.
 	type member struct {
-		rs *conf.RealServer
-		h  Health
-		w  int
+		rs   *conf.RealServer
+		addr netip.AddrPort // IPVS's (conf.VirtualServer.DestAddr)
+		h    Health
+		w    int
 	}
 	var members []member
 	addrs := map[netip.AddrPort]bool{}
@@ -227,10 +228,11 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 		sum := 0
 		for j := range vs.RealServers {
 			rs := &vs.RealServers[j]
-			if addrs[rs.Address] {
+			addr := vs.DestAddrOf(rs)
+			if addrs[addr] {
 				continue
 			}
-			addrs[rs.Address] = true
+			addrs[addr] = true
 			h := health(*vs, *rs)
 			w := rs.Weight
 			if h.WeightSet {
@@ -239,7 +241,7 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			if h.Up && !h.Draining {
 				sum += w
 			}
-			members = append(members, member{rs, h, w})
+			members = append(members, member{rs, addr, h, w})
 		}
 
 		q, known := m.quorum[key]
@@ -266,7 +268,7 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 
 		for _, mb := range members {
 			d := Dest{
-				Addr: mb.rs.Address, Weight: mb.w, Method: rsMethod(*vs, *mb.rs),
+				Addr: mb.addr, Weight: mb.w, Method: rsMethod(*vs, *mb.rs),
 				UThreshold: mb.rs.UThreshold, LThreshold: mb.rs.LThreshold,
 			}
 			switch {
@@ -277,7 +279,7 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 				// (keepalived's perform_quorum_state removes them,
 				// inhibit_on_failure keeps them at weight 0).
 				if !mb.rs.InhibitOnFailure {
-					svc.Down = append(svc.Down, mb.rs.Address)
+					svc.Down = append(svc.Down, mb.addr)
 					continue
 				}
 				// Weight 0 stops new connections but, unlike removal,
@@ -286,20 +288,25 @@ func (m *Membership) desired(vss []conf.VirtualServer, health func(vs conf.Virtu
 			}
 			svc.Dests = append(svc.Dests, d)
 		}
-		if ss := vs.SorryServer; ss.IsValid() && !sorry && !vs.SorryServerInhibit && !addrs[ss] {
+		ssMethod := vs.SorryServerMethod
+		if ssMethod == "" {
+			ssMethod = vs.Method
+		}
+		var ss netip.AddrPort
+		if vs.SorryServer.IsValid() {
+			ss = vs.DestAddr(vs.SorryServer, ssMethod)
+		}
+		if ss.IsValid() && !sorry && !vs.SorryServerInhibit && !addrs[ss] {
 			// Not needed: deleted at once, as keepalived does, not
 			// drained.
 			svc.Down = append(svc.Down, ss)
 		}
-		if ss := vs.SorryServer; ss.IsValid() && (sorry || vs.SorryServerInhibit) {
+		if ss.IsValid() && (sorry || vs.SorryServerInhibit) {
 			w := 0
 			if sorry {
 				w = 1 // keepalived's sorry server has the default weight
 			}
-			d := Dest{Addr: ss, Weight: w, Method: vs.SorryServerMethod}
-			if d.Method == "" {
-				d.Method = vs.Method
-			}
+			d := Dest{Addr: ss, Weight: w, Method: ssMethod}
 			if addrs[ss] {
 				// The sorry server is also a real server: it takes
 				// the sorry role's weight while the quorum is lost.

@@ -45,9 +45,31 @@ func TestDesiredShapes(t *testing.T) {
 					{Address: ap("198.51.100.10:80"), Weight: 1},
 				},
 			},
+			// DR and TUN destinations of a fwmark service get port 0,
+			// as keepalived programs them.
 			Service{Key: FWMarkKey(5, false), Sched: "wrr", Dests: []Dest{
-				{Addr: ap("198.51.100.10:80"), Weight: 1, Method: DR},
-				{Addr: ap("198.51.100.11:80"), Weight: 2, Method: TUN, UThreshold: 10, LThreshold: 5},
+				{Addr: ap("198.51.100.10:0"), Weight: 1, Method: DR},
+				{Addr: ap("198.51.100.11:0"), Weight: 2, Method: TUN, UThreshold: 10, LThreshold: 5},
+			}},
+		},
+		{
+			// keepalived and ipvsadm give DR and TUN destinations the
+			// service's port; NAT keeps the real server's. Two real
+			// servers that are one IPVS destination make one entry.
+			"DR and TUN take the service's port",
+			conf.VirtualServer{
+				Address: ap("198.51.100.31:3306"), Protocol: TCP, Sched: "rr", Method: DR,
+				RealServers: []conf.RealServer{
+					{Address: ap("198.51.100.10:3307"), Weight: 1},
+					{Address: ap("198.51.100.11:3308"), Weight: 1, Method: TUN},
+					{Address: ap("198.51.100.12:3309"), Weight: 1, Method: NAT},
+					{Address: ap("198.51.100.10:3306"), Weight: 5},
+				},
+			},
+			Service{Key: tcp("198.51.100.31:3306"), Sched: "rr", Dests: []Dest{
+				{Addr: ap("198.51.100.10:3306"), Weight: 1, Method: DR},
+				{Addr: ap("198.51.100.11:3306"), Weight: 1, Method: TUN},
+				{Addr: ap("198.51.100.12:3309"), Weight: 1, Method: NAT},
 			}},
 		},
 		{

@@ -377,13 +377,9 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 		d.svc.Stop()
 		return 1
 	}
-	// The start's burst ends with the first IPVS sync (a director) or
-	// now (an agent).
-	if dir, ok := d.svc.(*director); ok {
-		go dir.afterFirstSync(ctx, endStart)
-	} else {
-		endStart()
-	}
+	// The first IPVS sync, which programs the table from empty, has a
+	// burst of its own (Reconciler.SetBusy).
+	endStart()
 	sum := l.sha256()
 	d.mu.Lock()
 	d.config.SHA256 = sum

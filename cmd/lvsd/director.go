@@ -181,24 +181,6 @@ func (d *director) publishDesired() {
 	d.rec.SetDesired(want)
 }
 
-// afterFirstSync calls done once the first IPVS sync is over (at once
-// for a director without IPVS), or when ctx ends.
-func (d *director) afterFirstSync(ctx context.Context, done func()) {
-	defer done()
-	if d.rec == nil {
-		return
-	}
-	t := time.NewTicker(50 * time.Millisecond)
-	defer t.Stop()
-	for d.rec.SyncStatus().Synced.IsZero() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 func (d *director) followHealth(ctx context.Context) error {
 	for {
 		select {

@@ -183,6 +183,13 @@ func findRS(vss []conf.VirtualServer, vsArg, rsArg string) (conf.VirtualServer, 
 			return vs, rs, nil
 		}
 	}
+	// The address ipvsadm -Ln shows: a DR or TUN real server's carries
+	// the service's port (conf.VirtualServer.DestAddr).
+	for _, rs := range vs.RealServers {
+		if vs.DestAddrOf(&rs).String() == rsArg {
+			return vs, rs, nil
+		}
+	}
 	return vs, conf.RealServer{}, fmt.Errorf("real server %q of virtual server %q: %w", rsArg, vs.Name, errNotFound)
 }
 

@@ -163,6 +163,7 @@ func buildVirtualServers(vss []conf.VirtualServer, probes []healthcheck.ProbeSta
 			st.Stats = &c
 		}
 		for _, rs := range vs.RealServers {
+			kaddr := vs.DestAddrOf(&rs)
 			r := rsStatus{Name: rs.Name, Addr: rs.Address, Weight: rs.Weight, Check: "none"}
 			if p, ok := checks[rsKey{healthcheck.VSKey(vs), healthcheck.RSKey(rs)}]; ok {
 				r.Check = "down"
@@ -174,7 +175,7 @@ func buildVirtualServers(vss []conf.VirtualServer, probes []healthcheck.ProbeSta
 			}
 			if haveStats {
 				for _, d := range cs.Dests {
-					if d.Addr == rs.Address {
+					if d.Addr == kaddr {
 						w, c := d.Weight, d.Counters
 						r.KernelWeight, r.Stats = &w, &c
 						r.ActiveConns, r.InactConns = d.ActiveConns, d.InactConns
@@ -182,7 +183,7 @@ func buildVirtualServers(vss []conf.VirtualServer, probes []healthcheck.ProbeSta
 				}
 			} else {
 				for _, d := range ks.Dests {
-					if d.Addr == rs.Address {
+					if d.Addr == kaddr {
 						w := d.Weight
 						r.KernelWeight = &w
 					}
