@@ -61,6 +61,10 @@ type tcpLoop struct {
 	work     []loopCmd
 	ev       unix.EpollEvent
 	sa       rawSockaddr
+	// readFn is readEvents, made a func value once: a closure or method
+	// value made at each wait was a heap allocation per wake-up.
+	readFn  func(fd uintptr) bool
+	nEvents int
 	// exited is set (under m.mu) when run returns: the eventfd is then
 	// closed and its number may belong to someone else.
 	exited bool
@@ -132,6 +136,7 @@ func newTCPLoop(m *Manager) (*tcpLoop, error) {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
 	l := &tcpLoop{m: m, epfd: epfd, evfd: evfd, base: time.Now(), done: make(chan struct{}), events: make([]unix.EpollEvent, 256)}
+	l.readFn = l.readEvents
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
 		unix.Close(evfd)
@@ -261,27 +266,31 @@ func (l *tcpLoop) run() {
 // the goroutine parks in Go's poller until the epoll descriptor turns
 // readable (an event is ready) or the deadline.
 func (l *tcpLoop) wait() int {
-	n := 0
-	err := l.rc.Read(func(fd uintptr) bool {
-		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
-		switch {
-		case e == syscall.EINTR:
-			return false
-		case e != 0:
-			// Cannot happen with valid arguments; waiting for
-			// the next event or deadline beats spinning.
-			l.m.log.Error("tcp_check loop: epoll_pwait", "err", os.NewSyscallError("epoll_pwait", e))
-			return false
-		}
-		n = int(r)
-		return n > 0
-	})
+	l.nEvents = 0
+	err := l.rc.Read(l.readFn)
 	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 		// The descriptor is ours and open until run returns.
 		l.m.log.Error("tcp_check loop: wait", "err", err)
 		time.Sleep(10 * time.Millisecond)
 	}
-	return n
+	return l.nEvents
+}
+
+// readEvents is wait's callback for RawConn.Read: it collects the ready
+// events into l.events and l.nEvents and says whether there were any.
+func (l *tcpLoop) readEvents(fd uintptr) bool {
+	r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+	switch {
+	case e == syscall.EINTR:
+		return false
+	case e != 0:
+		// Cannot happen with valid arguments; waiting for the next
+		// event or deadline beats spinning.
+		l.m.log.Error("tcp_check loop: epoll_pwait", "err", os.NewSyscallError("epoll_pwait", e))
+		return false
+	}
+	l.nEvents = int(r)
+	return l.nEvents > 0
 }
 
 // begin starts an attempt of p: a non-blocking connect, then the wait for

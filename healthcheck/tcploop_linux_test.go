@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/conf"
+	"golang.org/x/sys/unix"
 )
 
 // The tests of the tcp_check loop run on the real clock (the loop waits in
@@ -387,5 +389,33 @@ func TestLoopNotForDialersOrFakeClock(t *testing.T) {
 	fake := NewManager(nil, nil, WithClock(newFakeClock(t0)))
 	if p := fake.loopProbe(NewChecker(c), c); p != nil {
 		t.Error("the loop runs on a fake clock")
+	}
+}
+
+// A wait allocates nothing, whether it ends at its deadline or on an
+// event: the loop waits once or twice per check.
+func TestLoopWaitAllocs(t *testing.T) {
+	l, err := newTCPLoop(NewManager(slog.New(slog.DiscardHandler), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.ep.Close()
+	defer unix.Close(l.evfd)
+	if err := l.ep.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { l.wait() }); n != 0 {
+		t.Errorf("%v allocations per wait at the deadline, want 0", n)
+	}
+	// The eventfd stays readable until read: every wait finds it.
+	if err := l.ep.SetReadDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	l.wake()
+	if n := l.wait(); n != 1 {
+		t.Fatalf("wait found %d events, want the eventfd's", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { l.wait() }); n != 0 {
+		t.Errorf("%v allocations per wait on an event, want 0", n)
 	}
 }
