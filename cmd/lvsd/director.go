@@ -30,6 +30,7 @@ type director struct {
 	mu      sync.Mutex
 	cfg     *conf.Config
 	started time.Time
+	running bool // Start succeeded
 	inst    map[string]*runningInstance
 	// vrrpc shares vrrp_scripts, sync groups and notify scripts between
 	// the instances.
@@ -117,6 +118,9 @@ func (d *director) Start(ctx context.Context) error {
 		d.goRun(func(ctx context.Context) error { return d.rec.Run(ctx, d.opts.resync) })
 		d.goRun(d.followHealth)
 	}
+	d.mu.Lock()
+	d.running = true
+	d.mu.Unlock()
 	return nil
 }
 
@@ -297,12 +301,19 @@ func (d *director) Stop() {
 	// removed (RFC 3768 §6.4.3 shutdown).
 	d.cancel()
 	d.wg.Wait()
-	d.coordStop()
-	<-d.coordDone
+	// A Start that failed may have stopped before the coordinator or
+	// before the end; then the omega scripts (keepalived runs them on a
+	// shutdown of a running service) are not run either.
+	if d.coordStop != nil {
+		d.coordStop()
+		<-d.coordDone
+	}
 	d.mu.Lock()
-	cfg := d.cfg
+	cfg, running := d.cfg, d.running
 	d.mu.Unlock()
-	d.omega(cfg)
+	if running {
+		d.omega(cfg)
+	}
 	if d.rec != nil && !d.opts.keepIPVS {
 		if err := d.rec.Cleanup(); err != nil {
 			d.log.Error("ipvs cleanup", "err", err)
