@@ -217,7 +217,7 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 	d.membership(attrs, &vs, addrOK)
 
 	names := map[string]hcl.Range{}
-	addrs := map[string]hcl.Range{}
+	addrs := map[netip.AddrPort]hcl.Range{}
 	// Sized once: grown by append, the slice of 10 real servers got room
 	// for 16, which was 40% of a 10k-service config's memory.
 	if len(content.Blocks) > 0 {
@@ -507,7 +507,7 @@ func familyName(a netip.Addr) string {
 // realServer decodes one real_server block inside vs. vsAddrOK says whether
 // vs.Address is usable for cross-checks; addrs tracks the addresses already
 // used in this virtual server.
-func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, addrs map[string]hcl.Range) (RealServer, bool) {
+func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, addrs map[netip.AddrPort]hcl.Range) (RealServer, bool) {
 	errs := len(d.diags)
 	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, InhibitOnFailure: vs.InhibitOnFailure, Method: vs.Method, DeclRange: PosOf(b.DefRange)}
 	content, diags := b.Body.Content(rsSchema)
@@ -574,15 +574,14 @@ func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, add
 }
 
 // checkRSAddr applies the cross-checks on a real server's address.
-func (d *decoder) checkRSAddr(a *hcl.Attribute, rs RealServer, vs *VirtualServer, vsAddrOK bool, addrs map[string]hcl.Range) {
+func (d *decoder) checkRSAddr(a *hcl.Attribute, rs RealServer, vs *VirtualServer, vsAddrOK bool, addrs map[netip.AddrPort]hcl.Range) {
 	// Real servers are told apart by the destination IPVS gets: DR and
 	// TUN take the service's port (VirtualServer.DestAddr).
 	dest := rs.Address
 	if vsAddrOK {
 		dest = vs.DestAddrOf(&rs)
 	}
-	key := dest.String()
-	if first, ok := addrs[key]; ok {
+	if first, ok := addrs[dest]; ok {
 		if dest != rs.Address {
 			d.errorf(a.Expr.Range(), "Duplicate real_server address",
 				"%s is the IPVS destination %s (lvs_method %s takes the service's port), as is the real server at %s.", rs.Address, dest, rs.Method, pos(first))
@@ -592,7 +591,7 @@ func (d *decoder) checkRSAddr(a *hcl.Attribute, rs RealServer, vs *VirtualServer
 			"%s is already a real server of virtual_server %q at %s.", rs.Address, vs.Name, pos(first))
 		return
 	}
-	addrs[key] = a.Expr.Range()
+	addrs[dest] = a.Expr.Range()
 	if !vsAddrOK {
 		return
 	}
