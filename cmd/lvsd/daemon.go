@@ -292,6 +292,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := newLogger(stderr, o.logFormat, o.logLevel)
+	routeLogrus(log)
 
 	var ahead *kernelAhead
 	if m == modeDirector {

@@ -35,6 +35,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	routeLogrus(newLogger(stderr, "text", "warn"))
 	k, err := ipvs.NewKernel()
 	if err != nil {
 		fmt.Fprintf(stderr, "lvsd plan: %v\n", err)
