@@ -18,12 +18,7 @@ import (
 // to the shutdown of a running service. It panicked on the coordinator
 // that the failed Start had not made yet.
 func TestStopAfterFailedStart(t *testing.T) {
-	dir := t.TempDir()
-	marker := filepath.Join(dir, "marker")
-	script := filepath.Join(dir, "notify")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$1\" >> "+marker+"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	script, marker := markerScript(t)
 	cfg := parse(t, fmt.Sprintf(`virtual_server "db" {
   address     = "198.51.100.30:3306"
   quorum_down = "%s down"
@@ -43,4 +38,17 @@ func TestStopAfterFailedStart(t *testing.T) {
 	if b, err := os.ReadFile(marker); err == nil {
 		t.Errorf("quorum_down ran after a failed start: %q", b)
 	}
+}
+
+// markerScript writes a notify program that appends its first argument to
+// the file marker, as a line.
+func markerScript(t *testing.T) (script, marker string) {
+	t.Helper()
+	dir := t.TempDir()
+	marker = filepath.Join(dir, "marker")
+	script = filepath.Join(dir, "notify")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$1\" >> "+marker+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return script, marker
 }

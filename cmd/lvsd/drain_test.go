@@ -154,12 +154,7 @@ func TestDrainCommand(t *testing.T) {
 // server stands in (keepalived's "starting with quorum down"), and again at
 // stop with omega; the programs really run (they write marker lines).
 func TestQuorumScripts(t *testing.T) {
-	dir := t.TempDir()
-	marker := filepath.Join(dir, "marker")
-	script := filepath.Join(dir, "notify")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$1\" >> "+marker+"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	script, marker := markerScript(t)
 	cfgText := fmt.Sprintf(`virtual_server "db" {
   address      = "198.51.100.30:3306"
   sorry_server = "198.51.100.50:3306"
