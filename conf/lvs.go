@@ -156,7 +156,7 @@ func (d *decoder) virtualServer(b *hcl.Block) (VirtualServer, bool) {
 		DeclRange: b.DefRange,
 		Rev:       nextRev(),
 	}
-	content, diags := b.Body.Content(vsSchema)
+	content, diags := bodyContent(b.Body, vsSchema)
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes
 
@@ -510,7 +510,7 @@ func familyName(a netip.Addr) string {
 func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, addrs map[netip.AddrPort]hcl.Range) (RealServer, bool) {
 	errs := len(d.diags)
 	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, InhibitOnFailure: vs.InhibitOnFailure, Method: vs.Method, DeclRange: PosOf(b.DefRange)}
-	content, diags := b.Body.Content(rsSchema)
+	content, diags := bodyContent(b.Body, rsSchema)
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes
 	d.require(b, attrs, "address")
@@ -662,7 +662,7 @@ func (d *decoder) thresholds(attrs hcl.Attributes, rs *RealServer) {
 // check decodes one checker block of the given kind, cascading delay_loop
 // from the virtual server and keepalived's defaults for the rest.
 func (d *decoder) check(b *hcl.Block, kind string, rs RealServer, delayLoop time.Duration) Check {
-	content, diags := b.Body.Content(checkSchemas[b.Type])
+	content, diags := bodyContent(b.Body, checkSchemas[b.Type])
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes
 	c := Check{

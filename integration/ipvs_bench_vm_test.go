@@ -37,6 +37,10 @@ import (
 // LVSD_BENCH_IPVS_SIZES (default "1000,10000") lists the service counts;
 // keepalived and ipvsadm run only up to LVSD_BENCH_IPVS_OTHERS_MAX
 // services (default 10000), so 50000 can be measured for lvsd alone.
+// LVSD_BENCH_IPVS_ENV="K=V ..." sets lvsd's environment for an experiment
+// (GOGC, GOMAXPROCS; with GODEBUG=gctrace=1 lvsd's output through its
+// start is logged). VmRSS is sampled through each lvsd start and its peak
+// logged with when it came.
 // LVSD_BENCH_IPVS_PROFILE=DIR writes lvsd's CPU profile of each from-empty
 // run there; LVSD_BENCH_IPVS_PROFILE_RELOAD=DIR one from the first reload
 // on instead. Figures are logged as "bench:" lines; nothing is asserted on
@@ -244,11 +248,20 @@ func TestIPVSBenchmark(t *testing.T) {
 			mprof := filepath.Join(profDir, fmt.Sprintf("lvsd-%d.heap.pprof", n))
 			args = append([]string{"env", "LVSD_CPUPROFILE=" + prof, "LVSD_MEMPROFILE=" + mprof}, args...)
 		}
+		// LVSD_BENCH_IPVS_ENV="K=V K=V": lvsd's environment for an
+		// experiment (GOGC, GOMEMLIMIT, GOMAXPROCS).
+		if e := strings.Fields(os.Getenv("LVSD_BENCH_IPVS_ENV")); len(e) > 0 {
+			if args[0] != "env" {
+				args = append([]string{"env"}, args...)
+			}
+			args = append(append([]string{"env"}, e...), args[1:]...)
+		}
 		start := time.Now()
 		lv, err := h.Start(fmt.Sprintf("lvsd-%d", n), args...)
 		if err != nil {
 			t.Fatal(err)
 		}
+		stopRSS := sampleRSS(lv.Cmd.Process.Pid, start)
 		waitEntries(lv, []netip.AddrPort{tab.Service(n - 1), lastSorted(tab)}, want, 30*time.Minute)
 		r.lvsd = time.Since(start)
 		// The sync logs its summary just after the kernel has the table.
@@ -257,6 +270,11 @@ func TestIPVSBenchmark(t *testing.T) {
 		// is logged.
 		lab.WaitFor(5*time.Minute, func() bool { return countOps(lv.Output()) >= want })
 		r.startHWMKB = procStatusKB(t, lv.Cmd.Process.Pid, "VmHWM")
+		peakKB, peakAt := stopRSS()
+		if strings.Contains(os.Getenv("LVSD_BENCH_IPVS_ENV"), "gctrace") {
+			t.Logf("bench: lvsd's start:\n%s", lv.Output())
+		}
+		t.Logf("bench: %d services x 10: lvsd VmRSS sampled every 20 ms peaked at %d kB, %s after the start", n, peakKB, peakAt.Round(time.Millisecond))
 		t.Logf("bench: %d services x 10: lvsd %s (%s), VmHWM after the start %d kB, VmRSS %d kB", n, r.lvsd.Round(time.Millisecond),
 			phases(lv.Output(), start), r.startHWMKB, procStatusKB(t, lv.Cmd.Process.Pid, "VmRSS"))
 
@@ -552,6 +570,40 @@ func regexpWeight(rs string, w int) string { return fmt.Sprintf("-> %s Masq %d "
 
 // procStatusKB reads a kB field of /proc/PID/status: VmHWM (the peak
 // resident set) or VmRSS (the current one).
+// sampleRSS reads pid's VmRSS every 20 ms until the returned stop is
+// called, which gives the largest sample and when it was taken (since
+// start): where in a start the peak (VmHWM) comes.
+func sampleRSS(pid int, start time.Time) (stop func() (int, time.Duration)) {
+	done := make(chan struct{})
+	var peak int
+	var at time.Duration
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		path := fmt.Sprintf("/proc/%d/status", pid)
+		for {
+			if b, err := os.ReadFile(path); err == nil {
+				if _, v, ok := strings.Cut(string(b), "VmRSS:"); ok {
+					v, _, _ = strings.Cut(v, "kB")
+					if kb, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && kb > peak {
+						peak, at = kb, time.Since(start)
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return func() (int, time.Duration) {
+		close(done)
+		<-finished
+		return peak, at
+	}
+}
+
 func procStatusKB(t *testing.T, pid int, field string) int {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))

@@ -1,7 +1,6 @@
 package ipvs
 
 import (
-	"cmp"
 	"slices"
 )
 
@@ -48,11 +47,13 @@ func Diff(desired, observed []Service, managed map[Key]bool) []Op {
 		hint += 1 + len(w.Dests)
 	}
 	var ops []Op
+	var kinds [DeleteService + 1]int // ops of each kind
 	emit := func(o Op) {
 		if ops == nil { // a steady-state resync allocates nothing here
 			ops = make([]Op, 0, hint)
 		}
 		ops = append(ops, o)
+		kinds[o.Kind]++
 	}
 
 	for _, k := range keys {
@@ -76,8 +77,46 @@ func Diff(desired, observed []Service, managed map[Key]bool) []Op {
 		}
 	}
 
-	slices.SortStableFunc(ops, func(a, b Op) int { return cmp.Compare(a.Kind, b.Kind) })
+	groupByKind(ops, &kinds)
 	return ops
+}
+
+// groupByKind orders ops by kind, keeping their order within a kind (a
+// stable sort on a key of six values): counts gives each kind's place,
+// and each op is then moved once, by swaps along the cycles of the
+// permutation. A comparison sort moved each 256-byte op log n times; at
+// 10k services from empty it was two thirds of Diff, on the path of the
+// first sync.
+func groupByKind(ops []Op, counts *[DeleteService + 1]int) {
+	var next [DeleteService + 1]int // where the next op of each kind goes
+	at, present := 0, 0
+	for k, n := range counts {
+		next[k] = at
+		at += n
+		if n > 0 {
+			present++
+		}
+	}
+	if present < 2 {
+		return
+	}
+	to := make([]int32, len(ops))
+	sorted := true
+	for i := range ops {
+		k := ops[i].Kind
+		to[i] = int32(next[k])
+		next[k]++
+		sorted = sorted && to[i] == int32(i)
+	}
+	if sorted {
+		return
+	}
+	for i := range ops {
+		for j := int(to[i]); j != i; j = int(to[i]) {
+			ops[i], ops[j] = ops[j], ops[i]
+			to[i], to[j] = to[j], to[i]
+		}
+	}
 }
 
 // diffDests emits the destination ops of one service present on both sides.

@@ -1,7 +1,11 @@
 package ipvs
 
 import (
+	"cmp"
+	"math/rand/v2"
+	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -187,4 +191,28 @@ func applyAll(table []Service, ops []Op) []Service {
 		table = applyOp(table, o)
 	}
 	return table
+}
+
+// TestGroupByKind compares groupByKind with a stable sort by kind on
+// random sequences of ops, each op told apart by its destination port.
+func TestGroupByKind(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 200 {
+		ops := make([]Op, n)
+		var counts [DeleteService + 1]int
+		kinds := 1 + rng.IntN(int(DeleteService))
+		for i := range ops {
+			k := OpKind(1 + rng.IntN(kinds))
+			ops[i] = Op{Kind: k, Dest: Dest{Addr: netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), uint16(i))}}
+			counts[k]++
+		}
+		want := slices.Clone(ops)
+		slices.SortStableFunc(want, func(a, b Op) int { return cmp.Compare(a.Kind, b.Kind) })
+		groupByKind(ops, &counts)
+		for i := range ops {
+			if ops[i].Kind != want[i].Kind || ops[i].Dest.Addr != want[i].Dest.Addr {
+				t.Fatalf("n=%d: at %d got %v %v, want %v %v", n, i, ops[i].Kind, ops[i].Dest.Addr, want[i].Kind, want[i].Dest.Addr)
+			}
+		}
+	}
 }

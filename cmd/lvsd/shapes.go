@@ -52,16 +52,26 @@ var schedulerAvailable = func(name string) (bool, string) { return ipvs.HostSche
 func schedProblems(vss []conf.VirtualServer) []string {
 	var out []string
 	verdict := map[string]string{}
-	for _, vs := range vss {
-		why, seen := verdict[vs.Sched]
-		if !seen {
-			if ok, w := schedulerAvailable(vs.Sched); !ok {
-				why = w
+	// Runs of virtual servers share a scheduler: the last one's verdict
+	// spares a map lookup (a string hash each) per virtual server, which
+	// at 10k was a twentieth of a one-weight reload under emulation.
+	last, lastWhy := "", ""
+	for i := range vss {
+		vs := &vss[i]
+		why := lastWhy
+		if i == 0 || vs.Sched != last {
+			var seen bool
+			if why, seen = verdict[vs.Sched]; !seen {
+				why = ""
+				if ok, w := schedulerAvailable(vs.Sched); !ok {
+					why = w
+				}
+				verdict[vs.Sched] = why
 			}
-			verdict[vs.Sched] = why
+			last, lastWhy = vs.Sched, why
 		}
 		if why != "" {
-			out = append(out, fmt.Sprintf("virtual_server %q (%s): scheduler %q is not available: %s; the service cannot be added", vs.Name, ipvs.KeyOf(vs), vs.Sched, why))
+			out = append(out, fmt.Sprintf("virtual_server %q (%s): scheduler %q is not available: %s; the service cannot be added", vs.Name, ipvs.KeyOf(*vs), vs.Sched, why))
 		}
 	}
 	return out

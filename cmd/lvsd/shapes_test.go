@@ -26,11 +26,15 @@ func TestSchedProblems(t *testing.T) {
 		{Name: "web", Address: netip.MustParseAddrPort("198.51.100.30:80"), Protocol: "TCP", Sched: "rr"},
 		{Name: "odd", Address: netip.MustParseAddrPort("198.51.100.30:81"), Protocol: "TCP", Sched: "ovf"},
 		{Name: "mark", FWMark: 3, Address: netip.MustParseAddrPort("0.0.0.0:0"), Protocol: "TCP", Sched: "ovf"},
+		// Back to a scheduler seen before the run: its verdict is kept.
+		{Name: "back", Address: netip.MustParseAddrPort("198.51.100.30:82"), Protocol: "TCP", Sched: "rr"},
+		{Name: "again", Address: netip.MustParseAddrPort("198.51.100.30:83"), Protocol: "TCP", Sched: "ovf"},
 	}
 	got := schedProblems(vss)
 	want := []string{
 		`virtual_server "odd" (TCP 198.51.100.30:81): scheduler "ovf" is not available: the running kernel has no module ip_vs_ovf; the service cannot be added`,
 		`virtual_server "mark" (FWM 3): scheduler "ovf" is not available: the running kernel has no module ip_vs_ovf; the service cannot be added`,
+		`virtual_server "again" (TCP 198.51.100.30:83): scheduler "ovf" is not available: the running kernel has no module ip_vs_ovf; the service cannot be added`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
