@@ -3,6 +3,7 @@ package conf
 import (
 	"bytes"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -270,4 +271,95 @@ func commonSuffix(a, b []byte) int {
 		}
 	}
 	return lo
+}
+
+// featureVS has checkers of several kinds, notify programs, a sorry server
+// and a warning: what a reload's parse could keep a slice of the source of.
+const featureVS = `virtual_server "features" {
+  address      = "192.0.2.40:3306"
+  lvs_sched    = "wrr"
+  sorry_server = "192.0.2.49:3306"
+  real_server "db1" {
+    address     = "192.0.2.41:3306"
+    weight      = 2
+    notify_up   = "/usr/local/bin/up db1"
+    notify_down = "/usr/local/bin/down 'db 1'"
+    tcp_check {
+      connect_timeout = "3s"
+    }
+    http_get {
+      path   = "/health"
+      status_code = [200, 204]
+    }
+    misc_check {
+      misc_path = "/usr/local/bin/check --name=db1"
+    }
+  }
+}
+`
+
+// TestParseKeepsNoSourceBytes: a reload reads the file into the buffer the
+// last reload read into (cmd/lvsd's fileBuffer), so nothing a parse
+// returns or a Cache keeps may point into the bytes it parsed. Each
+// parse's source is overwritten once parsed, and the result must still
+// be the fresh parse of an untouched copy; the cached reparse of an edit
+// (reusing pieces of the overwritten text) too.
+func TestParseKeepsNoSourceBytes(t *testing.T) {
+	saved := chunkSize
+	defer func() { chunkSize = saved }()
+	fresh := func(src []byte) *Config {
+		chunkSize = len(src) + 1<<20
+		cfg, d := Parse(slices.Clone(src), "c.hcl")
+		if d.HasErrors() {
+			t.Fatalf("%s", renderDiags(d))
+		}
+		return cfg
+	}
+	scribble := func(b []byte) {
+		for i := range b {
+			b[i] = 'x'
+		}
+	}
+	base := bigDirector(60, warnVS+featureVS)
+	edited := bytes.Replace(base, []byte("weight      = 2"), []byte("weight      = 5"), 1)
+	if bytes.Equal(base, edited) {
+		t.Fatal("no edit")
+	}
+	wantBase, wantEdited := fresh(base), fresh(edited)
+
+	chunkSize = 512
+	var c Cache
+	buf := slices.Clone(base)
+	got, d := c.Parse(buf, "c.hcl")
+	if d.HasErrors() {
+		t.Fatalf("%s", renderDiags(d))
+	}
+	scribble(buf)
+	if !sameParse(got, wantBase) {
+		t.Errorf("a parse changed with its source overwritten after it")
+	}
+	buf = append(buf[:0], edited...)
+	got2, d := c.Parse(buf, "c.hcl")
+	if d.HasErrors() {
+		t.Fatalf("%s", renderDiags(d))
+	}
+	scribble(buf)
+	if !sameParse(got2, wantEdited) {
+		t.Errorf("a cached reparse changed with its source overwritten after it")
+	}
+	if !sameParse(got, wantBase) {
+		t.Errorf("the first parse changed when the buffer was reused")
+	}
+	// A file under the Cache's size is parsed whole (Parse).
+	small := []byte(featureVS)
+	want := fresh(small)
+	chunkSize = saved
+	got3, d := c.Parse(small, "c.hcl")
+	if d.HasErrors() {
+		t.Fatalf("%s", renderDiags(d))
+	}
+	scribble(small)
+	if !sameParse(got3, want) {
+		t.Errorf("a whole-file parse changed with its source overwritten after it")
+	}
 }

@@ -270,11 +270,11 @@ func TestIPVSBenchmark(t *testing.T) {
 		// is logged.
 		lab.WaitFor(5*time.Minute, func() bool { return countOps(lv.Output()) >= want })
 		r.startHWMKB = procStatusKB(t, lv.Cmd.Process.Pid, "VmHWM")
-		peakKB, peakAt := stopRSS()
+		peakKB, peakAt, peakParts := stopRSS()
 		if strings.Contains(os.Getenv("LVSD_BENCH_IPVS_ENV"), "gctrace") {
 			t.Logf("bench: lvsd's start:\n%s", lv.Output())
 		}
-		t.Logf("bench: %d services x 10: lvsd VmRSS sampled every 20 ms peaked at %d kB, %s after the start", n, peakKB, peakAt.Round(time.Millisecond))
+		t.Logf("bench: %d services x 10: lvsd VmRSS sampled every 20 ms peaked at %d kB (%s), %s after the start", n, peakKB, peakParts, peakAt.Round(time.Millisecond))
 		t.Logf("bench: %d services x 10: lvsd %s (%s), VmHWM after the start %d kB, VmRSS %d kB", n, r.lvsd.Round(time.Millisecond),
 			phases(lv.Output(), start), r.startHWMKB, procStatusKB(t, lv.Cmd.Process.Pid, "VmRSS"))
 
@@ -336,8 +336,14 @@ func TestIPVSBenchmark(t *testing.T) {
 			// LVSD_BENCH_IPVS_HUPS=N: N more one-weight reloads by
 			// SIGHUP, for a CPU profile (LVSD_BENCH_IPVS_PROFILE_RELOAD)
 			// with enough samples; their times are logged.
+			// LVSD_BENCH_IPVS_HUP_REST=1: each of them at rest, like the
+			// one above (8 s after the last: the free heap handed back).
 			hups, _ := strconv.Atoi(os.Getenv("LVSD_BENCH_IPVS_HUPS"))
+			rest := os.Getenv("LVSD_BENCH_IPVS_HUP_REST") != ""
 			for k := range hups {
+				if rest {
+					time.Sleep(8 * time.Second)
+				}
 				w := benchtable.Weights{}
 				if k%2 == 0 {
 					w[[2]int{n / 2, 3}] = 5
@@ -353,7 +359,9 @@ func TestIPVSBenchmark(t *testing.T) {
 					return int64(len(b)) > fi.Size() && strings.Contains(string(b[fi.Size():]), `msg=reloaded`)
 				})
 				b, _ := os.ReadFile(lv.Log)
-				t.Logf("bench: extra SIGHUP %d: op logged at %s", k, opLoggedAfter(string(b[fi.Size():]), start).Round(time.Millisecond))
+				since := string(b[fi.Size():])
+				_, times, _ := strings.Cut(since, "changes=")
+				t.Logf("bench: extra SIGHUP %d: op logged at %s (%s)", k, opLoggedAfter(since, start).Round(time.Millisecond), strings.TrimSpace(times))
 			}
 			// The peak over both reloads.
 			r.hwmKB = procStatusKB(t, lv.Cmd.Process.Pid, "VmHWM")
@@ -573,10 +581,11 @@ func regexpWeight(rs string, w int) string { return fmt.Sprintf("-> %s Masq %d "
 // sampleRSS reads pid's VmRSS every 20 ms until the returned stop is
 // called, which gives the largest sample and when it was taken (since
 // start): where in a start the peak (VmHWM) comes.
-func sampleRSS(pid int, start time.Time) (stop func() (int, time.Duration)) {
+func sampleRSS(pid int, start time.Time) (stop func() (int, time.Duration, string)) {
 	done := make(chan struct{})
 	var peak int
 	var at time.Duration
+	var parts string // RssAnon and RssFile of the peak sample
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
@@ -586,7 +595,13 @@ func sampleRSS(pid int, start time.Time) (stop func() (int, time.Duration)) {
 				if _, v, ok := strings.Cut(string(b), "VmRSS:"); ok {
 					v, _, _ = strings.Cut(v, "kB")
 					if kb, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && kb > peak {
-						peak, at = kb, time.Since(start)
+						peak, at, parts = kb, time.Since(start), ""
+						for _, f := range []string{"RssAnon:", "RssFile:"} {
+							if _, v, ok := strings.Cut(string(b), f); ok {
+								v, _, _ = strings.Cut(v, "\n")
+								parts += " " + f + " " + strings.TrimSpace(v)
+							}
+						}
 					}
 				}
 			}
@@ -597,10 +612,10 @@ func sampleRSS(pid int, start time.Time) (stop func() (int, time.Duration)) {
 			}
 		}
 	}()
-	return func() (int, time.Duration) {
+	return func() (int, time.Duration, string) {
 		close(done)
 		<-finished
-		return peak, at
+		return peak, at, strings.TrimSpace(parts)
 	}
 }
 

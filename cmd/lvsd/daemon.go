@@ -129,13 +129,19 @@ type loaded struct {
 // computed beside the parse it took that CPU from the parse); the start
 // hashes beside its first sync (runDaemon).
 func loadFor(m mode, file string, c *conf.Cache) (l *loaded, hash func() string, text string, err error) {
+	return loadInto(m, file, c, nil)
+}
+
+// loadInto is loadFor reading the file into buf (nil: a buffer of its
+// own). The bytes, and so hash, are good until buf's next read.
+func loadInto(m mode, file string, c *conf.Cache, buf *fileBuffer) (l *loaded, hash func() string, text string, err error) {
 	var (
 		cfg   *conf.Config
 		src   map[string][]byte
 		diags hcl.Diagnostics
 	)
 	hash = func() string { return "" }
-	if data, err := os.ReadFile(file); err == nil {
+	if data, err := buf.read(file); err == nil {
 		hash = sync.OnceValue(func() string { return sha256hex(data) })
 		cfg, diags = c.Parse(data, file)
 		src = map[string][]byte{file: data}
@@ -185,6 +191,8 @@ type daemon struct {
 	// cache keeps the decoded pieces of the running file, so that a
 	// reload parses only what changed.
 	cache *conf.Cache
+	// readBuf is what reloads read the file into (under reloadMu).
+	readBuf *fileBuffer
 	// procs gives a reload every P (nil: nothing to manage).
 	procs *procs
 
@@ -223,13 +231,12 @@ func (d *daemon) reload(trigger string) reloadResult {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	profileReload()
-	defer holdGC()()
 	defer d.procs.burst()()
 	d.notify.reloading()
 	defer d.notify.ready("running " + d.opts.file)
 
 	r := reloadResult{At: time.Now(), Trigger: trigger}
-	l, hash, diagText, err := loadFor(d.mode, d.opts.file, d.cache)
+	l, hash, diagText, err := loadInto(d.mode, d.opts.file, d.cache, d.readBuf)
 	parsed := time.Since(r.At)
 	r.Diagnostics = diagText
 	switch {
@@ -306,6 +313,10 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	endStart := pr.burst()
 	defer endStart()
 	cache := &conf.Cache{}
+	// Not into the buffer reloads reuse (fileBuffer): mapped through the
+	// first sync, which has the start's largest live heap, the file made
+	// that sync the peak; in the heap it is garbage once hashed, early in
+	// the sync.
 	l, _, diagText, err := loadFor(m, o.file, cache)
 	if diagText != "" {
 		fmt.Fprint(stderr, diagText)
@@ -315,11 +326,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 		return 1
 	}
 	// The file's SHA-256 is taken beside the start, not in front of it
-	// (under emulation it took as long as a third of a 10k parse) nor
-	// after it: until it is taken the file's bytes stay live, and kept
-	// through the first sync they made that sync the start's peak (9 MB
-	// more live heap at 10k services, and half as much again of collector
-	// headroom; VmHWM 99-105 MB, now 94-99 MB, at the end of the parse).
+	// (under emulation it took as long as a third of a 10k parse).
 	go l.sha256()
 
 	pid, err := acquirePidFile(o.pidFile)
@@ -342,12 +349,13 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	}
 
 	// The hash is filled in once started.
-	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log}, cache: cache, procs: pr,
+	d := &daemon{mode: m, opts: o, log: log, notify: notifier{log: log}, cache: cache, procs: pr, readBuf: &fileBuffer{},
 		config: configStatus{File: o.file, Loaded: time.Now()}}
 	switch m {
 	case modeDirector:
 		dir := newDirector(l.cfg, o, log)
 		dir.procs = pr
+		dir.afterFirstSync = func() { go trimAfterStart(log) }
 		if ahead != nil {
 			dir.newKernel = ahead.open
 		}

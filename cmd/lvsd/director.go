@@ -22,6 +22,10 @@ type director struct {
 	opts *daemonOptions
 	// procs gives full IPVS syncs every P (nil: nothing to manage).
 	procs *procs
+	// afterFirstSync, if set, runs once the first full IPVS sync is over
+	// (the daemon hands the start's free heap back then: trimAfterStart).
+	afterFirstSync func()
+	firstSync      sync.Once
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -146,7 +150,15 @@ func (d *director) ensureIPVS(cfg *conf.Config) error {
 	}
 	d.kernel = k
 	d.rec = ipvs.NewReconciler(k, d.log)
-	d.rec.SetBusy(d.procs.burst)
+	d.rec.SetBusy(func() (end func()) {
+		endBurst := d.procs.burst()
+		return func() {
+			endBurst()
+			if f := d.afterFirstSync; f != nil {
+				d.firstSync.Do(f)
+			}
+		}
+	})
 	return nil
 }
 

@@ -107,13 +107,14 @@ func BenchmarkDirectorReload(b *testing.B) {
 		writeAllocs(out + ".allocs0")
 		defer writeAllocs(out + ".allocs")
 	}
+	var buf fileBuffer // as daemon.reload reads
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
 		write(1 - i%2)
 		want := k.ops.Load() + 1
 		b.StartTimer()
-		l, _, text, err := loadFor(modeDirector, file, cache)
+		l, _, text, err := loadInto(modeDirector, file, cache, &buf)
 		if err != nil {
 			b.Fatalf("%v\n%s", err, text)
 		}
