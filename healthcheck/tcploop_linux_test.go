@@ -419,3 +419,39 @@ func TestLoopWaitAllocs(t *testing.T) {
 		t.Errorf("%v allocations per wait on an event, want 0", n)
 	}
 }
+
+// TestLoopNextDue: checks due within loopSlack start with the ones due
+// now; a connect deadline is never taken early, and holds back what is
+// after it in the heap.
+func TestLoopNextDue(t *testing.T) {
+	const now = time.Second
+	check := func(at time.Duration) *probe { return &probe{tcp: &tcpProbe{idx: -1, fd: -1, at: at}} }
+	attempt := func(at time.Duration) *probe { return &probe{tcp: &tcpProbe{idx: -1, fd: 7, at: at}} }
+	for _, tc := range []struct {
+		name  string
+		heap  []*probe
+		taken int // how many nextDue hands out before nil
+	}{
+		{"empty", nil, 0},
+		{"due now and within the slack", []*probe{check(now - time.Millisecond), check(now), check(now + loopSlack)}, 3},
+		{"past the slack", []*probe{check(now + loopSlack + 1)}, 0},
+		{"deadline passed", []*probe{attempt(now)}, 1},
+		{"deadline within the slack is not early", []*probe{attempt(now + 1)}, 0},
+		{"a deadline ahead holds the heap", []*probe{check(now), attempt(now + time.Microsecond), check(now + time.Millisecond)}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &tcpLoop{}
+			for _, p := range tc.heap {
+				l.push(p)
+			}
+			n := 0
+			for p := l.nextDue(now); p != nil; p = l.nextDue(now) {
+				l.remove(p)
+				n++
+			}
+			if n != tc.taken {
+				t.Errorf("took %d, want %d", n, tc.taken)
+			}
+		})
+	}
+}

@@ -280,6 +280,7 @@ func (d *daemon) reload(trigger string) reloadResult {
 	}
 	// Waited for only now: the new configuration is applied.
 	r.SHA256 = hash()
+	go collectAfterBurst(d.log, "reload", false)
 	d.mu.Lock()
 	d.lastReload = &r
 	if r.Applied {
@@ -355,7 +356,7 @@ func runDaemon(m mode, args []string, stderr io.Writer) int {
 	case modeDirector:
 		dir := newDirector(l.cfg, o, log)
 		dir.procs = pr
-		dir.afterFirstSync = func() { go trimAfterStart(log) }
+		dir.afterFirstSync = func() { go collectAfterBurst(log, "start", true) }
 		if ahead != nil {
 			dir.newKernel = ahead.open
 		}

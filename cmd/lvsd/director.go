@@ -23,7 +23,7 @@ type director struct {
 	// procs gives full IPVS syncs every P (nil: nothing to manage).
 	procs *procs
 	// afterFirstSync, if set, runs once the first full IPVS sync is over
-	// (the daemon hands the start's free heap back then: trimAfterStart).
+	// (the daemon hands the start's free heap back then: collectAfterBurst).
 	afterFirstSync func()
 	firstSync      sync.Once
 
