@@ -2,11 +2,13 @@ package conf
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // warnVS is a virtual server whose decoding warns, so that reused pieces
@@ -361,5 +363,43 @@ func TestParseKeepsNoSourceBytes(t *testing.T) {
 	scribble(small)
 	if !sameParse(got3, want) {
 		t.Errorf("a whole-file parse changed with its source overwritten after it")
+	}
+}
+
+// TestRealServerNamesShared: real servers named alike in different virtual
+// servers of a piece share one string (decoder.intern).
+func TestRealServerNamesShared(t *testing.T) {
+	var b strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&b, "virtual_server \"vs%d\" {\n  address = \"192.0.2.%d:80\"\n", i, i+1)
+		b.WriteString("  real_server \"db1\" {\n    address = \"198.51.100.1:80\"\n  }\n}\n")
+	}
+	cfg, diags := Parse([]byte(b.String()), "names.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	first := cfg.VirtualServers[0].RealServers[0].Name
+	for _, vs := range cfg.VirtualServers {
+		if rs := vs.RealServers[0]; rs.Name != "db1" || unsafe.StringData(rs.Name) != unsafe.StringData(first) {
+			t.Errorf("%s: real server %q does not share the first one's name", vs.Name, rs.Name)
+		}
+	}
+}
+
+// TestInternBounded: past internMax names the decoder keeps no more, and
+// still returns each name.
+func TestInternBounded(t *testing.T) {
+	d := &decoder{}
+	for i := range internMax + 10 {
+		if got, want := d.intern(fmt.Sprint("rs", i)), fmt.Sprint("rs", i); got != want {
+			t.Fatalf("intern(%q) = %q", want, got)
+		}
+	}
+	if len(d.names) != internMax {
+		t.Errorf("kept %d names, want %d", len(d.names), internMax)
+	}
+	a, b := d.intern(fmt.Sprint("rs", 1)), d.intern(fmt.Sprint("rs", 1))
+	if unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Error("a kept name is not shared")
 	}
 }

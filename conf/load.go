@@ -156,6 +156,8 @@ type decoder struct {
 	// for the exact diagnostics. At 10k services the checks filled two
 	// maps of 10k entries on every reload.
 	deferChecks, conflict bool
+	// names are real server names seen before (intern).
+	names map[string]string
 }
 
 // revs numbers the decodings of virtual_server blocks (VirtualServer.Rev)

@@ -84,7 +84,7 @@ func TestLoadDirectorExample(t *testing.T) {
 		checkEq(t, "RS Address", rs.Address, netip.MustParseAddrPort(want.addr))
 		checkEq(t, "RS Weight", rs.Weight, 1)
 		checkEq(t, "RS DeclRange.Line", rs.DeclRange.Line, uint32(want.line))
-		checkEq(t, "RS DeclRange.Filename", rs.DeclRange.Filename, directorExample)
+		checkEq(t, "RS DeclRange.Range", rs.DeclRange.Range(vs.DeclRange.Filename).Start.Column, 3)
 		if len(rs.Checks) != 1 {
 			t.Fatalf("%s: Checks = %+v, want one tcp_check", want.name, rs.Checks)
 		}

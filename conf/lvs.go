@@ -504,12 +504,34 @@ func familyName(a netip.Addr) string {
 	return "inet"
 }
 
+// internMax bounds decoder.names: enough for the names real servers
+// share across a piece's virtual servers, little garbage when every name
+// is different.
+const internMax = 256
+
+// intern returns s, or an equal string it returned before. Real servers
+// are named alike across virtual servers (db1 and db2 in each), and every
+// label was a string of its own, kept with the config: at 10k services x
+// 10, 100,000 strings, each in a 16-byte block of the allocator's.
+func (d *decoder) intern(s string) string {
+	if c, ok := d.names[s]; ok {
+		return c
+	}
+	if d.names == nil {
+		d.names = make(map[string]string)
+	}
+	if len(d.names) < internMax {
+		d.names[s] = s
+	}
+	return s
+}
+
 // realServer decodes one real_server block inside vs. vsAddrOK says whether
 // vs.Address is usable for cross-checks; addrs tracks the addresses already
 // used in this virtual server.
 func (d *decoder) realServer(b *hcl.Block, vs *VirtualServer, vsAddrOK bool, addrs map[netip.AddrPort]hcl.Range) (RealServer, bool) {
 	errs := len(d.diags)
-	rs := RealServer{Name: b.Labels[0], Weight: defaultWeight, InhibitOnFailure: vs.InhibitOnFailure, Method: vs.Method, DeclRange: PosOf(b.DefRange)}
+	rs := RealServer{Name: d.intern(b.Labels[0]), Weight: defaultWeight, InhibitOnFailure: vs.InhibitOnFailure, Method: vs.Method, DeclRange: PosOf(b.DefRange)}
 	content, diags := bodyContent(b.Body, rsSchema)
 	d.diags = append(d.diags, diags...)
 	attrs := content.Attributes

@@ -225,8 +225,9 @@ type RealServer struct {
 	// instead of 48.
 	Notify *RSNotify
 
-	// DeclRange is where the block starts. A Pos, not an hcl.Range (64
-	// bytes): a director at 10k services holds 100,000 real servers.
+	// DeclRange is where the block starts, in the virtual server's file.
+	// A Pos, not an hcl.Range (64 bytes): a director at 10k services holds
+	// 100,000 real servers.
 	DeclRange Pos
 }
 
@@ -253,24 +254,27 @@ func (rs *RealServer) NotifyDown() []string {
 	return rs.Notify.Down
 }
 
-// Pos is a compact source position (24 bytes): the file and where in it,
-// for a block a config holds many of. Range gives the hcl.Range for a
-// diagnostic.
+// Pos is a compact source position (8 bytes): where a block starts, in the
+// file of the block that holds it (a real server's is its virtual
+// server's DeclRange.Filename), for a block a config holds many of. With
+// the file name (a string header, 16 bytes) a RealServer was 144 bytes,
+// and the ten of a virtual server took a 1,536-byte allocation instead of
+// 1,280: 2.5 MB of the live heap at 10k services, 4 MB of the peak at
+// GOGC 50. Range gives the hcl.Range for a diagnostic.
 type Pos struct {
-	Filename     string
 	Line, Column uint32
 }
 
 // PosOf is where r starts.
 func PosOf(r hcl.Range) Pos {
-	return Pos{Filename: r.Filename, Line: uint32(r.Start.Line), Column: uint32(r.Start.Column)}
+	return Pos{Line: uint32(r.Start.Line), Column: uint32(r.Start.Column)}
 }
 
-// Range is p as an empty hcl.Range (no byte offset), for a diagnostic's
-// subject.
-func (p Pos) Range() hcl.Range {
+// Range is p in filename as an empty hcl.Range (no byte offset), for a
+// diagnostic's subject.
+func (p Pos) Range(filename string) hcl.Range {
 	pos := hcl.Pos{Line: int(p.Line), Column: int(p.Column)}
-	return hcl.Range{Filename: p.Filename, Start: pos, End: pos}
+	return hcl.Range{Filename: filename, Start: pos, End: pos}
 }
 
 // Check kinds (Check.Kind), one per checker block.

@@ -181,6 +181,10 @@ func TestDirectorMemory(t *testing.T) {
 		t.Skip("set LVSD_MEMTEST=N to measure the director's memory at N services x 10")
 	}
 	profDir := os.Getenv("LVSD_MEMTEST_PROFILE")
+	if profDir != "" {
+		defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
+		runtime.MemProfileRate = 1024 // sampled at 512 KB, small retained objects vanish or loom
+	}
 	tab := benchtable.Table{Services: n, Dests: 10}
 	file := filepath.Join(t.TempDir(), "lvsd.hcl")
 	write := func(w benchtable.Weights) {
