@@ -190,8 +190,13 @@ func TestNetnsIPv6LvsdMasterKeepalivedBackup(t *testing.T) {
 	l := newLAN6(t, 2)
 	a, b := l.hosts[0], l.hosts[1]
 	pa := startLvsd(t, a, v6Cfg(150))
-	kb := startKeepalived6(t, b, 100)
+	// keepalived joins a master that is advertising. Started together,
+	// the two Master_Down timers (VRRPv3 at 100 ms: 341 ms for lvsd, 361
+	// ms for keepalived) were 20 ms apart, less than lvsd takes to exec
+	// and read its config beyond keepalived: keepalived, up first, became
+	// master before lvsd's first advert, then backup on it (CI, loaded).
 	waitFor(t, masterDown+settle, "lvsd master", func() bool { return l.hasVIP6(a) && pa.st().State == "MASTER" })
+	kb := startKeepalived6(t, b, 100)
 	holdFor(t, 4*time.Second, "keepalived backup", func() bool { return !l.hasVIP6(b) })
 	// A MASTER entry alone can be scheduling starvation on a loaded
 	// machine (adverts every 100 ms); a complaint is a wire problem.

@@ -382,9 +382,11 @@ func TestNetnsLvsdMasterKeepalivedBackup(t *testing.T) {
 	l := newLAN(t, 2)
 	a, b := l.hosts[0], l.hosts[1]
 	pa := startLvsd(t, a, instCfg(150, "secret"))
-	kb := startKeepalived(t, b, 100, "secret")
-
+	// keepalived joins a master that is advertising (started together,
+	// which one is master first is a race of process start-up against
+	// the 0.2 s between the two Master_Down timers).
 	waitFor(t, masterDown+settle, "lvsd master", func() bool { return l.hasVIP(a) })
+	kb := startKeepalived(t, b, 100, "secret")
 	// keepalived must accept lvsd's adverts and stay backup.
 	holdFor(t, 6*time.Second, "keepalived backup", func() bool { return !l.hasVIP(b) })
 	if kb.logHas("Entering MASTER STATE") {
