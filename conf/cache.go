@@ -123,17 +123,20 @@ func (c *Cache) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 		return Parse(src, filename)
 	}
 	var segs []segment
+	blocks := 0
 	if reuse {
 		segs = c.segments(src, m)
 	} else {
-		cuts, ok := cutTopLevel(src, chunkSize)
+		var cuts []int
+		var ok bool
+		cuts, blocks, ok = cutTopLevel(src, chunkSize)
 		if !ok || len(cuts) == 0 {
 			c.drop()
 			return Parse(src, filename)
 		}
 		segs = segmentsAt(src, 0, hcl.InitialPos, cuts)
 	}
-	cfg, diags, recs, ok := parseInPieces(src, filename, segs, true)
+	cfg, diags, recs, ok := parseInPieces(src, filename, segs, blocks, true)
 	if !ok {
 		// A syntax error: the whole-file parse reports it.
 		return parseWhole(src, filename)
@@ -307,7 +310,7 @@ func (c *Cache) segments(src []byte, m matched) (segs []segment) {
 	var after hcl.Pos
 	if from < to {
 		mid := src[from:to]
-		cuts, ok := cutTopLevel(mid, chunkSize)
+		cuts, _, ok := cutTopLevel(mid, chunkSize)
 		if !ok {
 			cuts = nil
 		}

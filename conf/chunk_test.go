@@ -104,27 +104,29 @@ func TestParseInPiecesSameAsWhole(t *testing.T) {
 
 func TestCutTopLevel(t *testing.T) {
 	for _, tc := range []struct {
-		src  string
-		cuts []int
-		ok   bool
+		src    string
+		cuts   []int
+		blocks int
+		ok     bool
 	}{
-		{"a {\n}\nb {\n}\n", []int{6}, true},
-		{"a {\n}\n", nil, true}, // nothing after the only block
-		{"a {\n  x = \"}\"\n}\nb {}\n", []int{16}, true},
-		{"a {\n  x = \"\\\"}\"\n}\nb {}\n", []int{18}, true},
-		{"# }\na {\n}\nb {}\n", []int{10}, true},
-		{"a = (\n{\n}\n)\nb {}\n", []int{12}, true},
-		{"a { x = \"${y}\" }\nb {}\n", nil, false},
-		{"a { x = \"%{if y}\" }\nb {}\n", nil, false},
-		{"a { x = <<E\n}\nE\n}\nb {}\n", nil, false},
-		{"a { x = \"\n\" }\n", nil, false},
-		{"a {\n}}\nb {}\n", nil, false},
-		{"a {\n", nil, false},
-		{"/* never closed", nil, false},
+		{"a {\n}\nb {\n}\n", []int{6}, 2, true},
+		{"a {\n}\n", nil, 1, true}, // nothing after the only block
+		{"a {\n  x = \"}\"\n}\nb {}\n", []int{16}, 2, true},
+		{"a {\n  x = \"\\\"}\"\n}\nb {}\n", []int{18}, 2, true},
+		{"# }\na {\n}\nb {}\n", []int{10}, 2, true},
+		{"a = (\n{\n}\n)\nb {}\n", []int{12}, 1, true}, // an attribute is no block
+		{"a {\n  b {\n  }\n}\nl = [1]\nc {}\n", []int{16, 24}, 2, true},
+		{"a { x = \"${y}\" }\nb {}\n", nil, 0, false},
+		{"a { x = \"%{if y}\" }\nb {}\n", nil, 0, false},
+		{"a { x = <<E\n}\nE\n}\nb {}\n", nil, 0, false},
+		{"a { x = \"\n\" }\n", nil, 0, false},
+		{"a {\n}}\nb {}\n", nil, 0, false},
+		{"a {\n", nil, 0, false},
+		{"/* never closed", nil, 0, false},
 	} {
-		cuts, ok := cutTopLevel([]byte(tc.src), 1)
-		if ok != tc.ok || !reflect.DeepEqual(cuts, tc.cuts) {
-			t.Errorf("%q: cuts %v ok %v, want %v %v", tc.src, cuts, ok, tc.cuts, tc.ok)
+		cuts, blocks, ok := cutTopLevel([]byte(tc.src), 1)
+		if ok != tc.ok || !reflect.DeepEqual(cuts, tc.cuts) || blocks != tc.blocks {
+			t.Errorf("%q: cuts %v blocks %d ok %v, want %v %d %v", tc.src, cuts, blocks, ok, tc.cuts, tc.blocks, tc.ok)
 		}
 	}
 }
@@ -149,20 +151,20 @@ func FuzzParseInPieces(f *testing.F) {
 // is handed back to the whole-file parse.
 func TestParseInPiecesTaken(t *testing.T) {
 	src := bigDirector(40, "")
-	cuts, ok := cutTopLevel(src, 100)
+	cuts, blocks, ok := cutTopLevel(src, 100)
 	if !ok || len(cuts) < 30 {
 		t.Fatalf("cuts %v ok %v", cuts, ok)
 	}
-	cfg, _, _, ok := parseInPieces(src, "c.hcl", segmentsAt(src, 0, hcl.InitialPos, cuts), false)
+	cfg, _, _, ok := parseInPieces(src, "c.hcl", segmentsAt(src, 0, hcl.InitialPos, cuts), blocks, false)
 	if !ok || cfg == nil || len(cfg.VirtualServers) != 40 || len(cfg.VRRP) != 1 {
 		t.Fatalf("pieces: ok %v cfg %v", ok, cfg)
 	}
 	bad := bigDirector(40, "virtual_server \"y\" {\n  address = \n}\n")
-	cuts, ok = cutTopLevel(bad, 100)
+	cuts, blocks, ok = cutTopLevel(bad, 100)
 	if !ok {
 		t.Fatal("not cut")
 	}
-	if _, _, _, ok := parseInPieces(bad, "c.hcl", segmentsAt(bad, 0, hcl.InitialPos, cuts), false); ok {
+	if _, _, _, ok := parseInPieces(bad, "c.hcl", segmentsAt(bad, 0, hcl.InitialPos, cuts), blocks, false); ok {
 		t.Fatal("syntax error not handed back")
 	}
 }

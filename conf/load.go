@@ -49,8 +49,8 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	// A file with virtual_server_group blocks is parsed whole: its virtual
 	// servers need the groups first (scanGroups).
 	if len(src) >= 2*chunkSize && utf8.Valid(src) && !mayHaveGroups(src) {
-		if cuts, ok := cutTopLevel(src, chunkSize); ok && len(cuts) > 0 {
-			if cfg, diags, _, ok := parseInPieces(src, filename, segmentsAt(src, 0, hcl.InitialPos, cuts), false); ok {
+		if cuts, blocks, ok := cutTopLevel(src, chunkSize); ok && len(cuts) > 0 {
+			if cfg, diags, _, ok := parseInPieces(src, filename, segmentsAt(src, 0, hcl.InitialPos, cuts), blocks, false); ok {
 				return finishParse(cfg, diags)
 			}
 		}
@@ -325,14 +325,27 @@ func (d *decoder) rootStream(filename string, pieces func(yield func(*streamPiec
 		}
 		if piece.body == nil {
 			// Decoded before: only the checks across blocks run again.
-			for _, c := range piece.reused {
+			for k, c := range piece.reused {
 				vsSeen++
 				blocks++
 				d.diags = append(d.diags, c.diags...)
 				dup := d.uniqueName("virtual_server", c.vs.Name, c.label, vsNames)
 				d.uniqueVS(*c.vs, c.key)
 				if !dup {
+					room := len(cfg.VirtualServers) < cap(cfg.VirtualServers)
 					cfg.VirtualServers = append(cfg.VirtualServers, *c.vs)
+					if room && !piece.cached {
+						// A piece decoded ahead (decodeAhead) points at
+						// the copy from now on, so its own is garbage
+						// now rather than at the end of the parse (3.4
+						// MB at 10k services; share points every piece
+						// into cfg at the end anyway). Only when the
+						// append did not move the list (sized from
+						// cutTopLevel's count of blocks, it does not),
+						// and not into a Cache's pieces, which stay the
+						// last good file's until this parse succeeds.
+						piece.reused[k].vs = &cfg.VirtualServers[len(cfg.VirtualServers)-1]
+					}
 				}
 			}
 			continue
