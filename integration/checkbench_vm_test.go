@@ -42,9 +42,12 @@ func vmBenchList(name string, def []int) []int {
 // settings and the same rate: for each size of LVSD_BENCH_VM_SERVERS
 // (10,30) that many ports of a listener process in another namespace, a
 // TCP check each every 100 ms (delay_loop after the previous check ends,
-// in both), connect_timeout 1 s, retry 0. lvsd and keepalived alternate
-// LVSD_BENCH_VM_ROUNDS (2) times, in turn first, so that load from
-// outside the VM (the host is shared) hits both alike. Each run has a
+// in both), connect_timeout 1 s, retry 0. lvsd and keepalived run side
+// by side in each of LVSD_BENCH_VM_ROUNDS (4) rounds, measured over the
+// same window (each checks the ports of a listener process of its own):
+// the host is shared, and its swings of load made rounds in turn differ
+// by up to 2x, more than the difference measured. LVSD_BENCH_VM_PAIRED=0
+// runs them in turn instead, each round starting with the next one. Each run has a
 // namespace of its own: the TIME_WAIT sockets a run leaves (60 s, in the
 // checker's namespace) would make the next one's connects dearer. It reports the rate each sustains
 // (connections accepted by the listener, against the nominal servers x
@@ -67,7 +70,7 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 	// CPU it gets and falls behind its nominal rate: CPU per check then
 	// measures the share it got, not its work), so the sizes stay low.
 	sizes := vmBenchList("LVSD_BENCH_VM_SERVERS", []int{10, 30})
-	rounds := vmBenchEnv("LVSD_BENCH_VM_ROUNDS", 2)
+	rounds := vmBenchEnv("LVSD_BENCH_VM_ROUNDS", 4)
 	dur := time.Duration(vmBenchEnv("LVSD_BENCH_CHECKS_SECONDS", 20)) * time.Second
 	l := newLab(t, "hkb")
 	rs := addHost(t, l, "rs", "198.51.100.10/24")
@@ -80,10 +83,20 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		runs++
 		return addHost(t, l, fmt.Sprintf("c%d", runs), fmt.Sprintf("198.51.100.%d/24", 20+runs))
 	}
-	const first = 20000
-	ln := startBenchListener(t, []string{"ip", "netns", "exec", rs.NS}, "198.51.100.10", first, first+slices.Max(sizes)-1)
+	// Each contender checks ports of a listener process of its own, so
+	// that in paired rounds each one's rate is counted apart.
+	const (
+		lvsdPorts     = 20000
+		kaPorts       = 21000
+		baselinePorts = 22000
+	)
+	maxN := slices.Max(sizes)
+	listeners := map[int]*benchListener{}
+	for _, base := range []int{lvsdPorts, kaPorts, baselinePorts} {
+		listeners[base] = startBenchListener(t, []string{"ip", "netns", "exec", rs.NS}, "198.51.100.10", base, base+maxN-1)
+	}
 
-	configs := func(n int) (lvsdConf, idleConf, kaConf string) {
+	configs := func(n, first int) (lvsdConf, idleConf, kaConf string) {
 		var lv, ka strings.Builder
 		lv.WriteString("virtual_server \"bench\" {\n  address = \"198.51.100.40:80\"\n  lvs_method = \"NAT\"\n  delay_loop = \"100ms\"\n")
 		ka.WriteString("global_defs {\n  router_id lvsd_bench\n}\nvirtual_server 198.51.100.40 80 {\n  delay_loop 0.1\n  lb_algo wlc\n  lb_kind NAT\n  protocol TCP\n")
@@ -102,9 +115,9 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		}
 		// The same servers checked once an hour: what the daemon costs
 		// when it does not check (runtime, IPVS resync).
-		return write(fmt.Sprintf("bench-%d.hcl", n), lv.String()),
-			write(fmt.Sprintf("idle-%d.hcl", n), strings.Replace(lv.String(), `delay_loop = "100ms"`, `delay_loop = "1h"`, 1)),
-			write(fmt.Sprintf("keepalived-%d.conf", n), ka.String())
+		return write(fmt.Sprintf("bench-%d-%d.hcl", n, first), lv.String()),
+			write(fmt.Sprintf("idle-%d-%d.hcl", n, first), strings.Replace(lv.String(), `delay_loop = "100ms"`, `delay_loop = "1h"`, 1)),
+			write(fmt.Sprintf("keepalived-%d-%d.conf", n, first), ka.String())
 	}
 	waitIPVSGone := func(h *lab.Host) {
 		if _, ok := lab.WaitFor(60*time.Second, func() bool {
@@ -116,47 +129,79 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 	}
 
 	type figure struct{ rate, perK, userK, sysK float64 }
-	measure := func(name string, n int, h *lab.Host, p *lab.Proc, pids func() []int) figure {
+	// contender is a checker running in a namespace of its own.
+	type contender struct {
+		name string
+		n    int
+		h    *lab.Host
+		p    *lab.Proc
+		pids func() []int
+		ln   *benchListener
+	}
+	// measure waits until every contender has its real servers in IPVS,
+	// lets the checks settle, and reads each one's CPU and rate over the
+	// same window: the contenders of a paired round run side by side, so
+	// that a swing of the host's load falls on all of them.
+	measure := func(cs ...*contender) []figure {
 		t.Helper()
-		// Let the real servers get into IPVS and the checks settle.
-		var in int
-		if _, ok := lab.WaitFor(120*time.Second, func() bool {
-			out, _ := h.Run("ipvsadm", "-Ln")
-			in = strings.Count(out, "198.51.100.10:")
-			return in >= n
-		}); !ok {
-			t.Fatalf("%s: %d of %d real servers in IPVS; log:\n%s", name, in, n, p.Output())
+		for _, c := range cs {
+			var in int
+			if _, ok := lab.WaitFor(120*time.Second, func() bool {
+				out, _ := c.h.Run("ipvsadm", "-Ln")
+				in = strings.Count(out, "198.51.100.10:")
+				return in >= c.n
+			}); !ok {
+				t.Fatalf("%s: %d of %d real servers in IPVS; log:\n%s", c.name, in, c.n, c.p.Output())
+			}
 		}
 		time.Sleep(5 * time.Second)
-		ps := pids()
-		u0, s0, err := treeUserSys(ps...)
-		if err != nil {
-			t.Fatal(err)
+		type sample struct {
+			u, s time.Duration
+			a    int64
+			at   time.Time
 		}
-		a0, t0 := ln.accepted(), time.Now()
+		read := func(c *contender, ps []int) sample {
+			u, s, err := treeUserSys(ps...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sample{u, s, c.ln.accepted(), time.Now()}
+		}
+		pids := make([][]int, len(cs))
+		before := make([]sample, len(cs))
+		for i, c := range cs {
+			pids[i] = c.pids()
+			before[i] = read(c, pids[i])
+		}
 		time.Sleep(dur)
-		u1, s1, err := treeUserSys(ps...)
-		if err != nil {
-			t.Fatal(err)
+		figs := make([]figure, len(cs))
+		for i, c := range cs {
+			s0, s1 := before[i], read(c, pids[i])
+			checks := max(float64(s1.a-s0.a), 1)
+			el := s1.at.Sub(s0.at)
+			f := figure{rate: checks / el.Seconds(), userK: float64((s1.u - s0.u).Milliseconds()) * 1000 / checks, sysK: float64((s1.s - s0.s).Milliseconds()) * 1000 / checks}
+			f.perK = f.userK + f.sysK
+			cpu := s1.u - s0.u + s1.s - s0.s
+			// TIME_WAIT sockets in the checker's namespace: the side that
+			// closes first keeps them, and they make connects dearer.
+			sockstat, _ := c.h.Run("sh", "-c", "grep ^TCP: /proc/net/sockstat")
+			t.Logf("BENCH %s, %d servers: %.0f checks/s (nominal %d) over %v; CPU %v = %.1f ms per 1,000 checks (user %.1f, system %.1f; %.0f%% of one core), pids %v; %s",
+				c.name, c.n, f.rate, c.n*10, el.Round(time.Millisecond), cpu, f.perK, f.userK, f.sysK, 100*cpu.Seconds()/el.Seconds(), pids[i], strings.TrimSpace(sockstat))
+			if f.rate < 0.9*float64(c.n*10) {
+				t.Logf("BENCH %s, %d servers: below 90%% of the nominal rate: the VM is saturated, the figure compares nothing", c.name, c.n)
+			}
+			if out, _ := c.h.Run("ipvsadm", "-Ln"); strings.Count(out, "198.51.100.10:") < c.n {
+				t.Errorf("%s: real servers left IPVS during the run (checks failing: the VM is saturated); lower LVSD_BENCH_VM_SERVERS", c.name)
+			}
+			figs[i] = f
 		}
-		a1, t1 := ln.accepted(), time.Now()
-		checks := max(float64(a1-a0), 1)
-		el := t1.Sub(t0)
-		f := figure{rate: checks / el.Seconds(), userK: float64((u1 - u0).Milliseconds()) * 1000 / checks, sysK: float64((s1 - s0).Milliseconds()) * 1000 / checks}
-		f.perK = f.userK + f.sysK
-		cpu := u1 - u0 + s1 - s0
-		// TIME_WAIT sockets in the checker's namespace: the side that
-		// closes first keeps them, and they make connects dearer.
-		sockstat, _ := h.Run("sh", "-c", "grep ^TCP: /proc/net/sockstat")
-		t.Logf("BENCH %s, %d servers: %.0f checks/s (nominal %d) over %v; CPU %v = %.1f ms per 1,000 checks (user %.1f, system %.1f; %.0f%% of one core), pids %v; %s",
-			name, n, f.rate, n*10, el.Round(time.Millisecond), cpu, f.perK, f.userK, f.sysK, 100*cpu.Seconds()/el.Seconds(), ps, strings.TrimSpace(sockstat))
-		if f.rate < 0.9*float64(n*10) {
-			t.Logf("BENCH %s, %d servers: below 90%% of the nominal rate: the VM is saturated, the figure compares nothing", name, n)
+		return figs
+	}
+	stop := func(c *contender) {
+		if err := c.p.Stop(syscall.SIGTERM, 30*time.Second); err != nil {
+			t.Logf("stop %s: %v", c.name, err)
 		}
-		if out, _ := h.Run("ipvsadm", "-Ln"); strings.Count(out, "198.51.100.10:") < n {
-			t.Errorf("%s: real servers left IPVS during the run (checks failing: the VM is saturated); lower LVSD_BENCH_VM_SERVERS", name)
-		}
-		return f
+		waitIPVSGone(c.h)
 	}
 
 	// lvsd (LVSD_BENCH_GOMAXPROCS, when set, is passed on to it).
@@ -166,7 +211,10 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 	}
 	profile := os.Getenv("LVSD_BENCH_VM_CPUPROFILE")
 	baseline := os.Getenv("LVSD_BENCH_VM_BASELINE")
-	runLvsd := func(bin string, n, round int, file string) figure {
+	// The contenders of a round run at the same time (each with its own
+	// listener and namespace); LVSD_BENCH_VM_PAIRED=0 runs them in turn.
+	paired := os.Getenv("LVSD_BENCH_VM_PAIRED") != "0"
+	startLvsd := func(bin string, n, round int, file string) *contender {
 		argv := slices.Clone(env)
 		if profile != "" && round == 0 && n == sizes[0] && bin == lvsdBin {
 			argv = append(argv, "LVSD_CPUPROFILE="+profile)
@@ -177,18 +225,13 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := "lvsd tcp_check"
+		c := &contender{name: "lvsd tcp_check", n: n, h: h, p: p, pids: func() []int { return []int{p.Cmd.Process.Pid} }, ln: listeners[lvsdPorts]}
 		if bin != lvsdBin {
-			name = "baseline lvsd tcp_check"
+			c.name, c.ln = "baseline lvsd tcp_check", listeners[baselinePorts]
 		}
-		f := measure(name, n, h, p, func() []int { return []int{p.Cmd.Process.Pid} })
-		if err := p.Stop(syscall.SIGTERM, 30*time.Second); err != nil {
-			t.Logf("stop lvsd: %v", err)
-		}
-		waitIPVSGone(h)
-		return f
+		return c
 	}
-	runKeepalived := func(n, round int, file string) figure {
+	startKeepalived := func(n, round int, file string) *contender {
 		// Checker only; the checker is a child whose pid it writes.
 		tag := fmt.Sprintf("ka-%d-%d", n, round)
 		cpid := l.Dir + "/" + tag + "-checkers.pid"
@@ -198,23 +241,20 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := measure("keepalived TCP_CHECK", n, h, k, func() []int {
+		return &contender{name: "keepalived TCP_CHECK", n: n, h: h, p: k, ln: listeners[kaPorts], pids: func() []int {
 			b, err := os.ReadFile(cpid)
 			c, err2 := strconv.Atoi(strings.TrimSpace(string(b)))
 			if err != nil || err2 != nil {
 				t.Fatalf("keepalived checker pid: %v %v", err, err2)
 			}
 			return []int{k.Cmd.Process.Pid, c}
-		})
-		if err := k.Stop(syscall.SIGTERM, 30*time.Second); err != nil {
-			t.Logf("stop keepalived: %v", err)
-		}
-		waitIPVSGone(h)
-		return f
+		}}
 	}
 
 	for _, n := range sizes {
-		lvFile, idleFile, kaFile := configs(n)
+		lvFile, idleFile, _ := configs(n, lvsdPorts)
+		_, _, kaFile := configs(n, kaPorts)
+		blFile, _, _ := configs(n, baselinePorts)
 		// lvsd idle, as a baseline.
 		h := host()
 		idleArgv := []string{"env"}
@@ -234,19 +274,55 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		waitIPVSGone(h)
 
 		var lv, ka, bl []figure
-		contenders := []func(r int){
-			func(r int) { lv = append(lv, runLvsd(lvsdBin, n, r, lvFile)) },
-			func(r int) { ka = append(ka, runKeepalived(n, r, kaFile)) },
+		type entry struct {
+			start func(r int) *contender
+			into  *[]figure
+		}
+		entries := []entry{
+			{func(r int) *contender { return startLvsd(lvsdBin, n, r, lvFile) }, &lv},
+			{func(r int) *contender { return startKeepalived(n, r, kaFile) }, &ka},
 		}
 		if baseline != "" {
-			contenders = append(contenders, func(r int) { bl = append(bl, runLvsd(baseline, n, r, lvFile)) })
+			entries = append(entries, entry{func(r int) *contender { return startLvsd(baseline, n, r, blFile) }, &bl})
 		}
 		for r := range rounds {
 			// Each round starts with the next contender.
-			for i := range contenders {
-				contenders[(r+i)%len(contenders)](r)
+			order := append(slices.Clone(entries[r%len(entries):]), entries[:r%len(entries)]...)
+			if paired {
+				cs := make([]*contender, len(order))
+				for i, e := range order {
+					cs[i] = e.start(r)
+				}
+				for i, f := range measure(cs...) {
+					*order[i].into = append(*order[i].into, f)
+				}
+				for _, c := range cs {
+					stop(c)
+				}
+				continue
+			}
+			for _, e := range order {
+				c := e.start(r)
+				*e.into = append(*e.into, measure(c)[0])
+				stop(c)
 			}
 		}
+		// The ratio of each round: in paired rounds both figures come
+		// from the same window.
+		var ratios []string
+		below := 0
+		for r := range rounds {
+			q := lv[r].perK / ka[r].perK
+			ratios = append(ratios, fmt.Sprintf("%.2f", q))
+			if q < 1 {
+				below++
+			}
+		}
+		mode := "in turn"
+		if paired {
+			mode = "side by side"
+		}
+		t.Logf("BENCH rounds, %d servers (%s): lvsd/keepalived CPU per check %s; below 1 in %d of %d", n, mode, strings.Join(ratios, " "), below, rounds)
 		mean := func(fs []figure) (f figure) {
 			for _, x := range fs {
 				f.rate += x.rate / float64(len(fs))
