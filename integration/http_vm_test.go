@@ -142,10 +142,13 @@ func TestHTTPEndpoint(t *testing.T) {
 		_, _ = cli.Dial("198.51.100.30:80", 300*time.Millisecond)
 	}
 	// The kernel publishes its counters from the rate estimator, every
-	// 2 s: poll.
+	// 2 s, one estimator at a time: poll until the service's counters and
+	// the real server's both show the connections.
 	if _, ok := lab.WaitFor(20*time.Second, func() bool {
 		_, metrics = httpGet(t, c, base+"/metrics", "admin", "stats-pw")
-		return metricValue(metrics, "lvsd_real_server_connections_total", `rs="a"`) >= 3
+		return metricValue(metrics, "lvsd_real_server_connections_total", `rs="a"`) >= 3 &&
+			metricValue(metrics, "lvsd_virtual_server_connections_total", `vs="web"`) >= 3 &&
+			metricValue(metrics, "lvsd_virtual_server_in_packets_total", `vs="web"`) >= 3
 	}); !ok {
 		t.Errorf("the connections never showed in the kernel counters")
 	}
