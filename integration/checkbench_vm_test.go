@@ -96,28 +96,33 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 		listeners[base] = startBenchListener(t, []string{"ip", "netns", "exec", rs.NS}, "198.51.100.10", base, base+maxN-1)
 	}
 
-	configs := func(n, first int) (lvsdConf, idleConf, kaConf string) {
-		var lv, ka strings.Builder
-		lv.WriteString("virtual_server \"bench\" {\n  address = \"198.51.100.40:80\"\n  lvs_method = \"NAT\"\n  delay_loop = \"100ms\"\n")
-		ka.WriteString("global_defs {\n  router_id lvsd_bench\n}\nvirtual_server 198.51.100.40 80 {\n  delay_loop 0.1\n  lb_algo wlc\n  lb_kind NAT\n  protocol TCP\n")
+	write := func(name, text string) string {
+		f, err := l.WriteFile(name, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	// lvsdConfig writes lvsd's config for n servers from port first,
+	// checked every delay (the idle baseline: the same servers once an
+	// hour, what the daemon costs when it does not check).
+	lvsdConfig := func(n, first int, delay string) string {
+		var lv strings.Builder
+		fmt.Fprintf(&lv, "virtual_server \"bench\" {\n  address = \"198.51.100.40:80\"\n  lvs_method = \"NAT\"\n  delay_loop = %q\n", delay)
 		for i := range n {
 			fmt.Fprintf(&lv, "  real_server \"%d\" {\n    address = \"198.51.100.10:%d\"\n    tcp_check {\n      connect_timeout = \"1s\"\n      retry = 0\n    }\n  }\n", i, first+i)
-			fmt.Fprintf(&ka, "  real_server 198.51.100.10 %d {\n    weight 1\n    TCP_CHECK {\n      connect_timeout 1\n      retry 0\n    }\n  }\n", first+i)
 		}
 		lv.WriteString("}\n")
-		ka.WriteString("}\n")
-		write := func(name, text string) string {
-			f, err := l.WriteFile(name, text)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
+		return write(fmt.Sprintf("lvsd-%d-%d-%s.hcl", n, first, delay), lv.String())
+	}
+	keepalivedConfig := func(n, first int) string {
+		var ka strings.Builder
+		ka.WriteString("global_defs {\n  router_id lvsd_bench\n}\nvirtual_server 198.51.100.40 80 {\n  delay_loop 0.1\n  lb_algo wlc\n  lb_kind NAT\n  protocol TCP\n")
+		for i := range n {
+			fmt.Fprintf(&ka, "  real_server 198.51.100.10 %d {\n    weight 1\n    TCP_CHECK {\n      connect_timeout 1\n      retry 0\n    }\n  }\n", first+i)
 		}
-		// The same servers checked once an hour: what the daemon costs
-		// when it does not check (runtime, IPVS resync).
-		return write(fmt.Sprintf("bench-%d-%d.hcl", n, first), lv.String()),
-			write(fmt.Sprintf("idle-%d-%d.hcl", n, first), strings.Replace(lv.String(), `delay_loop = "100ms"`, `delay_loop = "1h"`, 1)),
-			write(fmt.Sprintf("keepalived-%d-%d.conf", n, first), ka.String())
+		ka.WriteString("}\n")
+		return write(fmt.Sprintf("keepalived-%d-%d.conf", n, first), ka.String())
 	}
 	waitIPVSGone := func(h *lab.Host) {
 		if _, ok := lab.WaitFor(60*time.Second, func() bool {
@@ -252,9 +257,8 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 	}
 
 	for _, n := range sizes {
-		lvFile, idleFile, _ := configs(n, lvsdPorts)
-		_, _, kaFile := configs(n, kaPorts)
-		blFile, _, _ := configs(n, baselinePorts)
+		lvFile, idleFile := lvsdConfig(n, lvsdPorts, "100ms"), lvsdConfig(n, lvsdPorts, "1h")
+		kaFile := keepalivedConfig(n, kaPorts)
 		// lvsd idle, as a baseline.
 		h := host()
 		idleArgv := []string{"env"}
@@ -283,6 +287,7 @@ func TestCheckBenchmarkKeepalived(t *testing.T) {
 			{func(r int) *contender { return startKeepalived(n, r, kaFile) }, &ka},
 		}
 		if baseline != "" {
+			blFile := lvsdConfig(n, baselinePorts, "100ms")
 			entries = append(entries, entry{func(r int) *contender { return startLvsd(baseline, n, r, blFile) }, &bl})
 		}
 		for r := range rounds {
