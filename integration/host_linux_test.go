@@ -196,7 +196,15 @@ func TestStopReleasesVIP(t *testing.T) {
 	pa := startDirector(t, l, a, vrrpOnly("MASTER", 101, "mypasswd", false))
 	waitVIP(t, a, true, 3*time.Second)
 	startDirector(t, l, b, vrrpOnly("BACKUP", 100, "mypasswd", false))
-	time.Sleep(1500 * time.Millisecond)
+	// lvs2 must be listening (a backup that heard lvs1) to hear the
+	// priority-0 advert; a fixed sleep was a guess at its start-up time.
+	if _, ok := lab.WaitFor(10*time.Second, func() bool {
+		st, err := readStatus(l, b)
+		return err == nil && st.State == "BACKUP" && st.RxAdverts > 0
+	}); !ok {
+		st, err := readStatus(l, b)
+		t.Fatalf("lvs2 never became a backup hearing lvs1: %+v %v", st, err)
+	}
 	start := time.Now()
 	if err := pa.Stop(syscall.SIGTERM, 5*time.Second); err != nil {
 		t.Fatalf("stop: %v", err)
@@ -353,17 +361,26 @@ type instStatus struct {
 
 func lvsdStatus(t *testing.T, l *lab.Lab, h *lab.Host) instStatus {
 	t.Helper()
+	st, err := readStatus(l, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// readStatus is the one VRRP instance of h's `lvsd status --json`.
+func readStatus(l *lab.Lab, h *lab.Host) (instStatus, error) {
 	out, err := h.Run(lvsdBin, "status", "--json", "--control", l.Dir+"/"+h.Name+".sock")
 	if err != nil {
-		t.Fatalf("lvsd status: %v", err)
+		return instStatus{}, fmt.Errorf("lvsd status: %v", err)
 	}
 	var doc struct {
 		VRRP []instStatus `json:"vrrp"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.VRRP) != 1 {
-		t.Fatalf("lvsd status: %v\n%s", err, out)
+		return instStatus{}, fmt.Errorf("lvsd status: %v\n%s", err, out)
 	}
-	return doc.VRRP[0]
+	return doc.VRRP[0], nil
 }
 
 // TestInteropWrongPassword: keepalived with another password must not be

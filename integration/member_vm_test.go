@@ -544,6 +544,9 @@ func TestMemberReloadUnderLoad(t *testing.T) {
 		}
 		long = append(long, cc)
 	}
+	// The reconciler logs its ops after applying them: wait for the start's
+	// lines (the service and its two destinations) before counting.
+	lab.WaitFor(5*time.Second, func() bool { return strings.Count(n.proc.Output(), "198.51.100.40:80") >= 3 })
 	opsBefore := strings.Count(n.proc.Output(), "198.51.100.40:80")
 
 	var ok, failed, resets atomic.Int64
