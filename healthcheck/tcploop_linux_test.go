@@ -420,13 +420,36 @@ func TestLoopWaitAllocs(t *testing.T) {
 	}
 }
 
-// TestLoopNextDue: checks due within loopSlack start with the ones due
+// TestSlackFor: loopSlack for short delays, the delay's spread for long
+// ones.
+func TestSlackFor(t *testing.T) {
+	for _, tc := range []struct{ d, want time.Duration }{
+		{0, loopSlack},
+		{10 * time.Millisecond, loopSlack},
+		{40 * time.Millisecond, loopSlack},
+		{100 * time.Millisecond, 5 * time.Millisecond},
+		{6 * time.Second, 300 * time.Millisecond},
+	} {
+		if got := slackFor(tc.d); got != tc.want {
+			t.Errorf("slackFor(%v) = %v, want %v", tc.d, got, tc.want)
+		}
+	}
+}
+
+// TestLoopNextDue: checks due within their slack start with the ones due
 // now; a connect deadline is never taken early, and holds back what is
 // after it in the heap.
 func TestLoopNextDue(t *testing.T) {
 	const now = time.Second
-	check := func(at time.Duration) *probe { return &probe{tcp: &tcpProbe{idx: -1, fd: -1, at: at}} }
-	attempt := func(at time.Duration) *probe { return &probe{tcp: &tcpProbe{idx: -1, fd: 7, at: at}} }
+	check := func(at time.Duration) *probe {
+		return &probe{tcp: &tcpProbe{idx: -1, fd: -1, at: at, slack: loopSlack}}
+	}
+	slow := func(at time.Duration) *probe { // a check of a 1 s delay_loop
+		return &probe{tcp: &tcpProbe{idx: -1, fd: -1, at: at, slack: slackFor(time.Second)}}
+	}
+	attempt := func(at time.Duration) *probe {
+		return &probe{tcp: &tcpProbe{idx: -1, fd: 7, at: at, slack: slackFor(time.Second)}}
+	}
 	for _, tc := range []struct {
 		name  string
 		heap  []*probe
@@ -435,6 +458,9 @@ func TestLoopNextDue(t *testing.T) {
 		{"empty", nil, 0},
 		{"due now and within the slack", []*probe{check(now - time.Millisecond), check(now), check(now + loopSlack)}, 3},
 		{"past the slack", []*probe{check(now + loopSlack + 1)}, 0},
+		{"a long delay's slack", []*probe{slow(now + 50*time.Millisecond)}, 1},
+		{"past a long delay's slack", []*probe{slow(now + 50*time.Millisecond + 1)}, 0},
+		{"a short slack ahead holds a long one", []*probe{check(now + loopSlack + 1), slow(now + 3*time.Millisecond)}, 0},
 		{"deadline passed", []*probe{attempt(now)}, 1},
 		{"deadline within the slack is not early", []*probe{attempt(now + 1)}, 0},
 		{"a deadline ahead holds the heap", []*probe{check(now), attempt(now + time.Microsecond), check(now + time.Millisecond)}, 1},
