@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/conf"
-	"golang.org/x/sys/unix"
 )
 
 // The tests of the tcp_check loop run on the real clock (the loop waits in
@@ -399,8 +398,7 @@ func TestLoopWaitAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.ep.Close()
-	defer unix.Close(l.evfd)
+	defer l.closeFDs()
 	if err := l.ep.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -417,6 +415,49 @@ func TestLoopWaitAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { l.wait() }); n != 0 {
 		t.Errorf("%v allocations per wait on an event, want 0", n)
+	}
+}
+
+// The timerfd wakes the loop at the armed time; setting it again, or
+// disarming it, clears an expiry not yet read (else every wait would
+// return at once); arming allocates nothing.
+func TestLoopTimerfd(t *testing.T) {
+	l, err := newTCPLoop(NewManager(slog.New(slog.DiscardHandler), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.closeFDs()
+	start := time.Now()
+	l.arm(time.Since(l.base) + 3*time.Millisecond)
+	if n := l.wait(); n != 1 || int(l.events[0].Fd) != l.tfd {
+		t.Fatalf("wait: %d events (%v), want the timerfd's", n, l.events[:max(n, 0)])
+	}
+	if took := time.Since(start); took < 3*time.Millisecond {
+		t.Errorf("timerfd armed for 3 ms woke after %v", took)
+	}
+	// poll is epoll_pwait without waiting.
+	poll := func() int {
+		l.nEvents = 0
+		l.readEvents(uintptr(l.epfd))
+		return l.nEvents
+	}
+	// Expired and not read: still readable until set again.
+	if n := poll(); n != 1 {
+		t.Fatalf("an expired timerfd: %d events, want 1", n)
+	}
+	for _, at := range []time.Duration{-1, time.Hour} {
+		l.arm(at)
+		if n := poll(); n != 0 {
+			t.Errorf("set to %v after an expiry: %d events, want 0", at, n)
+		}
+	}
+	// A time already passed expires at once (zero would disarm it).
+	l.arm(0)
+	if n := l.wait(); n != 1 || int(l.events[0].Fd) != l.tfd {
+		t.Fatalf("armed in the past: %d events, want the timerfd's", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { l.arm(time.Hour) }); n != 0 {
+		t.Errorf("%v allocations per arm, want 0", n)
 	}
 }
 
