@@ -280,8 +280,12 @@ virtual_server "nomod" {
 	if !strings.Contains(unquote(p.Output()), wantErr) {
 		t.Errorf("start did not log the scheduler check %q:\n%s", wantErr, p.Output())
 	}
-	st, err := h.Run(lvsdBin, "status", "--control", l.Dir+"/lvsd.sock")
-	if err != nil || !strings.Contains(st, `scheduler "ovf" is not available in this kernel`) {
+	// The sync's error reaches the status just after the log line.
+	var st string
+	if _, ok := lab.WaitFor(5*time.Second, func() bool {
+		st, err = h.Run(lvsdBin, "status", "--control", l.Dir+"/lvsd.sock")
+		return err == nil && strings.Contains(st, `scheduler "ovf" is not available in this kernel`)
+	}); !ok {
 		t.Errorf("lvsd status does not show the refused scheduler (%v):\n%s", err, st)
 	}
 	// A reload says it too, and is applied (the other service is fine).
