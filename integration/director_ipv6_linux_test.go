@@ -60,13 +60,7 @@ func TestDirectorIPv6Failover(t *testing.T) {
 	startDirector(t, l, d2, conf("BACKUP", 100))
 	// d2 settles as a backup hearing d1 (a fixed sleep was a guess at its
 	// start-up time), and then must not hold the VIP.
-	if _, ok := lab.WaitFor(10*time.Second, func() bool {
-		st, err := readStatus(l, d2)
-		return err == nil && st.State == "BACKUP" && st.RxAdverts > 0
-	}); !ok {
-		st, err := readStatus(l, d2)
-		t.Fatalf("d2 never became a backup hearing d1: %+v %v", st, err)
-	}
+	waitBackup(t, l, d2)
 	if d2.HasAddr(vip6) {
 		t.Fatal("d2 took the VIP while d1 is master")
 	}

@@ -198,13 +198,7 @@ func TestStopReleasesVIP(t *testing.T) {
 	startDirector(t, l, b, vrrpOnly("BACKUP", 100, "mypasswd", false))
 	// lvs2 must be listening (a backup that heard lvs1) to hear the
 	// priority-0 advert; a fixed sleep was a guess at its start-up time.
-	if _, ok := lab.WaitFor(10*time.Second, func() bool {
-		st, err := readStatus(l, b)
-		return err == nil && st.State == "BACKUP" && st.RxAdverts > 0
-	}); !ok {
-		st, err := readStatus(l, b)
-		t.Fatalf("lvs2 never became a backup hearing lvs1: %+v %v", st, err)
-	}
+	waitBackup(t, l, b)
 	start := time.Now()
 	if err := pa.Stop(syscall.SIGTERM, 5*time.Second); err != nil {
 		t.Fatalf("stop: %v", err)
@@ -366,6 +360,19 @@ func lvsdStatus(t *testing.T, l *lab.Lab, h *lab.Host) instStatus {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// waitBackup waits until h's lvsd is a backup that has heard adverts (its
+// start-up time varies with the machine's load).
+func waitBackup(t *testing.T, l *lab.Lab, h *lab.Host) {
+	t.Helper()
+	if _, ok := lab.WaitFor(10*time.Second, func() bool {
+		st, err := readStatus(l, h)
+		return err == nil && st.State == "BACKUP" && st.RxAdverts > 0
+	}); !ok {
+		st, err := readStatus(l, h)
+		t.Fatalf("%s never became a backup hearing a master: %+v %v", h.Name, st, err)
+	}
 }
 
 // readStatus is the one VRRP instance of h's `lvsd status --json`.
